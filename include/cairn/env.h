@@ -41,6 +41,14 @@ class RandomAccessFile {
   virtual const std::string& path() const = 0;
 };
 
+// What a path names, as lstat(2) (or stat(2), following symlinks) reports it.
+struct FileStatus {
+  enum class Type { kMissing, kRegular, kDirectory, kSymlink, kOther };  // kOther: a FIFO, socket or device
+  Type type = Type::kMissing;
+  uint64_t device = 0;  // device and inode identify the file, whatever path reaches it
+  uint64_t inode = 0;
+};
+
 class Env {
  public:
   virtual ~Env() = default;
@@ -67,6 +75,10 @@ class Env {
   virtual void create_dirs(const std::string& dir) = 0;
   // fsync of a directory: makes the creations, renames and removals of its entries durable.
   virtual void sync_dir(const std::string& dir) = 0;
+  // What is at path: the symlink itself, unless follow_symlinks. kMissing when nothing is; IOError for
+  // other failures (a loop of symlinks, a denied search permission). The default asks the operating
+  // system, which is right for every Env over the real file system.
+  virtual FileStatus file_status(const std::string& path, bool follow_symlinks);
 };
 
 // The directory part of a path ("." when there is none), as sync_dir expects it.

@@ -239,6 +239,19 @@ bool Env::is_directory(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+FileStatus Env::file_status(const std::string& path, bool follow_symlinks) {
+  struct stat st;
+  if ((follow_symlinks ? ::stat(path.c_str(), &st) : ::lstat(path.c_str(), &st)) != 0) {
+    if (errno == ENOENT || errno == ENOTDIR) return {};
+    throw_errno("cannot stat", path, errno);
+  }
+  FileStatus status{FileStatus::Type::kOther, static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino)};
+  if (S_ISREG(st.st_mode)) status.type = FileStatus::Type::kRegular;
+  if (S_ISDIR(st.st_mode)) status.type = FileStatus::Type::kDirectory;
+  if (S_ISLNK(st.st_mode)) status.type = FileStatus::Type::kSymlink;
+  return status;
+}
+
 std::string Env::read_file(const std::string& path) {
   auto file = new_random_access_file(path);
   std::string bytes(file->size(), '\0');
