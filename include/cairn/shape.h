@@ -9,6 +9,8 @@ namespace cairn {
 
 using Shape = std::vector<int64_t>;
 
+// The product of the dimensions; ShapeError naming the shape when it overflows int64 (a shape read
+// from a file can ask for 2^62 x 4 elements).
 int64_t num_elements(const Shape& shape);
 // Python-tuple style, as Keras prints shapes: "(32, 784)", "(5,)", "()".
 std::string shape_str(const Shape& shape);

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "cairn/allocation_budget.h"
 #include "cairn/dtype.h"
 #include "cairn/error.h"
 #include "cairn/shape.h"
@@ -22,7 +23,8 @@ namespace cairn {
 // 64-byte aligned bytes; the unit of sharing between tensors with different shapes (reshape).
 class Buffer {
  public:
-  explicit Buffer(size_t bytes);  // zero-filled
+  // Zero-filled; `charge` holds the bytes against the allocation budgets in force until the buffer dies.
+  explicit Buffer(size_t bytes, BudgetCharge charge = {});
   ~Buffer();
   Buffer(const Buffer&) = delete;
   Buffer& operator=(const Buffer&) = delete;
@@ -33,6 +35,7 @@ class Buffer {
  private:
   void* data_;
   size_t size_;
+  BudgetCharge charge_;
 };
 
 struct TensorImpl {
@@ -47,7 +50,9 @@ struct TensorImpl {
 class Tensor {
  public:
   Tensor() = default;  // undefined: no dtype, no shape, no data
-  explicit Tensor(Shape shape, DType dtype = DType::Float32);  // zero-filled
+  // Zero-filled. ShapeError for a negative dimension or a size that overflows 64 bits;
+  // ResourceLimitError past an allocation budget in force (allocation_budget.h).
+  explicit Tensor(Shape shape, DType dtype = DType::Float32);
 
   static Tensor zeros(Shape shape, DType dtype = DType::Float32) { return Tensor(std::move(shape), dtype); }
   static Tensor ones(Shape shape, DType dtype = DType::Float32);

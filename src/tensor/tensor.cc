@@ -60,7 +60,8 @@ int64_t flat_index(const Shape& shape, std::initializer_list<int64_t> index) {
 }
 }  // namespace
 
-Buffer::Buffer(size_t bytes) : size_(bytes) {
+Buffer::Buffer(size_t bytes, BudgetCharge charge) : size_(bytes), charge_(std::move(charge)) {
+  if (bytes > SIZE_MAX - kAlignment) throw std::bad_alloc();
   size_t rounded = (bytes + kAlignment - 1) / kAlignment * kAlignment;
   data_ = std::aligned_alloc(kAlignment, rounded == 0 ? kAlignment : rounded);
   if (!data_) throw std::bad_alloc();
@@ -71,9 +72,15 @@ Buffer::~Buffer() { std::free(data_); }
 
 Tensor::Tensor(Shape shape, DType dtype) : impl_(std::make_shared<TensorImpl>()) {
   check_shape(shape);
+  uint64_t bytes;
+  if (__builtin_mul_overflow(static_cast<uint64_t>(num_elements(shape)), dtype_size(dtype), &bytes))
+    throw ShapeError("a " + std::string(dtype_name(dtype)) + " tensor of shape " + shape_str(shape) +
+                     " has more bytes than a 64-bit size can hold");
+  BudgetCharge charge = charge_allocation(
+      bytes, [&] { return "a " + std::string(dtype_name(dtype)) + " tensor of shape " + shape_str(shape); });
   impl_->dtype = dtype;
   impl_->shape = std::move(shape);
-  impl_->buffer = std::make_shared<Buffer>(static_cast<size_t>(num_elements(impl_->shape)) * dtype_size(dtype));
+  impl_->buffer = std::make_shared<Buffer>(static_cast<size_t>(bytes), std::move(charge));
 }
 
 Tensor Tensor::ones(Shape shape, DType dtype) { return full(std::move(shape), 1.0, dtype); }
@@ -145,8 +152,8 @@ Tensor Tensor::reshape(Shape new_shape) const {
     if (new_shape[i] == -1) {
       if (inferred >= 0) throw InvalidArgument("reshape: more than one -1 in " + shape_str(new_shape));
       inferred = static_cast<int>(i);
-    } else {
-      known *= new_shape[i];
+    } else if (__builtin_mul_overflow(known, new_shape[i], &known)) {
+      throw ShapeError("reshape: shape " + shape_str(new_shape) + " has more elements than a 64-bit count can hold");
     }
   }
   if (inferred >= 0) {
