@@ -1,8 +1,10 @@
 // The one exception hierarchy of cairn. Every failure a user can cause or meet is one of these.
 #pragma once
 
+#include <cstddef>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace cairn {
 
@@ -35,5 +37,19 @@ class InvalidArgument : public Error {
  public:
   using Error::Error;
 };
+
+// A file or a config asks for more than cairn allows itself to spend on it: an allocation larger than
+// the file could justify, a nesting deeper than the parser's bound, an archive that inflates too far.
+class ResourceLimitError : public FormatError {
+ public:
+  using FormatError::FormatError;
+};
+
+// A bad value as an error message may quote it: at most max_chars characters of it in double quotes,
+// followed by how long it really was when it was cut, so that a 50 MB field never reaches stderr whole.
+inline std::string excerpt(std::string_view value, std::size_t max_chars = 64) {
+  if (value.size() <= max_chars) return "\"" + std::string(value) + "\"";
+  return "\"" + std::string(value.substr(0, max_chars)) + "\"... (" + std::to_string(value.size()) + " bytes)";
+}
 
 }  // namespace cairn
