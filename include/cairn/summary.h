@@ -64,10 +64,17 @@ struct ScalarEvent {
 // simple_value and TF2's rank-0 float tensor of a tag whose metadata names the "scalars" plugin; other
 // summaries (histograms, graphs...) are skipped. Order: runs depth-first with names sorted, the files of
 // a run sorted by name, events in file order.
-// Both CRCs of every record are checked: damage is a FormatError naming the file and the record's
-// offset; a file that ends inside its last record is a FormatError that says the record is truncated
-// (as it is while a writer is still writing it).
-std::vector<ScalarEvent> read_scalar_events(const std::string& path_or_dir, Env& env = Env::Default());
+// The walk never follows a symlink out of the directory, around a loop, or to a file it reads anyway: a
+// symlink named like an event file is read when it leads to a regular file in the tree that is read
+// under no other name, and symlinks to directories are not followed. Only regular files are opened.
+// Files are read one record at a time: both CRCs of every record are checked, and damage is a
+// FormatError naming the file and the record's offset; a record longer than 256 MiB is a
+// ResourceLimitError. A file that ends inside its last record (as while a writer is still writing it)
+// gives the events before that record, with a warning, as TensorBoard does.
+// Warnings (what was skipped, and why) go to `warnings` when given, else to stderr, one line each.
+// Errors name the file: IOError when it cannot be read, or when path_or_dir is a FIFO, socket or device.
+std::vector<ScalarEvent> read_scalar_events(const std::string& path_or_dir, Env& env = Env::Default(),
+                                            std::vector<std::string>* warnings = nullptr);
 
 // Logs training to TensorBoard as Keras's TensorBoard callback does (tf.keras 2.x): at the end of each
 // epoch, every log entry `key` as the scalar "epoch_<key>" at step = epoch index, the training entries

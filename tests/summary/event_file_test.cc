@@ -1,8 +1,10 @@
 // TensorBoard event files: the TFRecord framing byte by byte, the encoding of the events, the writer and
 // reader round trip, and the reader's response to every damaged byte and every truncation.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <climits>
 #include <cmath>
 #include <cstring>
@@ -17,6 +19,7 @@
 #include "summary/proto/event.pb.h"
 #include "summary/record.h"
 #include "checkpoint/test_util.h"
+#include "fifo_unblocker.h"
 
 namespace cairn {
 namespace {
@@ -72,10 +75,26 @@ std::string only_file_in(const std::string& dir) {
   return dir + "/" + names[0];
 }
 
+// Bytes in memory as a file, for the record reader.
+class StringFile : public RandomAccessFile {
+ public:
+  StringFile(std::string bytes, std::string path) : bytes_(std::move(bytes)), path_(std::move(path)) {}
+  size_t read(uint64_t offset, size_t n, char* dst) const override {
+    if (offset >= bytes_.size()) return 0;
+    return bytes_.copy(dst, n, offset);
+  }
+  uint64_t size() const override { return bytes_.size(); }
+  const std::string& path() const override { return path_; }
+
+ private:
+  std::string bytes_, path_;
+};
+
 // The serialized Events of a file, in order.
 std::vector<proto::Event> events_of(const std::string& bytes) {
   std::vector<proto::Event> events;
-  tfrecord::RecordReader reader(bytes, "file");
+  const StringFile file(bytes, "file");
+  tfrecord::RecordReader reader(file);
   while (auto record = reader.next()) {
     events.emplace_back();
     EXPECT_TRUE(events.back().ParseFromArray(record->data.data(), static_cast<int>(record->data.size())));
@@ -102,17 +121,23 @@ TEST(TfRecord, EmptyRecord) {
 }
 
 TEST(TfRecord, ReaderReturnsRecordsWithOffsets) {
-  const std::string bytes = tfrecord::frame("first") + tfrecord::frame("") + tfrecord::frame("third one");
-  tfrecord::RecordReader reader(bytes, "f");
-  auto a = reader.next(), b = reader.next(), c = reader.next();
-  ASSERT_TRUE(a && b && c);
-  EXPECT_EQ(a->offset, 0u);
-  EXPECT_EQ(a->data, "first");
-  EXPECT_EQ(b->offset, 21u);
-  EXPECT_EQ(b->data, "");
-  EXPECT_EQ(c->offset, 37u);
-  EXPECT_EQ(c->data, "third one");
+  const StringFile file(tfrecord::frame("first") + tfrecord::frame("") + tfrecord::frame("third one"), "f");
+  tfrecord::RecordReader reader(file);
+  // A record's data is valid until the next call.
+  auto record = reader.next();
+  ASSERT_TRUE(record);
+  EXPECT_EQ(record->offset, 0u);
+  EXPECT_EQ(record->data, "first");
+  record = reader.next();
+  ASSERT_TRUE(record);
+  EXPECT_EQ(record->offset, 21u);
+  EXPECT_EQ(record->data, "");
+  record = reader.next();
+  ASSERT_TRUE(record);
+  EXPECT_EQ(record->offset, 37u);
+  EXPECT_EQ(record->data, "third one");
   EXPECT_FALSE(reader.next());
+  EXPECT_FALSE(reader.truncation());
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -425,7 +450,8 @@ SmallFile small_file(const TempDir& dir) {
   writer.add_scalar("accuracy", 0.5, 1, 10.0);
   writer.close();
   SmallFile file{read_bytes(writer.path()), {}};
-  tfrecord::RecordReader reader(file.bytes, "");
+  const StringFile source(file.bytes, writer.path());
+  tfrecord::RecordReader reader(source);
   while (auto record = reader.next()) file.record_starts.push_back(record->offset);
   EXPECT_EQ(file.record_starts.size(), 3u);
   return file;
@@ -462,32 +488,197 @@ TEST(EventFiles, EveryDamagedByteIsReportedWithItsRecord) {
   }
 }
 
-TEST(EventFiles, EveryTruncationIsReportedUnlessItEndsOnARecord) {
+TEST(EventFiles, ATornLastRecordGivesTheEventsBeforeItWithAWarning) {
   TempDir dir;
   const SmallFile file = small_file(dir);
   const std::string path = dir / "events.out.tfevents.truncated";
-  for (size_t size = 0; size < file.bytes.size(); ++size) {
+  for (size_t size = 1; size < file.bytes.size(); ++size) {
     write_bytes(path, file.bytes.substr(0, size));
-    const auto boundary = std::find(file.record_starts.begin(), file.record_starts.end(), size);
-    if (size == 0 || boundary != file.record_starts.end()) {
-      // A shorter file of whole records: the events written before that point.
-      const size_t records = size == 0 ? 0 : static_cast<size_t>(boundary - file.record_starts.begin());
-      EXPECT_EQ(read_scalar_events(path).size(), records > 1 ? records - 1 : 0) << size;
+    // The events of the whole records before the cut (the first record is the file_version).
+    const size_t whole_records = static_cast<size_t>(
+        std::upper_bound(file.record_starts.begin(), file.record_starts.end(), size) - file.record_starts.begin() - 1);
+    const bool ends_on_a_record = file.record_starts[whole_records] == size;
+    std::vector<std::string> warnings;
+    const std::vector<ScalarEvent> events = read_scalar_events(path, Env::Default(), &warnings);
+    EXPECT_EQ(events.size(), whole_records > 0 ? whole_records - 1 : 0) << size;
+    if (ends_on_a_record) {
+      EXPECT_TRUE(warnings.empty()) << size;
       continue;
     }
+    ASSERT_EQ(warnings.size(), 1u) << size;
     const size_t start = record_holding(file, size);
-    try {
-      read_scalar_events(path);
-      ADD_FAILURE() << "truncation to " << size << " bytes went unnoticed";
-    } catch (const FormatError& error) {
-      const std::string message = error.what();
-      EXPECT_TRUE(message.starts_with(path + ": the record at offset " + std::to_string(start) +
-                                      " is truncated: the file ends " + std::to_string(size - start) +
-                                      " bytes into it"))
-          << message;
-      EXPECT_TRUE(message.ends_with("(it may still be being written)")) << message;
-    }
+    EXPECT_TRUE(warnings[0].starts_with(path + ": the record at offset " + std::to_string(start) +
+                                        " is truncated: the file ends " + std::to_string(size - start) +
+                                        " bytes into it"))
+        << warnings[0];
+    EXPECT_TRUE(warnings[0].ends_with("(it may still be being written); read the events before it")) << warnings[0];
   }
+}
+
+// An Env that forwards to the default one and notes the reads of the files it opens.
+class ReadCountingEnv : public Env {
+ public:
+  std::unique_ptr<WritableFile> new_writable_file(const std::string& path) override {
+    return base_.new_writable_file(path);
+  }
+  std::unique_ptr<RandomAccessFile> new_random_access_file(const std::string& path) override {
+    return std::make_unique<CountedFile>(base_.new_random_access_file(path), *this);
+  }
+  uint64_t file_size(const std::string& path) override { return base_.file_size(path); }
+  bool file_exists(const std::string& path) override { return base_.file_exists(path); }
+  void rename_file(const std::string& from, const std::string& to) override { base_.rename_file(from, to); }
+  void remove_file(const std::string& path) override { base_.remove_file(path); }
+  std::vector<std::string> list_dir(const std::string& dir) override { return base_.list_dir(dir); }
+  void create_dirs(const std::string& dir) override { base_.create_dirs(dir); }
+  void sync_dir(const std::string& dir) override { base_.sync_dir(dir); }
+
+  uint64_t bytes_read = 0;
+  size_t largest_read = 0;
+
+ private:
+  class CountedFile : public RandomAccessFile {
+   public:
+    CountedFile(std::unique_ptr<RandomAccessFile> file, ReadCountingEnv& env) : file_(std::move(file)), env_(env) {}
+    size_t read(uint64_t offset, size_t n, char* dst) const override {
+      env_.largest_read = std::max(env_.largest_read, n);
+      const size_t got = file_->read(offset, n, dst);
+      env_.bytes_read += got;
+      return got;
+    }
+    uint64_t size() const override { return file_->size(); }
+    const std::string& path() const override { return file_->path(); }
+
+   private:
+    std::unique_ptr<RandomAccessFile> file_;
+    ReadCountingEnv& env_;
+  };
+
+  Env& base_ = Env::Default();
+};
+
+TEST(EventFiles, AHugeSparseFileIsReadOneRecordAtATime) {
+  TempDir dir;
+  const SmallFile file = small_file(dir);
+  const std::string path = dir / "events.out.tfevents.sparse";
+  write_bytes(path, file.bytes);
+  // A hole of zeros after the records, taking no disk space (the defect was met with 3 GB).
+  constexpr off_t kSparseSize = off_t{300} << 20;
+  ASSERT_EQ(::truncate(path.c_str(), kSparseSize), 0);
+  ReadCountingEnv env;
+  try {
+    read_scalar_events(path, env);
+    FAIL() << "no error";
+  } catch (const FormatError& error) {
+    EXPECT_EQ(std::string(error.what()), path + ": the record at offset " + std::to_string(file.bytes.size()) +
+                                             " is damaged: the CRC of its length does not match");
+  }
+  EXPECT_LT(env.largest_read, size_t{1} << 10);
+  EXPECT_LT(env.bytes_read, uint64_t{1} << 10);
+}
+
+TEST(EventFiles, ARecordLongerThanTheBoundIsAnErrorBeforeAnyAllocation) {
+  TempDir dir;
+  const std::string path = dir / "events.out.tfevents.huge_record";
+  const std::string length = le64(tfrecord::kMaxRecordLength + 1);
+  const std::string first = tfrecord::frame(proto::Event().SerializeAsString());
+  write_bytes(path, first + length + le32(crc32c::mask(crc32c::value(length))) + "tail");
+  try {
+    read_scalar_events(path);
+    FAIL() << "no error";
+  } catch (const ResourceLimitError& error) {
+    EXPECT_EQ(std::string(error.what()), path + ": the record at offset " + std::to_string(first.size()) +
+                                             " claims 268435457 bytes of data, more than the 268435456 cairn "
+                                             "reads in one record");
+  }
+}
+
+// ------------------------------------------------------------------------------------------------
+// Hostile directories
+
+// The run of each event, in order.
+std::vector<std::string> runs_of(const std::vector<ScalarEvent>& events) {
+  std::vector<std::string> runs;
+  for (const ScalarEvent& e : events) runs.push_back(e.run);
+  return runs;
+}
+
+void write_run(const std::string& dir, double value) {
+  EventFileWriter writer(dir);
+  writer.add_scalar("loss", value, 0);
+  writer.close();
+}
+
+void symlink_or_fail(const std::string& target, const std::string& link) {
+  ASSERT_EQ(::symlink(target.c_str(), link.c_str()), 0) << link;
+}
+
+TEST(EventFiles, SymlinkLoopsAreNotFollowed) {
+  TempDir dir;
+  write_run(dir / "logs/train", 1);
+  symlink_or_fail(".", dir / "logs/self");
+  symlink_or_fail("..", dir / "logs/train/up");
+  symlink_or_fail("loop_b", dir / "logs/loop_a");  // a loop of symlinks that leads nowhere
+  symlink_or_fail("loop_a", dir / "logs/loop_b");
+  symlink_or_fail("train", dir / "logs/latest");   // an alias of a run, read once under its own name
+  std::vector<std::string> warnings;
+  const std::vector<ScalarEvent> events = read_scalar_events(dir / "logs", Env::Default(), &warnings);
+  EXPECT_EQ(runs_of(events), std::vector<std::string>{"train"});
+  EXPECT_EQ(warnings, std::vector<std::string>{});
+}
+
+TEST(EventFiles, SymlinksOutOfTheLogDirectoryAreNotFollowed) {
+  TempDir dir;
+  write_run(dir / "elsewhere", 7);
+  const std::string outside_file = dir / ("elsewhere/" + Env::Default().list_dir(dir / "elsewhere")[0]);
+  write_run(dir / "logs", 1);
+  symlink_or_fail(dir / "elsewhere", dir / "logs/other_run");
+  symlink_or_fail(outside_file, dir / "logs/events.out.tfevents.link");
+  std::vector<std::string> warnings;
+  const std::vector<ScalarEvent> events = read_scalar_events(dir / "logs", Env::Default(), &warnings);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].value, 1);
+  EXPECT_EQ(warnings, (std::vector<std::string>{
+                          dir / "logs/other_run is a symlink to a directory outside the log directory: not followed",
+                          dir / "logs/events.out.tfevents.link is a symlink that leads out of the log directory: not followed"}));
+}
+
+TEST(EventFiles, ASymlinkToAFileInsideIsReadOnce) {
+  TempDir dir;
+  write_run(dir / "logs/a", 1);
+  const std::string a_file = Env::Default().list_dir(dir / "logs/a")[0];
+  Env::Default().create_dirs(dir / "logs/b");
+  symlink_or_fail("../a/" + a_file, dir / "logs/b/events.out.tfevents.alias");  // read as run a only
+  // An event file kept under another name, reached through a symlink named like one: read as run c.
+  write_run(dir / "logs/data", 3);
+  const std::string data_file = Env::Default().list_dir(dir / "logs/data")[0];
+  Env::Default().rename_file(dir / ("logs/data/" + data_file), dir / "logs/data/payload.bin");
+  Env::Default().create_dirs(dir / "logs/c");
+  symlink_or_fail("../data/payload.bin", dir / "logs/c/events.out.tfevents.1");
+  symlink_or_fail("../data/payload.bin", dir / "logs/c/events.out.tfevents.2");
+  std::vector<std::string> warnings;
+  const std::vector<ScalarEvent> events = read_scalar_events(dir / "logs", Env::Default(), &warnings);
+  EXPECT_EQ(runs_of(events), (std::vector<std::string>{"a", "c"}));
+  EXPECT_TRUE(warnings.empty());
+}
+
+TEST(EventFiles, FifosAreNeverOpened) {
+  TempDir dir;
+  write_run(dir / "logs", 1);
+  const std::string fifo = dir / "logs/events.out.tfevents.fifo";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0644), 0);
+  testing::FifoUnblocker unblocker(fifo);  // only a reader that opens it waits for a writer
+  std::vector<std::string> warnings;
+  const std::vector<ScalarEvent> events = read_scalar_events(dir / "logs", Env::Default(), &warnings);
+  EXPECT_EQ(events.size(), 1u);
+  EXPECT_EQ(warnings, std::vector<std::string>{fifo + " is not a regular file (a FIFO, socket or device): skipped"});
+
+  try {
+    read_scalar_events(fifo);
+    ADD_FAILURE() << "no error";
+  } catch (const IOError& error) {
+    EXPECT_EQ(std::string(error.what()), fifo + " is not a regular file or a directory (a FIFO, socket or device)");
+  }
+  EXPECT_FALSE(unblocker.stop()) << "the reader opened the FIFO";
 }
 
 }  // namespace

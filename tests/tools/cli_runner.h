@@ -46,9 +46,12 @@ struct CliResult {
 };
 
 // Runs `cairn ARGS...` and captures its exit status, stdout and stderr (which goes through
-// `stderr_path`, so that reading one stream cannot block on the other).
-inline CliResult run_cli(const std::vector<std::string>& args, const std::string& stderr_path) {
-  std::string command = shell_quote(CAIRN_CLI);
+// `stderr_path`, so that reading one stream cannot block on the other). A nonzero memory_limit_mb caps
+// the process's address space, so that a runaway allocation fails at once instead of swapping.
+inline CliResult run_cli(const std::vector<std::string>& args, const std::string& stderr_path,
+                         size_t memory_limit_mb = 0) {
+  std::string command = memory_limit_mb ? "ulimit -v " + std::to_string(memory_limit_mb << 10) + "; " : "";
+  command += shell_quote(CAIRN_CLI);
   for (const std::string& arg : args) command.append(" ").append(shell_quote(arg));
   command += " 2>" + shell_quote(stderr_path);
   CliResult run;
@@ -66,7 +69,9 @@ inline CliResult run_cli(const std::vector<std::string>& args, const std::string
 class CliFixture : public ::testing::Test {
  protected:
   std::string path(const std::string& name) const { return dir_ / name; }
-  CliResult cairn(const std::vector<std::string>& args) const { return run_cli(args, path("stderr.txt")); }
+  CliResult cairn(const std::vector<std::string>& args, size_t memory_limit_mb = 0) const {
+    return run_cli(args, path("stderr.txt"), memory_limit_mb);
+  }
 
   TempDir dir_;
 };

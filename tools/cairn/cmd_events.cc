@@ -57,7 +57,9 @@ const RegisterCommand kRegistration({
         "Reads every event file (a file whose name contains \"tfevents\") in DIR and its subdirectories,\n"
         "or the one file DIR names, and prints one CSV line per scalar, sorted by run, tag and step.\n"
         "The run is the file's directory relative to DIR (empty for DIR itself). Both CRCs of every\n"
-        "record are checked: a damaged or truncated file is an error naming it and the record's offset.",
+        "record are checked: a damaged file is an error naming it and the record's offset; a file that\n"
+        "ends inside its last record (still being written) gives the records before it, with a warning.\n"
+        "Symlinks that lead out of DIR or around a loop are not followed; FIFOs and devices are skipped.",
     .options = {{"wall-time", "", "add a wall_time column (seconds since 1970)"}},
     .positionals = {{"DIR", "a log directory, as given to TensorBoard's --logdir, or one event file"}},
     .run = run_events,
