@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string_view>
@@ -207,7 +208,20 @@ std::string shape_repr(const Shape& shape) {  // Python's repr of a tuple of int
 
 }  // namespace
 
-Tensor decode_npy(std::span<const uint8_t> bytes, const std::string& source) {
+namespace {
+
+constexpr size_t kPreambleSize = 12;  // magic, version and the longest (4-byte) header length
+
+// Where an .npy file's data starts and what it holds, from its header alone.
+struct Layout {
+  Header header;
+  uint64_t data_offset = 0;
+  uint64_t elements = 0;
+  uint64_t data_bytes = 0;
+};
+
+// Reads the magic, version, header length and header; `bytes` may end anywhere after the header.
+Layout read_layout(std::span<const uint8_t> bytes, const std::string& source) {
   auto fail = [&](const std::string& what) {
     return FormatError(source + ": not a valid .npy file: " + what);
   };
@@ -226,39 +240,54 @@ Tensor decode_npy(std::span<const uint8_t> bytes, const std::string& source) {
   if (header_length > bytes.size() - header_start)
     throw fail("header of " + std::to_string(header_length) + " bytes overruns the file");
   std::string_view text(reinterpret_cast<const char*>(bytes.data()) + header_start, header_length);
-  Header header = HeaderParser(text, source).parse();
+  Layout layout;
+  layout.header = HeaderParser(text, source).parse();
+  layout.data_offset = header_start + header_length;
 
-  size_t item_size = dtype_size(header.dtype);
-  size_t available = bytes.size() - header_start - header_length;
   // Dimensions are below 2^62 and their nonzero product is kept below 2^62 too, so no product of
-  // them overflows; the data size is checked against the file before anything is allocated.
+  // them overflows, and times an item size of at most 8 neither does the byte count.
   uint64_t nonzero_product = 1;
   bool empty = false;
-  for (int64_t dim : header.shape) {
+  for (int64_t dim : layout.header.shape) {
     if (dim == 0) {
       empty = true;
     } else if (nonzero_product > (uint64_t{1} << 62) / static_cast<uint64_t>(dim)) {
-      throw fail("shape " + shape_str(header.shape) + " is too large");
+      throw fail("shape " + shape_str(layout.header.shape) + " is too large");
     } else {
       nonzero_product *= static_cast<uint64_t>(dim);
     }
   }
-  uint64_t elements = empty ? 0 : nonzero_product;
-  if (elements > available / item_size)
-    throw fail("shape " + shape_str(header.shape) + " needs more data than the file's " +
-               std::to_string(available) + " bytes");
-  size_t expected = elements * item_size;
-  if (available != expected)
-    throw fail("shape " + shape_str(header.shape) + " of " + std::string(dtype_name(header.dtype)) +
-               " needs " + std::to_string(expected) + " bytes of data, the file has " +
-               std::to_string(available));
+  layout.elements = empty ? 0 : nonzero_product;
+  const uint64_t item_size = dtype_size(layout.header.dtype);
+  if (layout.elements > UINT64_MAX / item_size) throw fail("shape " + shape_str(layout.header.shape) + " is too large");
+  layout.data_bytes = layout.elements * item_size;
+  return layout;
+}
 
-  Tensor tensor(header.shape, header.dtype);
+std::string describe_data(const Layout& layout) {
+  return "shape " + shape_str(layout.header.shape) + " of " + std::string(dtype_name(layout.header.dtype)) +
+         " needs " + std::to_string(layout.data_bytes) + " bytes of data";
+}
+
+}  // namespace
+
+Tensor decode_npy(std::span<const uint8_t> bytes, const std::string& source) {
+  const Layout layout = read_layout(bytes, source);
+  // Checked against the file before the tensor is allocated.
+  const uint64_t available = bytes.size() - layout.data_offset;
+  if (available < layout.data_bytes)
+    throw FormatError(source + ": not a valid .npy file: shape " + shape_str(layout.header.shape) +
+                      " needs more data than the file's " + std::to_string(available) + " bytes");
+  if (available != layout.data_bytes)
+    throw FormatError(source + ": not a valid .npy file: " + describe_data(layout) + ", the file has " +
+                      std::to_string(available));
+
+  Tensor tensor(layout.header.shape, layout.header.dtype);
   uint8_t* out = static_cast<uint8_t*>(tensor.raw_data());
-  if (expected) std::memcpy(out, bytes.data() + header_start + header_length, expected);
-  if (header.big_endian) swap_bytes(out, elements, item_size);
-  if (header.dtype == DType::Bool)  // any other byte value would be an invalid C++ bool
-    for (size_t i = 0; i < elements; ++i) out[i] = out[i] != 0;
+  if (layout.data_bytes) std::memcpy(out, bytes.data() + layout.data_offset, layout.data_bytes);
+  if (layout.header.big_endian) swap_bytes(out, layout.elements, dtype_size(layout.header.dtype));
+  if (layout.header.dtype == DType::Bool)  // any other byte value would be an invalid C++ bool
+    for (size_t i = 0; i < layout.elements; ++i) out[i] = out[i] != 0;
   return tensor;
 }
 
@@ -300,14 +329,30 @@ void save_npy(const std::string& path, const Tensor& tensor) {
   data_internal::write_file_bytes(path, encode_npy(tensor));
 }
 
+// Each member's npy header is read first and must agree with the member's declared size, so a member
+// is inflated only when its bytes are exactly the array its header declares; members are decoded one at a
+// time, so only one inflated member is held beside the arrays.
 std::vector<NamedTensor> load_npz(const std::string& path) {
+  const std::vector<uint8_t> bytes = data_internal::read_file_bytes(path);
+  const ZipArchive archive(bytes, path);
   std::vector<NamedTensor> arrays;
-  for (ZipEntry& entry : read_zip(path)) {
+  for (const ZipMember& member : archive.members()) {
     constexpr std::string_view kSuffix = ".npy";
-    if (entry.name.size() <= kSuffix.size() || !entry.name.ends_with(kSuffix))
-      throw FormatError(path + ": member '" + entry.name + "' is not an .npy array");
-    Tensor tensor = decode_npy(entry.data, path + ": member '" + entry.name + "'");
-    arrays.push_back({entry.name.substr(0, entry.name.size() - kSuffix.size()), std::move(tensor)});
+    const std::string source = path + ": member '" + member.name + "'";
+    if (member.name.size() <= kSuffix.size() || !member.name.ends_with(kSuffix))
+      throw FormatError(path + ": member '" + member.name + "' is not an .npy array");
+    const std::vector<uint8_t> preamble = archive.read_prefix(member, kPreambleSize);
+    const size_t header_length =
+        preamble.size() < kPreambleSize ? 0
+        : preamble[6] == 1              ? data_internal::load_le16(&preamble[8])
+                                        : data_internal::load_le32(&preamble[8]);
+    const Layout layout = read_layout(archive.read_prefix(member, kPreambleSize + header_length), source);
+    if (layout.data_offset > member.size || member.size - layout.data_offset != layout.data_bytes)
+      throw FormatError(source + ": " + describe_data(layout) + ", but the member declares " +
+                        std::to_string(member.size) + " bytes in all, " +
+                        std::to_string(member.size - std::min(member.size, layout.data_offset)) + " after the header");
+    Tensor tensor = decode_npy(archive.read(member), source);
+    arrays.push_back({member.name.substr(0, member.name.size() - kSuffix.size()), std::move(tensor)});
   }
   return arrays;
 }

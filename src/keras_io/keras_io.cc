@@ -194,32 +194,38 @@ std::vector<uint8_t> encode_keras_zip(const Model& model, const std::string& pat
                      {kWeightsMember, std::move(weights)}});
 }
 
-const ZipEntry* find_member(const std::vector<ZipEntry>& entries, const std::string& name) {
-  for (const ZipEntry& entry : entries)
-    if (entry.name == name) return &entry;
-  return nullptr;
+const ZipMember& weights_member(const ZipArchive& archive) {
+  if (const ZipMember* weights = archive.find(kWeightsMember)) return *weights;
+  if (archive.find("model.weights.npz"))
+    throw FormatError(archive.source() + ": its weights are in model.weights.npz (weights_format=\"npz\"), which "
+                                         "cairn does not read");
+  throw FormatError(archive.source() + ": no " + kWeightsMember + " in the archive (not a .keras file)");
 }
 
-const ZipEntry& weights_member(const std::vector<ZipEntry>& entries, const std::string& path) {
-  if (const ZipEntry* weights = find_member(entries, kWeightsMember)) return *weights;
-  if (find_member(entries, "model.weights.npz"))
-    throw FormatError(path + ": its weights are in model.weights.npz (weights_format=\"npz\"), which cairn does "
-                             "not read");
-  throw FormatError(path + ": no " + kWeightsMember + " in the archive (not a .keras file)");
+// A model's config is a few kilobytes to a few megabytes of JSON; more is refused before inflating it.
+constexpr uint64_t kMaxConfigBytes = uint64_t{64} << 20;
+
+std::vector<uint8_t> read_config_member(const ZipArchive& archive) {
+  const ZipMember* config = archive.find(kConfigMember);
+  if (!config) throw FormatError(archive.source() + ": no " + kConfigMember + " in the archive (not a .keras file)");
+  if (config->size > kMaxConfigBytes)
+    throw ResourceLimitError(archive.source() + ": zip member '" + kConfigMember + "' declares " +
+                             std::to_string(config->size) + " bytes, more than the " +
+                             std::to_string(kMaxConfigBytes >> 20) + " MiB cairn reads as a model config");
+  return archive.read(*config);
 }
 
 std::shared_ptr<Model> decode_keras_zip(std::span<const uint8_t> bytes, const std::string& path) {
-  const std::vector<ZipEntry> entries = parse_zip(bytes, path);
-  const ZipEntry* config_entry = find_member(entries, kConfigMember);
-  if (!config_entry) throw FormatError(path + ": no " + kConfigMember + " in the archive (not a .keras file)");
-  const ZipEntry& weights = weights_member(entries, path);
+  const ZipArchive archive(bytes, path);
+  const std::vector<uint8_t> config_text = read_config_member(archive);
+  const ZipMember& weights = weights_member(archive);
   const std::string where = path + ": " + kConfigMember;
-  const Json config = parse_json(as_text(config_entry->data), where);
+  const Json config = parse_json(as_text(config_text), where);
   auto model = model_from_file_config(config, where);
   if (config.is_object() && config.contains("compile_config") && !config["compile_config"].is_null())
     compile_from(*model, config["compile_config"], where + ": compile_config");
   auto lock = h5::lock();
-  h5::File file = h5::File::open(weights.data, path + ": " + kWeightsMember);
+  h5::File file = h5::File::open(archive.read(weights), path + ": " + kWeightsMember);
   const h5::Group root = file.root();
   PendingLoad pending;
   keras_io_detail::read_keras3_weights(root, *model, {}, OnOptimizerMismatch::Fail, pending);
@@ -267,8 +273,8 @@ void load_hdf5_weights(Model& model, const std::string& path, const LoadWeightsO
   PendingLoad pending;
   auto lock = h5::lock();
   if (looks_like_zip(bytes)) {
-    const std::vector<ZipEntry> entries = parse_zip(bytes, path);
-    h5::File file = h5::File::open(weights_member(entries, path).data, path + ": " + kWeightsMember);
+    const ZipArchive archive(bytes, path);
+    h5::File file = h5::File::open(archive.read(weights_member(archive)), path + ": " + kWeightsMember);
     read_keras3_file(file.root(), model, options, pending);
   } else {
     h5::File file = h5::File::open(bytes, path);

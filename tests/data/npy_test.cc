@@ -277,6 +277,7 @@ void put_le32(std::vector<uint8_t>& bytes, size_t at, uint32_t value) {
 }
 
 constexpr uint32_t kCentral = 0x02014b50;
+constexpr uint32_t kLocal = 0x04034b50;
 
 TEST(Zip, EveryTruncationIsAFormatError) {
   for (const char* name : {"stored.npz", "deflated.npz"}) {
@@ -308,6 +309,7 @@ TEST(Zip, DamagedDeflateDataIsAFormatError) {
 TEST(Zip, RefusesImplausibleDeflateSizes) {
   std::vector<uint8_t> bytes = read_bytes(testdata("deflated.npz"));
   put_le32(bytes, find_signature(bytes, kCentral) + 24, 0xfffffff0u);  // uncompressed size of a.npy
+  put_le32(bytes, find_signature(bytes, kLocal) + 22, 0xfffffff0u);    // in both headers
   expect_error<FormatError>([&] { parse_zip(bytes, "deflated.npz"); },
                             {"'a.npy'", "more than deflate can produce"});
 }
@@ -315,8 +317,8 @@ TEST(Zip, RefusesImplausibleDeflateSizes) {
 TEST(Zip, RefusesOverlappingMembers) {
   std::vector<uint8_t> bytes = encode_zip({{"a", {1, 2, 3}}, {"b", {4, 5, 6}}});
   size_t central = find_signature(bytes, kCentral);
-  put_le32(bytes, central + 20, 40);  // a's sizes now cover b's local header
-  put_le32(bytes, central + 24, 40);
+  for (size_t sizes : {central + 20, size_t{18}})  // a's sizes, central and local, now cover b's local header
+    put_le32(bytes, sizes, 40), put_le32(bytes, sizes + 4, 40);
   expect_error<FormatError>([&] { parse_zip(bytes, "x.zip"); }, {"x.zip", "overlap"});
 }
 
