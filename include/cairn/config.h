@@ -11,9 +11,11 @@
 // which register_layer() extends.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 
@@ -30,6 +32,25 @@ using Json = nlohmann::ordered_json;
 // The tf.keras version whose formats cairn writes (to_json's "keras_version").
 inline constexpr const char* kKerasVersion = "2.4.0";
 
+// ---- reading JSON text
+
+// The deepest nesting of arrays and objects that parse_json accepts. Copying, printing and destroying a
+// JSON value recurse once per level, so 100,000 brackets (200 KB) would overflow the stack.
+inline constexpr int kMaxJsonDepth = 512;
+// The JSON value of `text`, which comes from `source` (a path, "model JSON"); every error starts with
+// `source`. ResourceLimitError for nesting deeper than kMaxJsonDepth (found before parsing);
+// FormatError for malformed JSON and for numbers out of range. Every JSON text cairn reads goes
+// through here.
+Json parse_json(std::string_view text, const std::string& source);
+
+// The tensor memory (bytes) that building a layer or model from a config may allocate unless the
+// caller allows more or less: a config comes without its weights, so only this bounds what a hostile
+// one asks for (Dense units 2^40). 512 MiB is 134 million float32 weights.
+inline constexpr uint64_t kDefaultConfigAllocationLimit = uint64_t{512} << 20;
+// The largest units, filters, kernel or pool size, input_dim or output_dim, or input dimension a config
+// may give: Keras's dimensions are int32 in TensorFlow's kernels.
+inline constexpr int64_t kMaxConfigDimension = 2147483647;
+
 // ---- layers
 
 // {"class_name": "Dense", "config": {"name", "trainable", "dtype", ...the class's keys}} with Keras's
@@ -38,8 +59,9 @@ inline constexpr const char* kKerasVersion = "2.4.0";
 Json layer_config(const Layer& layer);
 // The layer of {"class_name", "config"} (Keras 2 or Keras 3 form; "Sequential", "Functional" and "Model"
 // give models). A Keras 3 "build_config" builds the layer. FormatError for an unknown class name, a
-// key cairn does not know or a value it does not support.
-LayerPtr layer_from_config(const Json& config);
+// key cairn does not know or a value it does not support (units outside [1, kMaxConfigDimension]...);
+// ResourceLimitError when its weights would take more than `allocation_limit` bytes.
+LayerPtr layer_from_config(const Json& config, uint64_t allocation_limit = kDefaultConfigAllocationLimit);
 
 // A class's own config keys (after name, trainable and dtype, which layer_config writes).
 using LayerConfigWriter = std::function<Json(const Layer& layer)>;
@@ -63,12 +85,14 @@ bool is_registered_layer(const std::string& class_name);
 Json model_config(const Model& model);
 // Rebuilds a Sequential or functional model ("Functional", or Keras 2's "Model"; Keras 3's
 // inbound_nodes too). A layer that appears in several nodes is shared. FormatError when the config
-// cannot be honoured.
-std::shared_ptr<Model> model_from_config(const Json& config);
+// cannot be honoured; ResourceLimitError when its weights would take more than `allocation_limit` bytes.
+std::shared_ptr<Model> model_from_config(const Json& config, uint64_t allocation_limit = kDefaultConfigAllocationLimit);
 // model_config plus "keras_version" and "backend", as Keras's model.to_json(); indent < 0 is compact.
 std::string model_to_json(const Model& model, int indent = -1);
-// The model of a to_json() string (Keras 2 or Keras 3). FormatError for malformed JSON.
-std::shared_ptr<Model> model_from_json(const std::string& json);
+// The model of a to_json() string (Keras 2 or Keras 3), parsed by parse_json with the source name
+// "model JSON". FormatError for malformed JSON; otherwise as model_from_config.
+std::shared_ptr<Model> model_from_json(const std::string& json,
+                                       uint64_t allocation_limit = kDefaultConfigAllocationLimit);
 
 // ---- optimizers, losses, training_config
 

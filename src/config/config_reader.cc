@@ -8,7 +8,66 @@
 
 namespace cairn::config_detail {
 
-std::string show(const Json& value) { return value.dump(); }
+namespace {
+
+constexpr size_t kShownChars = 120;
+constexpr size_t kShownStringChars = 64;
+constexpr int kShownDepth = 3;
+
+// Appends `value` as JSON, cut once `out` passes kShownChars and below kShownDepth levels. The depth
+// bound also bounds the recursion, whatever the value's nesting.
+void render(const Json& value, int depth, std::string& out) {
+  if (value.is_string()) {
+    out += excerpt(value.get_ref<const std::string&>(), kShownStringChars);
+    return;
+  }
+  if (!value.is_structured()) {
+    out += value.dump();
+    return;
+  }
+  const bool object = value.is_object();
+  if (value.empty()) {
+    out += object ? "{}" : "[]";
+    return;
+  }
+  if (depth == 0) {
+    out += object ? "{...}" : "[...]";
+    return;
+  }
+  out += object ? '{' : '[';
+  for (auto it = value.begin(); it != value.end(); ++it) {
+    if (it != value.begin()) out += ',';
+    if (out.size() > kShownChars) {
+      out += "... (" + std::to_string(value.size()) + " elements)";
+      break;
+    }
+    if (object) out += excerpt(it.key(), kShownStringChars) + ":";
+    render(*it, depth - 1, out);
+  }
+  out += object ? '}' : ']';
+}
+
+}  // namespace
+
+std::string show(const Json& value) {
+  std::string out;
+  render(value, kShownDepth, out);
+  return out;
+}
+
+std::string quote_name(const std::string& name) {
+  return name.size() <= kShownStringChars ? "'" + name + "'" : excerpt(name, kShownStringChars);
+}
+
+std::string clipped(const std::string& text) {
+  return text.size() <= kShownStringChars ? text : excerpt(text, kShownStringChars);
+}
+
+std::string clip_message(std::string_view message) {
+  constexpr size_t kMessageChars = 300;
+  if (message.size() <= kMessageChars) return std::string(message);
+  return std::string(message.substr(0, kMessageChars)) + "... (" + std::to_string(message.size()) + " bytes)";
+}
 
 const Json& unwrap_tuple(const Json& value) {
   if (value.is_object() && value.contains("items") && value.contains("class_name") &&
@@ -24,7 +83,8 @@ std::string string_at(const Json& object, const std::string& key) {
 }
 
 std::string describe(const std::string& class_name, const std::string& name) {
-  return name.empty() ? class_name : class_name + " '" + name + "'";
+  // class_name is one cairn knows; the name comes from the file.
+  return name.empty() ? class_name : class_name + " " + quote_name(name);
 }
 
 ConfigReader::ConfigReader(const Json& object, std::string context) : object_(object), context_(std::move(context)) {
@@ -46,6 +106,8 @@ const Json& ConfigReader::take_required(const std::string& key) {
 
 namespace {
 bool integral(const Json& v) {
+  // nlohmann keeps integers above INT64_MAX as unsigned; they do not fit cairn's int64 sizes.
+  if (v.is_number_unsigned()) return v.get<uint64_t>() <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max());
   if (v.is_number_integer()) return true;
   return v.is_number_float() && std::isfinite(v.get<double>()) && std::floor(v.get<double>()) == v.get<double>() &&
          std::abs(v.get<double>()) < 9.0e15;
@@ -69,6 +131,13 @@ T typed_value(ConfigReader& reader, const std::string& key, std::optional<T> fal
 
 int64_t ConfigReader::integer(const std::string& key, std::optional<int64_t> fallback) {
   return typed_value(*this, key, fallback, "an integer", integral, as_integer);
+}
+
+int64_t ConfigReader::integer_in(const std::string& key, int64_t min, int64_t max, std::optional<int64_t> fallback) {
+  const std::string kind = "an integer in [" + std::to_string(min) + ", " + std::to_string(max) + "]";
+  return typed_value(
+      *this, key, fallback, kind.c_str(),
+      [&](const Json& v) { return integral(v) && as_integer(v) >= min && as_integer(v) <= max; }, as_integer);
 }
 
 double ConfigReader::number(const std::string& key, std::optional<double> fallback) {
@@ -103,13 +172,12 @@ std::array<int, 2> ConfigReader::pair(const std::string& key, std::optional<std:
     return *fallback;
   }
   const Json& v = unwrap_tuple(*found);
-  auto small = [](const Json& x) {
-    return integral(x) && as_integer(x) >= std::numeric_limits<int>::min() && as_integer(x) <= std::numeric_limits<int>::max();
-  };
+  auto small = [](const Json& x) { return integral(x) && as_integer(x) >= 1 && as_integer(x) <= kMaxConfigDimension; };
   if (small(v)) return {static_cast<int>(as_integer(v)), static_cast<int>(as_integer(v))};
   if (v.is_array() && v.size() == 2 && small(v[0]) && small(v[1]))
     return {static_cast<int>(as_integer(v[0])), static_cast<int>(as_integer(v[1]))};
-  fail(key + " must be an integer or a pair of integers, got " + show(*found));
+  fail(key + " must be an integer or a pair of integers in [1, " + std::to_string(kMaxConfigDimension) + "], got " +
+       show(*found));
 }
 
 namespace {
@@ -124,7 +192,7 @@ InitializerPtr initializer_from_object(const Json& object, const std::string& co
   const Json* config_value = entry.take("config");
   entry.finish();
   ConfigReader config(config_value && !config_value->is_null() ? *config_value : empty,
-                      context + " (" + class_name + ")");
+                      context + " (" + clipped(class_name) + ")");
   // Keras 1 and tf.keras 1.x configs carry the dtype of the initializer.
   if (const Json* dtype = config.take("dtype"); dtype && !is_float32_dtype(*dtype))
     config.unsupported("dtype", *dtype, "cairn's weights are float32");
@@ -137,8 +205,8 @@ InitializerPtr initializer_from_object(const Json& object, const std::string& co
     const std::string mode = config.string("mode", "fan_in");
     const std::string distribution = config.string("distribution", "truncated_normal");
     if (scale != 1.0 || mode != "fan_avg" || distribution != "uniform")
-      config.fail("VarianceScaling(scale=" + Json(scale).dump() + ", mode=\"" + mode + "\", distribution=\"" +
-                  distribution + "\") is not supported (cairn has it only as GlorotUniform: scale 1, fan_avg, uniform)");
+      config.fail("VarianceScaling(scale=" + Json(scale).dump() + ", mode=" + excerpt(mode) + ", distribution=" +
+                  excerpt(distribution) + ") is not supported (cairn has it only as GlorotUniform: scale 1, fan_avg, uniform)");
     result = glorot_uniform(config.seed("seed"));
   } else if (class_name == "Orthogonal" || class_name == "orthogonal") {
     const double gain = config.number("gain", 1.0);
@@ -156,8 +224,8 @@ InitializerPtr initializer_from_object(const Json& object, const std::string& co
     const double maxval = config.number("maxval", 0.05);
     result = random_uniform(minval, maxval, config.seed("seed"));
   } else {
-    entry.fail("Unknown initializer: '" + class_name +
-               "' (cairn has GlorotUniform, Orthogonal, Zeros, Ones, RandomNormal, RandomUniform)");
+    entry.fail("Unknown initializer: " + quote_name(class_name) +
+               " (cairn has GlorotUniform, Orthogonal, Zeros, Ones, RandomNormal, RandomUniform)");
   }
   config.finish();
   return result;
@@ -209,7 +277,7 @@ void ConfigReader::require(const std::string& key, const std::vector<Json>& supp
 void ConfigReader::finish() const {
   for (auto it = object_.begin(); it != object_.end(); ++it)
     if (!read_.count(it.key()))
-      fail("unknown key \"" + it.key() + "\" (= " + show(it.value()) + "); cairn does not know what it means");
+      fail("unknown key " + excerpt(it.key()) + " (= " + show(it.value()) + "); cairn does not know what it means");
 }
 
 void ConfigReader::fail(const std::string& message) const { throw FormatError(context_ + ": " + message); }
@@ -250,14 +318,15 @@ Json shape_config(const Shape& shape) {
 Shape shape_from_config(const Json& value, const std::string& context, const std::string& key) {
   const Json& dims = unwrap_tuple(value);
   auto bad = [&]() -> FormatError {
-    return FormatError(context + ": " + key + " must be a list of integers and nulls, got " + show(value));
+    return FormatError(context + ": " + key + " must be a list of nulls and integers in [0, " +
+                       std::to_string(kMaxConfigDimension) + "], got " + show(value));
   };
   if (!dims.is_array()) throw bad();
   Shape shape;
   for (const Json& d : dims) {
     if (d.is_null()) {
       shape.push_back(-1);
-    } else if (integral(d) && as_integer(d) >= 0) {
+    } else if (integral(d) && as_integer(d) >= 0 && as_integer(d) <= kMaxConfigDimension) {
       shape.push_back(as_integer(d));
     } else {
       throw bad();

@@ -1,7 +1,9 @@
 // The layer registry: Keras class name -> config writer and reader, with the built-in layers.
+#include <limits>
 #include <map>
 #include <mutex>
 
+#include "cairn/allocation_budget.h"
 #include "cairn/error.h"
 #include "cairn/layers/activation.h"
 #include "cairn/layers/conv2d.h"
@@ -86,7 +88,7 @@ Json dense_config(const Layer& layer) {
 }
 LayerPtr dense_from_config(const std::string& name, const Json& config) {
   ConfigReader r(config, config_detail::describe("Dense", name));
-  const int64_t units = r.integer("units");
+  const int64_t units = r.dimension("units");
   DenseOptions options;
   read_kernel_and_bias(r, options);
   options.name = name;
@@ -146,7 +148,7 @@ Json conv2d_config(const Layer& layer) {
 }
 LayerPtr conv2d_from_config(const std::string& name, const Json& config) {
   ConfigReader r(config, config_detail::describe("Conv2D", name));
-  const int64_t filters = r.integer("filters");
+  const int64_t filters = r.dimension("filters");
   const std::array<int, 2> kernel_size = r.pair("kernel_size");
   Conv2DOptions options;
   options.strides = r.pair("strides", std::array<int, 2>{1, 1});
@@ -198,8 +200,8 @@ Json embedding_config(const Layer& layer) {
 }
 LayerPtr embedding_from_config(const std::string& name, const Json& config) {
   ConfigReader r(config, config_detail::describe("Embedding", name));
-  const int64_t input_dim = r.integer("input_dim");
-  const int64_t output_dim = r.integer("output_dim");
+  const int64_t input_dim = r.dimension("input_dim");
+  const int64_t output_dim = r.dimension("output_dim");
   EmbeddingOptions options;
   options.embeddings_initializer = r.initializer("embeddings_initializer", options.embeddings_initializer);
   options.name = name;
@@ -245,7 +247,7 @@ Json lstm_config(const Layer& layer) {
 }
 LayerPtr lstm_from_config(const std::string& name, const Json& config) {
   ConfigReader r(config, config_detail::describe("LSTM", name));
-  const int64_t units = r.integer("units");
+  const int64_t units = r.dimension("units");
   LSTMOptions options;
   options.return_sequences = r.boolean("return_sequences", false);
   r.require("return_state", {false}, "cairn's LSTM returns only its output");
@@ -276,7 +278,7 @@ LayerPtr lstm_from_config(const std::string& name, const Json& config) {
 Json concatenate_config(const Layer& layer) { return {{"axis", as<Concatenate>(layer).axis()}}; }
 LayerPtr concatenate_from_config(const std::string& name, const Json& config) {
   ConfigReader r(config, config_detail::describe("Concatenate", name));
-  const int64_t axis = r.integer("axis", -1);
+  const int64_t axis = r.integer_in("axis", std::numeric_limits<int>::min(), std::numeric_limits<int>::max(), -1);
   r.finish();
   return std::make_shared<Concatenate>(static_cast<int>(axis), name);
 }
@@ -356,12 +358,12 @@ Json layer_config(const Layer& layer) {
 namespace config_detail {
 
 ReadLayer read_layer(const std::string& class_name, const Json& config) {
-  if (is_model_class(class_name)) return {model_from_config(Json{{"class_name", class_name}, {"config", config}}), {}};
+  if (is_model_class(class_name)) return {read_model_config(Json{{"class_name", class_name}, {"config", config}}), {}};
   if (class_name == "InputLayer")
     throw FormatError("InputLayer has no cairn layer of its own: it is read as part of a model's config");
   std::optional<LayerClass> functions = find_class(class_name);
   if (!functions)
-    throw FormatError("Unknown layer: '" + class_name + "'. cairn has " + registered_names() +
+    throw FormatError("Unknown layer: " + quote_name(class_name) + ". cairn has " + registered_names() +
                       "; register_layer() adds others");
   if (!config.is_object()) throw FormatError(class_name + ": the config must be a JSON object, got " + show(config));
 
@@ -391,7 +393,7 @@ ReadLayer read_layer(const std::string& class_name, const Json& config) {
   } catch (const FormatError&) {
     throw;
   } catch (const Error& e) {
-    throw FormatError(context + ": " + e.what());
+    throw FormatError(context + ": " + config_detail::clip_message(e.what()));
   }
   if (!layer) throw FormatError(context + ": the registered reader made no layer");
   if (!trainable) layer->set_trainable(false);
@@ -422,15 +424,18 @@ LayerPtr read_layer_entry(const Json& config) {
   const Shape input_shape = config_detail::shape_from_config(shape, context, "build_config.input_shape");
   try {
     layer->build(input_shape);
+  } catch (const ResourceLimitError& e) {
+    throw ResourceLimitError(context + ": build_config: " + e.what());
   } catch (const Error& e) {
-    throw FormatError(context + ": build_config: " + e.what());
+    throw FormatError(context + ": build_config: " + config_detail::clip_message(e.what()));
   }
   return layer;
 }
 
 }  // namespace
 
-LayerPtr layer_from_config(const Json& config) {
+LayerPtr layer_from_config(const Json& config, uint64_t allocation_limit) {
+  ScopedAllocationBudget budget(allocation_limit, "layer config");
   return config_detail::guard_json("layer config", [&] { return read_layer_entry(config); });
 }
 

@@ -1,8 +1,10 @@
 // Sequential and functional model configs in Keras 2's layout, read back from Keras 2 and Keras 3.
 #include <functional>
 #include <map>
+#include <new>
 #include <set>
 
+#include "cairn/allocation_budget.h"
 #include "cairn/error.h"
 #include "config/config_reader.h"
 
@@ -10,6 +12,7 @@ namespace cairn {
 
 using config_detail::ConfigReader;
 using config_detail::describe;
+using config_detail::quote_name;
 using config_detail::shape_config;
 using config_detail::shape_from_config;
 using config_detail::show;
@@ -129,7 +132,7 @@ auto as_format_error(const std::string& context, F&& make) {
   } catch (const FormatError&) {
     throw;
   } catch (const Error& e) {
-    throw FormatError(context + ": " + e.what());
+    throw FormatError(context + ": " + config_detail::clip_message(e.what()));
   }
 }
 
@@ -246,7 +249,7 @@ TensorRef read_history(const Json& history, const std::string& context) {
     if (!history[3].is_object()) throw FormatError(context + ": the call arguments must be an object, got " + show(history[3]));
     for (const auto& [key, value] : history[3].items())
       if (!value.is_null())
-        throw FormatError(context + ": the call argument " + key + " = " + show(value) +
+        throw FormatError(context + ": the call argument " + config_detail::clipped(key) + " = " + show(value) +
                           " is not supported (cairn calls layers with their inputs only)");
   }
   return {history[0].get<std::string>(), history[1].get<int64_t>()};
@@ -283,7 +286,7 @@ std::vector<std::vector<TensorRef>> read_inbound_nodes(const Json& nodes, const 
         if (!kwargs->is_object()) r.fail("kwargs must be an object, got " + show(*kwargs));
         for (const auto& [key, value] : kwargs->items())
           if (!value.is_null())
-            r.fail("the call argument " + key + " = " + show(value) +
+            r.fail("the call argument " + config_detail::clipped(key) + " = " + show(value) +
                    " is not supported (cairn calls layers with their inputs only)");
       }
       r.finish();
@@ -329,10 +332,10 @@ std::shared_ptr<Model> read_functional(const Json& config) {
   for (size_t i = 0; i < layers.size(); ++i) {
     Entry entry = read_entry(layers[i], context + ": layers[" + std::to_string(i) + "]", true);
     if (entry.name.empty()) throw FormatError(context + ": layers[" + std::to_string(i) + "] has no name");
-    if (outputs.count(entry.name)) throw FormatError(context + ": two layers are named '" + entry.name + "'");
+    if (outputs.count(entry.name)) throw FormatError(context + ": two layers are named " + quote_name(entry.name));
     if (entry.class_name == "InputLayer") {
       if (!entry.inbound_nodes->is_array() || !entry.inbound_nodes->empty())
-        throw FormatError(context + ": InputLayer '" + entry.name + "' must have no inbound nodes");
+        throw FormatError(context + ": InputLayer " + quote_name(entry.name) + " must have no inbound nodes");
       const Shape shape = read_input_layer(*entry.config, entry.name);
       outputs[entry.name] = {Input(without_batch(shape), entry.name)};
       first_index[entry.name] = 0;
@@ -343,19 +346,19 @@ std::shared_ptr<Model> read_functional(const Json& config) {
     outputs[entry.name] = {};
     first_index[entry.name] = first_node_index(*read.layer);
     pending.push_back({entry.name, read.layer,
-                       read_inbound_nodes(*entry.inbound_nodes, context + ": layer '" + entry.name + "'")});
+                       read_inbound_nodes(*entry.inbound_nodes, context + ": layer " + quote_name(entry.name))});
   }
 
   // The output of `ref` once its layer call has been made; FormatError if it can never be.
   auto resolve = [&](const TensorRef& ref, const std::string& user) -> std::optional<SymbolicTensor> {
     auto it = outputs.find(ref.layer);
     if (it == outputs.end())
-      throw FormatError(context + ": " + user + " takes the output of '" + ref.layer +
-                        "', which is not a layer of the config");
+      throw FormatError(context + ": " + user + " takes the output of " + quote_name(ref.layer) +
+                        ", which is not a layer of the config");
     const int64_t position = ref.node - first_index[ref.layer];
     if (position < 0)
-      throw FormatError(context + ": " + user + " takes node " + std::to_string(ref.node) + " of '" + ref.layer +
-                        "', whose nodes start at " + std::to_string(first_index[ref.layer]));
+      throw FormatError(context + ": " + user + " takes node " + std::to_string(ref.node) + " of " + quote_name(ref.layer) +
+                        ", whose nodes start at " + std::to_string(first_index[ref.layer]));
     if (position >= static_cast<int64_t>(it->second.size())) return std::nullopt;
     return it->second[static_cast<size_t>(position)];
   };
@@ -368,12 +371,12 @@ std::shared_ptr<Model> read_functional(const Json& config) {
       while (p.done < p.calls.size()) {
         std::vector<SymbolicTensor> args;
         for (const TensorRef& ref : p.calls[p.done]) {
-          std::optional<SymbolicTensor> t = resolve(ref, "layer '" + p.name + "'");
+          std::optional<SymbolicTensor> t = resolve(ref, "layer " + quote_name(p.name));
           if (!t) break;
           args.push_back(*t);
         }
         if (args.size() < p.calls[p.done].size()) break;
-        SymbolicTensor out = as_format_error(context + ": layer '" + p.name + "'", [&] {
+        SymbolicTensor out = as_format_error(context + ": layer " + quote_name(p.name), [&] {
           return args.size() == 1 ? (*p.layer)(args[0]) : (*p.layer)(args);
         });
         outputs[p.name].push_back(out);
@@ -385,14 +388,14 @@ std::shared_ptr<Model> read_functional(const Json& config) {
   for (const PendingLayer& p : pending)
     if (p.done < p.calls.size())
       for (const TensorRef& ref : p.calls[p.done])
-        if (!resolve(ref, "layer '" + p.name + "'"))
-          throw FormatError(context + ": call " + std::to_string(p.done) + " of layer '" + p.name + "' takes node " +
-                            std::to_string(ref.node) + " of '" + ref.layer + "', which the config never makes");
+        if (!resolve(ref, "layer " + quote_name(p.name)))
+          throw FormatError(context + ": call " + std::to_string(p.done) + " of layer " + quote_name(p.name) + " takes node " +
+                            std::to_string(ref.node) + " of " + quote_name(ref.layer) + ", which the config never makes");
 
   std::vector<SymbolicTensor> inputs;
   for (const TensorRef& ref : read_tensor_list(input_layers, context + ": input_layers")) {
     if (!input_names.count(ref.layer))
-      throw FormatError(context + ": input_layers names '" + ref.layer + "', which is not an InputLayer");
+      throw FormatError(context + ": input_layers names " + quote_name(ref.layer) + ", which is not an InputLayer");
     inputs.push_back(*resolve(ref, "input_layers"));
   }
   const std::vector<TensorRef> output_refs = read_tensor_list(output_layers, context + ": output_layers");
@@ -401,8 +404,8 @@ std::shared_ptr<Model> read_functional(const Json& config) {
                       " outputs; cairn's functional models have one");
   std::optional<SymbolicTensor> output = resolve(output_refs[0], "output_layers");
   if (!output)
-    throw FormatError(context + ": output_layers takes node " + std::to_string(output_refs[0].node) + " of '" +
-                      output_refs[0].layer + "', which the config never makes");
+    throw FormatError(context + ": output_layers takes node " + std::to_string(output_refs[0].node) + " of " +
+                      quote_name(output_refs[0].layer) + ", which the config never makes");
   auto model = as_format_error(context, [&] { return std::make_shared<Functional>(inputs, *output, name); });
   if (!trainable) model->set_trainable(false);
   return model;
@@ -418,8 +421,10 @@ Json model_config(const Model& model) {
                         "and load its weights");
 }
 
-std::shared_ptr<Model> model_from_config(const Json& config) {
-  return config_detail::guard_json("model config", [&] {
+namespace config_detail {
+
+std::shared_ptr<Model> read_model_config(const Json& config) {
+  return guard_json("model config", [&] {
     ConfigReader r(config, "model config");
     const std::string class_name = r.string("class_name");
     const Json& inner = r.take_required("config");
@@ -430,10 +435,17 @@ std::shared_ptr<Model> model_from_config(const Json& config) {
     r.finish();
     if (class_name == "Sequential") return read_sequential(inner);
     if (class_name == "Functional" || class_name == "Model") return read_functional(inner);
-    throw FormatError("Unknown model class: '" + class_name +
-                      "'. cairn reads Sequential and Functional (Keras 2: Model) configs; a subclassed model is "
+    throw FormatError("Unknown model class: " + quote_name(class_name) +
+                      ". cairn reads Sequential and Functional (Keras 2: Model) configs; a subclassed model is "
                       "rebuilt by its own code");
   });
+}
+
+}  // namespace config_detail
+
+std::shared_ptr<Model> model_from_config(const Json& config, uint64_t allocation_limit) {
+  ScopedAllocationBudget budget(allocation_limit, "model config");
+  return config_detail::read_model_config(config);
 }
 
 std::string model_to_json(const Model& model, int indent) {
@@ -443,14 +455,15 @@ std::string model_to_json(const Model& model, int indent) {
   return json.dump(indent);
 }
 
-std::shared_ptr<Model> model_from_json(const std::string& json) {
-  Json parsed;
+std::shared_ptr<Model> model_from_json(const std::string& json, uint64_t allocation_limit) {
+  constexpr const char* kSource = "model JSON";
   try {
-    parsed = Json::parse(json);
-  } catch (const nlohmann::json::parse_error& e) {
-    throw FormatError(std::string("model JSON: ") + e.what());
+    ScopedAllocationBudget budget(allocation_limit, kSource);
+    return config_detail::read_model_config(parse_json(json, kSource));
+  } catch (const std::bad_alloc&) {
+    throw ResourceLimitError(std::string(kSource) + ": out of memory while building the model (" +
+                             std::to_string(json.size()) + " bytes of JSON)");
   }
-  return model_from_config(parsed);
 }
 
 }  // namespace cairn

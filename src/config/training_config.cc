@@ -89,7 +89,7 @@ OptimizerPtr optimizer_from_config(const Json& json) {
       try {
         return get_optimizer(json.get<std::string>());
       } catch (const InvalidArgument& e) {
-        throw FormatError(std::string("optimizer config: ") + e.what());
+        throw FormatError("optimizer config: " + config_detail::clip_message(e.what()));
       }
     }
     ConfigReader entry(json, "optimizer config");
@@ -101,7 +101,7 @@ OptimizerPtr optimizer_from_config(const Json& json) {
     entry.finish();
     // tf.keras 2.11 to 2.15 write their optimizers as registered "Custom>" objects.
     if (class_name.rfind("Custom>", 0) == 0) class_name = class_name.substr(7);
-    ConfigReader r(inner && !inner->is_null() ? *inner : empty, "optimizer " + class_name);
+    ConfigReader r(inner && !inner->is_null() ? *inner : empty, "optimizer " + config_detail::clipped(class_name));
     read_common_optimizer_keys(r);
     OptimizerPtr optimizer;
     try {
@@ -128,10 +128,10 @@ OptimizerPtr optimizer_from_config(const Json& json) {
         const bool centered = r.boolean("centered", false);
         optimizer = std::make_shared<RMSprop>(lr, rho, momentum, epsilon, centered, r.number("decay", 0.0));
       } else {
-        throw FormatError("Unknown optimizer: '" + class_name + "'. cairn has SGD, Adam, Adagrad and RMSprop");
+        throw FormatError("Unknown optimizer: " + config_detail::quote_name(class_name) + ". cairn has SGD, Adam, Adagrad and RMSprop");
       }
     } catch (const InvalidArgument& e) {
-      throw FormatError(r.context() + ": " + e.what());
+      throw FormatError(r.context() + ": " + config_detail::clip_message(e.what()));
     }
     r.finish();
     return optimizer;
@@ -160,7 +160,7 @@ LossPtr loss_from_config(const Json& json) {
       try {
         return get_loss(name);
       } catch (const InvalidArgument& e) {
-        throw FormatError(std::string("loss config: ") + e.what());
+        throw FormatError("loss config: " + config_detail::clip_message(e.what()));
       }
     };
     if (json.is_string()) return by_name(json.get<std::string>());
@@ -179,7 +179,7 @@ LossPtr loss_from_config(const Json& json) {
       if (!inner || !inner->is_string()) entry.fail("a function loss needs its name as config");
       return by_name(inner->get<std::string>());
     }
-    ConfigReader r(inner && !inner->is_null() ? *inner : empty, "loss " + class_name);
+    ConfigReader r(inner && !inner->is_null() ? *inner : empty, "loss " + config_detail::clipped(class_name));
     r.require("reduction", {kNull, "auto", "sum_over_batch_size"}, "cairn's losses average over the batch");
     r.ignore("name");  // a display name
     if (const Json* dtype = r.take("dtype"); dtype && !config_detail::is_float32_dtype(*dtype))
@@ -200,8 +200,8 @@ LossPtr loss_from_config(const Json& json) {
     } else if (class_name == "MeanSquaredError") {
       loss = std::make_shared<MeanSquaredError>();
     } else {
-      throw FormatError("Unknown loss: '" + class_name +
-                        "'. cairn has SparseCategoricalCrossentropy, CategoricalCrossentropy, BinaryCrossentropy "
+      throw FormatError("Unknown loss: " + config_detail::quote_name(class_name) +
+                        ". cairn has SparseCategoricalCrossentropy, CategoricalCrossentropy, BinaryCrossentropy "
                         "and MeanSquaredError");
     }
     r.finish();

@@ -4,10 +4,14 @@
 
 #include <ctime>
 #include <filesystem>
+#include <limits>
+#include <new>
 
+#include "cairn/allocation_budget.h"
 #include "cairn/config.h"
 #include "cairn/error.h"
 #include "cairn/zip.h"
+#include "config/config_reader.h"
 #include "keras_io/hdf5.h"
 #include "keras_io/keras_weights.h"
 #include "saving/keras_weights_hook.h"
@@ -37,15 +41,12 @@ std::string_view as_text(const std::vector<uint8_t>& bytes) {
   return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
 }
 
-bool looks_like_zip(std::span<const uint8_t> bytes) { return bytes.size() >= 2 && bytes[0] == 'P' && bytes[1] == 'K'; }
+// The tensor memory loading a model file may take. The file holds the weights, so they take at most its
+// size; compiling adds optimizer slots beside them, the values read are held until they are assigned,
+// and initializers make temporaries: 8 times the file, plus room for a small file's model.
+uint64_t load_allocation_limit(uint64_t file_bytes) { return (uint64_t{64} << 20) + 8 * file_bytes; }
 
-Json parse_json(std::string_view text, const std::string& where) {
-  try {
-    return Json::parse(text);
-  } catch (const nlohmann::json::exception& e) {
-    throw FormatError(where + ": malformed JSON (" + e.what() + ")");
-  }
-}
+bool looks_like_zip(std::span<const uint8_t> bytes) { return bytes.size() >= 2 && bytes[0] == 'P' && bytes[1] == 'K'; }
 
 // Runs a step of reading a config, prefixing its errors with where they come from.
 template <class F>
@@ -54,6 +55,8 @@ auto with_context(const std::string& where, F&& step) {
     return step();
   } catch (const ShapeError& e) {
     throw ShapeError(where + ": " + e.what());
+  } catch (const ResourceLimitError& e) {
+    throw ResourceLimitError(where + ": " + e.what());
   } catch (const Error& e) {
     throw FormatError(where + ": " + e.what());
   }
@@ -82,12 +85,14 @@ void check_layer_classes(const Json& entry, const std::string& where) {
   std::string name;
   if (config && config->is_object() && config->contains("name") && (*config)["name"].is_string())
     name = (*config)["name"].get<std::string>();
-  throw FormatError(where + ": layer '" + name + "' is a " + class_name + ", a layer class cairn does not implement");
+  throw FormatError(where + ": layer " + config_detail::quote_name(name) + " is a " + config_detail::clipped(class_name) +
+                    ", a layer class cairn does not implement");
 }
 
 std::shared_ptr<Model> model_from_file_config(const Json& config, const std::string& where) {
   check_layer_classes(config, where);
-  auto model = with_context(where, [&] { return model_from_config(config); });
+  // No budget of its own: load_model's, derived from the file's size, is in force.
+  auto model = with_context(where, [&] { return model_from_config(config, std::numeric_limits<uint64_t>::max()); });
   if (!model->built())
     throw FormatError(where + ": the config gives the model no input shape, so it cannot be built to take its weights");
   return model;
@@ -316,9 +321,15 @@ std::shared_ptr<Model> load_model(const std::string& path, Env& env) {
     throw InvalidArgument("load_model('" + path + "'): the name must end in .h5, .hdf5 or .keras");
   const std::string content = env.read_file(path);
   const std::span<const uint8_t> bytes = as_bytes(content);
-  // The content decides: tf.keras 2.x also wrote HDF5 under .keras names.
-  if (looks_like_zip(bytes)) return decode_keras_zip(bytes, path);
-  if (h5::looks_like_hdf5(bytes)) return decode_legacy_h5(bytes, path);
+  try {
+    ScopedAllocationBudget budget(load_allocation_limit(bytes.size()), "load_model('" + path + "')");
+    // The content decides: tf.keras 2.x also wrote HDF5 under .keras names.
+    if (looks_like_zip(bytes)) return decode_keras_zip(bytes, path);
+    if (h5::looks_like_hdf5(bytes)) return decode_legacy_h5(bytes, path);
+  } catch (const std::bad_alloc&) {
+    throw ResourceLimitError(path + ": out of memory while loading the model (the file has " +
+                             std::to_string(bytes.size()) + " bytes)");
+  }
   throw FormatError(path + ": neither an HDF5 file nor a zip archive (" + std::to_string(bytes.size()) + " bytes)");
 }
 

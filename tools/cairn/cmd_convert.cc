@@ -117,7 +117,7 @@ Contents read_source(const std::string& path) {
     const std::string where = path + ": __metadata__ entry '" + name + "'";
     StringTensor strings{.key = name.substr(kStringTensorPrefix.size())};
     try {
-      Json entry = Json::parse(text);
+      Json entry = parse_json(text, where);
       strings.shape = entry.at("shape").get<Shape>();
       for (const Json& element : entry.at("base64"))
         strings.values.push_back(base64_decode(element.get<std::string>(), where));

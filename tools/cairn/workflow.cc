@@ -242,11 +242,7 @@ TrainedModel load_trained_model(const std::string& run_or_weights, const std::op
   }
   const std::string config_path = join_path(dir, kTrainingConfigFile);
   if (env.file_exists(config_path)) {
-    try {
-      trained.training_config = Json::parse(env.read_file(config_path));
-    } catch (const Json::parse_error& e) {
-      throw FormatError(config_path + ": not valid JSON: " + e.what());
-    }
+    trained.training_config = parse_json(env.read_file(config_path), config_path);
   }
 
   // As load_weights, but a file without values for the model's weights (a backup, another model's
@@ -259,11 +255,13 @@ TrainedModel load_trained_model(const std::string& run_or_weights, const std::op
 
 LossPtr loss_option(const std::string& text) {
   if (!text.starts_with("{")) return loss_from_config(Json(text));
+  Json json;
   try {
-    return loss_from_config(Json::parse(text));
-  } catch (const Json::parse_error& e) {
+    json = parse_json(text, "--loss");
+  } catch (const FormatError& e) {
     throw UsageError("--loss is neither a loss name nor valid JSON: " + std::string(e.what()));
   }
+  return loss_from_config(json);
 }
 
 CompileOptions evaluation_compile_options(const TrainedModel& trained, const std::optional<std::string>& loss,
