@@ -3,6 +3,7 @@
 #include <cstring>
 #include <map>
 #include <mutex>
+#include <new>
 
 #include "cairn/error.h"
 #include "cairn/tensor_bundle.h"
@@ -17,6 +18,9 @@ namespace {
 // TensorFlow's kTensorBundleVersion and kTensorBundleMinProducer.
 constexpr int kBundleVersion = 1;
 constexpr int kBundleMinProducer = 0;
+// TensorFlow numbers data files with five digits ("data-00000-of-00001"); a header claiming more
+// shards is damaged or hostile.
+constexpr int kMaxShards = 99999;
 
 // The running CRC of a DT_STRING tensor covers each length as a little-endian integer of 4 bytes, or
 // of 8 bytes when it does not fit in 4 (TensorFlow's rule; not the varint bytes that are stored).
@@ -267,14 +271,14 @@ struct BundleReader::Impl {
   std::map<std::string, BundleEntryInfo, std::less<>> entries;
   std::vector<std::string> keys;
   mutable std::mutex mutex;
-  mutable std::vector<std::unique_ptr<RandomAccessFile>> shards;
+  // Opened on first use, by shard id: nothing is allocated for the shards the header only counts.
+  mutable std::map<int, std::unique_ptr<RandomAccessFile>> shards;
 
   Impl(Env& env_, std::string prefix_) : env(env_), prefix(std::move(prefix_)), index_path(bundle_index_path(prefix)) {
     std::string contents = env.read_file(index_path);
     std::vector<table::Entry> table = table::read_table(contents, index_path);
     if (table.empty() || !table.front().first.empty()) fail_index("the header entry (empty key) is missing");
     parse_header(table.front().second);
-    shards.resize(static_cast<size_t>(num_shards));
     for (size_t i = 1; i < table.size(); ++i) {
       entries.emplace(table[i].first, parse_entry(table[i].first, table[i].second));
       keys.push_back(table[i].first);
@@ -296,7 +300,9 @@ struct BundleReader::Impl {
                  std::to_string(version.min_consumer()) + ") cannot be read by version " +
                  std::to_string(kBundleVersion));
     if (header.endianness() != proto::BundleHeaderProto::LITTLE) fail_index("big-endian checkpoints are not supported");
-    if (header.num_shards() < 1) fail_index("bad shard count " + std::to_string(header.num_shards()));
+    if (header.num_shards() < 1 || header.num_shards() > kMaxShards)
+      fail_index("bad shard count " + std::to_string(header.num_shards()) + " (cairn reads 1 to " +
+                 std::to_string(kMaxShards) + " data shards)");
     num_shards = header.num_shards();
   }
 
@@ -356,7 +362,7 @@ struct BundleReader::Impl {
 
   const RandomAccessFile& shard(int id) const {
     std::lock_guard lock(mutex);
-    auto& file = shards[static_cast<size_t>(id)];
+    auto& file = shards[id];
     if (!file) file = env.new_random_access_file(bundle_data_path(prefix, id, num_shards));
     return *file;
   }
@@ -390,7 +396,22 @@ struct BundleReader::Impl {
   }
 };
 
-BundleReader::BundleReader(Env& env, std::string prefix) : impl_(std::make_unique<Impl>(env, std::move(prefix))) {}
+namespace {
+// An allocation that fails while reading a checkpoint is reported with the file, not as a bare
+// std::bad_alloc.
+template <class Fn>
+auto naming_out_of_memory(const std::string& what, Fn&& read) {
+  try {
+    return read();
+  } catch (const std::bad_alloc&) {
+    throw ResourceLimitError(what + ": out of memory while reading it");
+  }
+}
+}  // namespace
+
+BundleReader::BundleReader(Env& env, std::string prefix)
+    : impl_(naming_out_of_memory("checkpoint index " + bundle_index_path(prefix),
+                                 [&] { return std::make_unique<Impl>(env, std::move(prefix)); })) {}
 BundleReader::~BundleReader() = default;
 
 const std::string& BundleReader::prefix() const { return impl_->prefix; }
@@ -408,9 +429,11 @@ Tensor BundleReader::read(const std::string& key) const {
   const BundleEntryInfo& info = r.lookup(key);
   r.check_tensor_entry(key, info);
   r.checked_shard(key, info);  // before allocating: the size was checked against the shape, not the file
-  Tensor tensor(info.shape, *info.dtype);
-  r.read_tensor_bytes(key, info, static_cast<char*>(tensor.raw_data()));
-  return tensor;
+  return naming_out_of_memory("checkpoint " + r.prefix + ", key " + quoted(key), [&] {
+    Tensor tensor(info.shape, *info.dtype);
+    r.read_tensor_bytes(key, info, static_cast<char*>(tensor.raw_data()));
+    return tensor;
+  });
 }
 
 void BundleReader::read_into(const std::string& key, void* dst, size_t size) const {

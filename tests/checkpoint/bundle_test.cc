@@ -526,6 +526,29 @@ TEST(Bundle, BadHeadersAreRejectedOnOpen) {
   EXPECT_NE(message_of([&] { BundleReader(Env::Default(), dir / "q"); }).find("header entry"), std::string::npos);
 }
 
+TEST(Bundle, HostileShardCountIsRefusedOnOpenWithoutAllocatingForIt) {
+  // 2^31 - 1 shards in a 100-byte index used to allocate 16 GiB of shard handles before any check.
+  TempDir dir;
+  IndexBuilder index;
+  index.header.set_num_shards(2147483647);
+  index.entry("v", 3, {1}, 4);
+  index.write(dir / "p", "");
+  std::string message = message_of([&] { BundleReader(Env::Default(), dir / "p"); });
+  EXPECT_NE(message.find(bundle_index_path(dir / "p")), std::string::npos) << message;
+  EXPECT_NE(message.find("shard count 2147483647"), std::string::npos) << message;
+  EXPECT_THROW(BundleReader(Env::Default(), dir / "p"), FormatError);
+
+  // The largest count TensorFlow's file names allow opens, and shards are opened only when read.
+  IndexBuilder many;
+  many.header.set_num_shards(99999);
+  auto& last = many.entry("last", 3, {1}, 4);
+  last.set_shard_id(99998);
+  last.set_crc32c(crc32c::mask(crc32c::value("\x05\0\0\0", 4)));
+  many.write(dir / "m", "");
+  write_bytes(bundle_data_path(dir / "m", 99998, 99999), std::string("\x05\0\0\0", 4));
+  EXPECT_EQ(BundleReader(Env::Default(), dir / "m").read("last").item(), 5.0);
+}
+
 TEST(Bundle, HostileSizesAndShapesGiveFormatErrorsWithoutHugeAllocations) {
   TempDir dir;
   IndexBuilder index;
