@@ -212,7 +212,7 @@ def main():
                 last = traceback.extract_tb(e.__traceback__)[-1]
                 message = " ".join(str(e).split())
                 print(f"{label}: REFUSED by {type(e).__name__} ({pathlib.Path(last.filename).name}:"
-                      f"{last.lineno}): {message[:2000]}")
+                      f"{last.lineno}): {message[:600]}")
     print(f"{failures} file(s) failed" if failures else "all files agree")
     return 1 if failures else 0
 
