@@ -3,6 +3,7 @@
 
 #include "autodiff/op_util.h"
 #include "cairn/ops.h"
+#include "tensor/nan_max.h"
 
 namespace cairn::ops {
 
@@ -74,7 +75,7 @@ Tensor div(const Tensor& a, const Tensor& b) {
 
 Tensor maximum(const Tensor& a, const Tensor& b) {
   check_binary(a, b, "maximum");
-  Tensor y = broadcast_float(a, b, "maximum", [](float p, float q) { return p >= q ? p : q; });
+  Tensor y = broadcast_float(a, b, "maximum", [](float p, float q) { return kernels::max_propagating_nan(p, q); });
   maybe_record({a, b}, y, [a, b](const std::vector<Tensor>& g, const std::vector<bool>& need) {
     Tensor a_wins = broadcast_float(a, b, "maximum", [](float p, float q) { return p >= q ? 1.f : 0.f; });
     Tensor b_wins = map_float(a_wins, [](float w) { return 1.f - w; });
@@ -142,13 +143,16 @@ Tensor clip(const Tensor& a, double low, double high) {
   if (low > high) throw InvalidArgument("clip: low " + std::to_string(low) + " is above high " + std::to_string(high));
   const float lo = static_cast<float>(low), hi = static_cast<float>(high);
   Tensor y = map_float(a, [lo, hi](float x) { return x < lo ? lo : (x > hi ? hi : x); });
-  record_unary(a, y, [lo, hi](float x, float) { return (x >= lo && x <= hi) ? 1.f : 0.f; });
+  // A NaN passes through, and so does its gradient (TensorFlow's ClipByValue gradient).
+  record_unary(a, y, [lo, hi](float x, float) { return (x < lo || x > hi) ? 0.f : 1.f; });
   return y;
 }
 
 Tensor relu(const Tensor& a) {
   require_float32(a, "relu");
-  Tensor y = map_float(a, [](float x) { return x > 0.f ? x : 0.f; });
+  // NaN stays NaN, as in TensorFlow (`x > 0 ? x : 0` would make it 0); still one vector max.
+  Tensor y = map_float(a, [](float x) { return x < 0.f ? 0.f : x; });
+  // TensorFlow's ReluGrad: the gradient where x > 0, else 0 (so 0 at a NaN x, NaN for a NaN gradient).
   record_unary(a, y, [](float x, float) { return x > 0.f ? 1.f : 0.f; });
   return y;
 }

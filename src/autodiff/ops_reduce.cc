@@ -5,6 +5,7 @@
 
 #include "autodiff/op_util.h"
 #include "cairn/ops.h"
+#include "tensor/nan_max.h"
 
 namespace cairn::ops {
 
@@ -93,7 +94,8 @@ Tensor reduce_max(const Tensor& a, std::vector<int> axes, bool keepdims) {
   axes = normalized_axes(std::move(axes), a.rank(), "reduce_max");
   Tensor kept = a;
   for (int axis : axes)
-    kept = reduce_axis(kept, axis, -std::numeric_limits<float>::infinity(), [](float m, float x) { return x > m ? x : m; });
+    kept = reduce_axis(kept, axis, -std::numeric_limits<float>::infinity(),
+                       [](float m, float x) { return kernels::max_propagating_nan(m, x); });
   Tensor y = (axes.empty() ? kept.clone() : kept).reshape(reduced_shape(a.shape(), axes, keepdims));
   maybe_record({a}, y, [a, kept, axes](const std::vector<Tensor>& g, const std::vector<bool>&) {
     // The gradient goes to every element equal to the maximum (as TensorFlow does).

@@ -4,6 +4,7 @@
 #include <cstdint>
 
 #include "cairn/parallel.h"
+#include "tensor/nan_max.h"
 #include "tensor/window.h"
 
 namespace cairn::kernels {
@@ -49,12 +50,12 @@ void window_max(const Pool2DGeometry& g, const Window& win, const float* image, 
   for (int64_t h = win.h0; h < win.h1; ++h)
     for (int64_t w = win.w0; w < win.w1; ++w) {
       const float* p = image + (h * g.in_w + w) * channels;
-      for (int64_t c = 0; c < channels; ++c) best[c] = std::max(best[c], p[c]);
+      for (int64_t c = 0; c < channels; ++c) best[c] = max_propagating_nan(p[c], best[c]);
     }
 }
 
-// window_max, also noting in where[c] the pixel of the maximum. Only a strictly greater value moves it,
-// so ties keep the first in window order.
+// window_max, also noting in where[c] the pixel of the maximum. Only a strictly greater value or a
+// first NaN moves it, so ties keep the first in window order, and a NaN's gradient goes to the NaN.
 void window_argmax(const Pool2DGeometry& g, const Window& win, const float* image, float* best,
                    int32_t* where) {
   const int64_t channels = g.channels;
@@ -67,8 +68,8 @@ void window_argmax(const Pool2DGeometry& g, const Window& win, const float* imag
       const float* p = image + pixel * channels;
       for (int64_t c = 0; c < channels; ++c) {
         // Selects by bit mask, as GCC turns "greater ? pixel : where[c]" into a masked store, slow on AMD.
-        const int32_t take = -static_cast<int32_t>(p[c] > best[c]);
-        best[c] = std::max(best[c], p[c]);
+        const int32_t take = -static_cast<int32_t>(p[c] > best[c] || (p[c] != p[c] && best[c] == best[c]));
+        best[c] = max_propagating_nan(p[c], best[c]);
         where[c] = (pixel & take) | (where[c] & ~take);
       }
     }

@@ -4,6 +4,11 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <iostream>
+#include <limits>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "cairn/autodiff.h"
 #include "cairn/data.h"
@@ -43,6 +48,41 @@ class CallbackList {
 bool stdout_is_terminal() { return isatty(fileno(stdout)) == 1; }
 
 int64_t first_dim(const Tensor& t) { return t.rank() ? t.dim(0) : 0; }
+
+struct NonFiniteCount {
+  int64_t nan = 0, infinite = 0;
+};
+
+// Branch-free, so that the scan vectorizes: it runs over every input of predict and evaluate.
+template <class T>
+NonFiniteCount count_non_finite(const T* values, int64_t n) {
+  NonFiniteCount count;
+  for (int64_t i = 0; i < n; ++i) {
+    count.nan += values[i] != values[i];
+    count.infinite += std::fabs(values[i]) == std::numeric_limits<T>::infinity();
+  }
+  return count;
+}
+
+NonFiniteCount count_non_finite(const Tensor& t) {
+  if (t.dtype() == DType::Float32) return count_non_finite(t.data<float>(), t.numel());
+  if (t.dtype() == DType::Float64) return count_non_finite(t.data<double>(), t.numel());
+  return {};
+}
+
+// One line on stderr when inputs hold NaN or infinities: they reach the outputs as NaN (as in
+// TensorFlow), where a prediction or a metric would be wrong without saying why.
+void warn_about_non_finite_inputs(const char* call, const std::vector<std::pair<const char*, const Tensor*>>& inputs) {
+  std::string found;
+  for (const auto& [name, tensor] : inputs) {
+    const NonFiniteCount count = count_non_finite(*tensor);
+    if (count.nan == 0 && count.infinite == 0) continue;
+    found += std::string(found.empty() ? "" : ", ") + name + " holds " + std::to_string(count.nan) + " NaN and " +
+             std::to_string(count.infinite) + " infinite values (of " + std::to_string(tensor->numel()) + ")";
+  }
+  if (!found.empty())
+    std::cerr << "WARNING: " << call << ": " << found << "; the results computed from them are NaN or infinite.\n";
+}
 }  // namespace
 
 void Model::compile(CompileOptions options) {
@@ -287,6 +327,7 @@ History Model::fit(const Tensor& x_all, const Tensor& y_all, FitOptions options)
 Logs Model::evaluate(const Tensor& x, const Tensor& y, EvaluateOptions options) {
   if (options.batch_size <= 0) throw InvalidArgument("evaluate: batch_size must be positive");
   check_fit_arguments(x, y, "evaluate");
+  warn_about_non_finite_inputs("evaluate", {{"x", &x}, {"y", &y}});
   return evaluate_checked(x, y, options);
 }
 
@@ -311,6 +352,7 @@ Logs Model::evaluate_checked(const Tensor& x, const Tensor& y, const EvaluateOpt
 
 Tensor Model::predict(const Tensor& x, PredictOptions options) {
   if (options.batch_size <= 0) throw InvalidArgument("predict: batch_size must be positive");
+  warn_about_non_finite_inputs("predict", {{"x", &x}});
   autodiff::NoGradGuard no_grad;
   const int64_t n = first_dim(x);
   std::vector<Tensor> parts;

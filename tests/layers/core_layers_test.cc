@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
+#include <string>
 
 #include "cairn/layers/activation.h"
 #include "cairn/layers/dense.h"
@@ -106,6 +108,27 @@ TEST_F(CoreLayers, FlattenAndActivation) {
   Tensor p = softmax(Tensor::from_values({1, 2}, {0, 0}));
   EXPECT_EQ(p.to_vector<float>(), (std::vector<float>{0.5f, 0.5f}));
   EXPECT_EQ(softmax.name(), "activation");
+}
+
+// Which elements of a tensor are NaN.
+std::vector<bool> nan_mask(const Tensor& t) {
+  std::vector<bool> mask;
+  for (float v : t.to_vector<float>()) mask.push_back(std::isnan(v));
+  return mask;
+}
+
+// A NaN in a sample reaches that sample's outputs, as in TensorFlow (a relu used to make it 0).
+TEST_F(CoreLayers, NaNInputsGiveNaNOutputsThroughEveryActivation) {
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const Tensor x = Tensor::from_values({2, 3}, {-1, nan, -2, -1, -2, -3});
+  for (const std::string name : {"relu", "sigmoid", "tanh", "softmax", "linear"}) {
+    Dense dense(2, DenseOptions{.activation = name});
+    EXPECT_EQ(nan_mask(dense(x)), (std::vector<bool>{true, true, false, false})) << name;
+    // Elementwise activations keep the NaN where it is; softmax spreads it over its row.
+    const bool whole_row = name == "softmax";
+    EXPECT_EQ(nan_mask(Activation(name)(x)),
+              (std::vector<bool>{whole_row, true, whole_row, false, false, false})) << name;
+  }
 }
 
 TEST(SnakeCase, MatchesKerasDefaultNames) {

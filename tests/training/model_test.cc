@@ -1,6 +1,8 @@
 // Models and the Keras training loop: structure, summary, fit/evaluate/predict, errors.
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <limits>
 #include <sstream>
 
 #include "cairn/data.h"
@@ -182,6 +184,37 @@ TEST_F(Training, PredictIsBatchedAndMatchesACall) {
   Tensor p = model->predict(x, {.batch_size = 32});
   EXPECT_EQ(p.shape(), (Shape{70, 2}));
   EXPECT_TRUE(allclose(p, (*model)(x), 1e-6, 1e-6));
+}
+
+TEST_F(Training, PredictAndEvaluateWarnOnceWhenInputsHoldNaNOrInfinities) {
+  auto model = moons_model();
+  model->compile({.optimizer = "sgd", .loss = std::make_shared<SparseCategoricalCrossentropy>(true)});
+  LabeledData d = make_moons(70, 0.1, 9);
+  Tensor x = d.x.clone();
+  float* values = x.data<float>();
+  values[0] = std::numeric_limits<float>::quiet_NaN();  // sample 0
+  values[3] = -std::numeric_limits<float>::infinity();  // sample 1
+  values[139] = std::numeric_limits<float>::quiet_NaN();  // sample 69, in the last batch
+
+  ::testing::internal::CaptureStderr();
+  const Tensor p = model->predict(x, {.batch_size = 32});  // three batches, one warning
+  std::string err = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(err, "WARNING: predict: x holds 2 NaN and 1 infinite values (of 140); the results computed from "
+                 "them are NaN or infinite.\n");
+  const std::vector<float> out = p.to_vector<float>();
+  EXPECT_TRUE(std::isnan(out[0]) && std::isnan(out[1]) && std::isnan(out[138]) && std::isnan(out[139]));
+  EXPECT_TRUE(std::isfinite(out[4]) && std::isfinite(out[137]));
+
+  ::testing::internal::CaptureStderr();
+  model->evaluate(x, d.y, {.batch_size = 32});
+  err = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(err, "WARNING: evaluate: x holds 2 NaN and 1 infinite values (of 140); the results computed from "
+                 "them are NaN or infinite.\n");
+
+  ::testing::internal::CaptureStderr();
+  model->predict(d.x);
+  model->evaluate(d.x, d.y);
+  EXPECT_EQ(::testing::internal::GetCapturedStderr(), "");
 }
 
 TEST_F(Training, TrainOnBatchAndTestOnBatch) {
