@@ -76,8 +76,8 @@ CountsHeader read_counts_header(const std::string& path) {
     return error == std::errc() && end == field.data() + field.size() && out >= 0;
   };
   if (fields.size() < 3 || !parse_count(fields[0], header.rows) || !parse_count(fields[1], header.features))
-    throw FormatError(path + ": the first line must be \"<rows>,<features>,<class names...>\", found \"" +
-                      std::string(line) + "\"");
+    throw FormatError(path + ": the first line must be \"<rows>,<features>,<class names...>\", found " +
+                      excerpt(line));
   header.classes = static_cast<int64_t>(fields.size()) - 2;
   return header;
 }
@@ -127,7 +127,7 @@ LabeledData read_csv(const std::string& path, const CsvOptions& options) {
       double value;
       auto [parsed_end, error] = std::from_chars(field.data(), field.data() + field.size(), value);
       if (field.empty() || error != std::errc() || parsed_end != field.data() + field.size())
-        throw FormatError(where(column) + "\"" + std::string(field) + "\" is not a number");
+        throw FormatError(where(column) + excerpt(field) + " is not a number");
       if (columns < 0 && options.label_column) {
         // The label column is known once the first row's width is: count it here, check it below.
         size_t width = std::count(line.begin(), line.end(), options.delimiter) + 1;
@@ -141,7 +141,7 @@ LabeledData read_csv(const std::string& path, const CsvOptions& options) {
       }
       if (column == label_index) {
         if (!fits_dtype(value, options.label_dtype))
-          throw FormatError(where(column) + "label " + std::string(field) + " is not a valid " +
+          throw FormatError(where(column) + "label " + excerpt(field) + " is not a valid " +
                             std::string(dtype_name(options.label_dtype)));
         labels.push_back(value);
       } else {

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <functional>
 #include <cstdlib>
 
 #include "cairn/data.h"
@@ -198,6 +199,31 @@ TEST(Csv, ReadsAllColumnsWithoutLabelAndOtherDelimiters) {
   EXPECT_EQ(data.x.shape(), (Shape{2, 3}));
   EXPECT_EQ(data.x.to_vector<float>(), (std::vector<float>{1, 2, 3, 4, 5, 6}));
   EXPECT_FALSE(data.y.defined());
+}
+
+TEST(Csv, HugeBadFieldsAreQuotedAsShortExcerpts) {
+  // A 50 MB field used to reach stderr whole; 1 MB shows the same.
+  TempDir dir;
+  const std::string path = dir.file("huge.csv");
+  const std::string huge(1 << 20, 'x');
+  auto expect_short_error = [&](const std::function<void()>& read, const std::vector<std::string>& parts) {
+    try {
+      read();
+      ADD_FAILURE() << "no error";
+    } catch (const FormatError& e) {
+      const std::string message = e.what();
+      EXPECT_LT(message.size(), 400u) << message.substr(0, 400);
+      for (const std::string& part : parts) EXPECT_NE(message.find(part), std::string::npos) << message.substr(0, 400);
+    }
+  };
+  write_text(path, "1,2\n3," + huge + "\n");
+  expect_short_error([&] { read_csv(path); }, {path + ":2: column 2", "\"xxxx", "(1048576 bytes) is not a number"});
+  write_text(path, "1,2." + std::string(1 << 20, '5') + "\n");
+  CsvOptions options;
+  options.label_column = 1;
+  expect_short_error([&] { read_csv(path, options); }, {path + ":1: column 2", "\"2.555", "not a valid int64"});
+  write_text(path, huge + "\n5.1,3.5,1.4,0.2,0\n");
+  expect_short_error([&] { load_iris(path); }, {path, "the first line must be", "(1048576 bytes)"});
 }
 
 TEST(Csv, ReportsFileLineAndColumn) {
