@@ -5,12 +5,19 @@
 //
 // Crash safety: a save writes the checkpoint's files (durably, see Checkpoint::write), then replaces
 // the state file atomically, and only then deletes old checkpoints. Whenever the process dies, the
-// state file names a complete checkpoint. Leftovers of an interrupted save (temporary files, data files
-// without an index) are removed by the next save.
+// state file names a complete checkpoint. Deleting a checkpoint takes it out of the state file first,
+// then removes its index, then its data (remove_bundle). Leftovers of an interrupted save or deletion
+// (temporary files, data files without an index, an index without data) are removed by the next save,
+// and restoring skips a checkpoint whose index or data is missing.
+//
+// A manager is a writer of its directory: it holds the directory's lock (lock_directory) for its
+// lifetime, and a second manager (or any other writer) of the directory gets an IOError naming the
+// directory and the holder's pid. Readers (restore_latest_checkpoint, latest_checkpoint) take no lock.
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -53,7 +60,8 @@ struct BestCheckpoint {
 
 class CheckpointManager {
  public:
-  // Recovers the bookkeeping from directory/checkpoint (and checkpoint_best) when they exist: the
+  // Creates the directory if needed and locks it (IOError when another writer holds it). Recovers the
+  // bookkeeping from directory/checkpoint (and checkpoint_best) when they exist: the
   // checkpoints it lists that are newer than its last_preserved_timestamp are managed again, with
   // timestamps in the future clamped to now. A damaged state file is reported on stderr and the
   // newest checkpoint file on disk becomes the latest. InvalidArgument for bad options.
@@ -88,6 +96,13 @@ class CheckpointManager {
   std::optional<std::string> restore_latest();
   // restore_latest(), or else init_fn (when given) and nullopt.
   std::optional<std::string> restore_or_initialize();
+
+  // Deletes the state files, every checkpoint of this manager's name in the directory (whether
+  // recorded or not, complete or not) and the lock file, and releases the lock: the manager is done
+  // with the directory and save() throws afterwards. Crash-safe: the state file goes first, then the
+  // checkpoints oldest first (each index before its data), so that a kill at any point leaves the
+  // newest one that remains restorable. Other files in the directory stay.
+  void delete_all();
 
   Checkpoint& checkpoint() const { return checkpoint_; }
   const std::string& directory() const { return directory_; }
@@ -126,6 +141,7 @@ class CheckpointManager {
   std::vector<Best> best_;      // best first
   double last_preserved_timestamp_ = 0;
   std::optional<int64_t> last_checkpoint_step_;
+  std::unique_ptr<FileLock> lock_;  // of directory_; released by delete_all
 };
 
 // restore_latest() without a manager: the checkpoints recorded in directory/checkpoint, newest first,

@@ -49,6 +49,14 @@ struct FileStatus {
   uint64_t inode = 0;
 };
 
+// An exclusive advisory lock on a file, held until unlock() or destruction (LevelDB's FileLock).
+class FileLock {
+ public:
+  virtual ~FileLock() = default;
+  virtual void unlock() = 0;  // a second call does nothing
+  virtual const std::string& path() const = 0;
+};
+
 class Env {
  public:
   virtual ~Env() = default;
@@ -79,7 +87,20 @@ class Env {
   // other failures (a loop of symlinks, a denied search permission). The default asks the operating
   // system, which is right for every Env over the real file system.
   virtual FileStatus file_status(const std::string& path, bool follow_symlinks);
+  // Takes an exclusive lock (flock(2)) on path, created when missing, and writes this process's pid
+  // into it. IOError naming path and the holder's pid when it is held, by another process or by
+  // another lock_file of this process (a lock belongs to one open of the file). Only lock_file callers
+  // respect the lock. Its holder may remove the file while holding it: lock_file never takes a lock on
+  // a file that is no longer at path. The default asks the operating system, which is right for every
+  // Env over the real file system.
+  virtual std::unique_ptr<FileLock> lock_file(const std::string& path);
 };
+
+// The lock a writer of a directory holds while it uses it (dir/.cairn.lock, see Env::lock_file).
+// IOError naming dir and the pid of the writer that holds it.
+std::unique_ptr<FileLock> lock_directory(Env& env, const std::string& dir);
+// The lock file's name in a locked directory.
+inline constexpr const char* kDirectoryLockFileName = ".cairn.lock";
 
 // The directory part of a path ("." when there is none), as sync_dir expects it.
 std::string parent_dir(const std::string& path);

@@ -71,6 +71,9 @@ struct BackupAndRestoreOptions {
 // metrics and the state of the other callbacks. A run restarted after a kill at any instant continues
 // from the last backup and ends with weights bit-identical to a run that was never interrupted. The
 // last two backups are kept: a damaged newest one falls back to the previous one, with a warning.
+// From on_train_begin to on_train_end the backup directory is locked (see CheckpointManager): a second
+// run on it fails with an IOError naming the directory and the pid of the run that has it. With
+// delete_checkpoint, on_train_end deletes the backups crash-safely (CheckpointManager::delete_all).
 class BackupAndRestore : public Callback {
  public:
   explicit BackupAndRestore(std::string backup_dir, BackupAndRestoreOptions options = {}, Env& env = Env::Default());

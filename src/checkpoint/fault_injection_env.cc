@@ -216,6 +216,8 @@ void FaultInjectionEnv::remove_file(const std::string& path) {
 
 std::vector<std::string> FaultInjectionEnv::list_dir(const std::string& dir) { return base_.list_dir(dir); }
 
+std::unique_ptr<FileLock> FaultInjectionEnv::lock_file(const std::string& path) { return base_.lock_file(path); }
+
 void FaultInjectionEnv::create_dirs(const std::string& dir) {
   std::lock_guard lock(mutex_);
   next_fault(FileOp::CreateDirs, dir);

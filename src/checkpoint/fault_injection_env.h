@@ -51,6 +51,8 @@ class FaultInjectionEnv : public Env {
   std::vector<std::string> list_dir(const std::string& dir) override;
   void create_dirs(const std::string& dir) override;
   void sync_dir(const std::string& dir) override;
+  // Forwarded to the base Env: a lock is not data, and a crash releases it anyway.
+  std::unique_ptr<FileLock> lock_file(const std::string& path) override;
 
  private:
   friend class FaultWritableFile;

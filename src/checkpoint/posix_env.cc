@@ -1,6 +1,7 @@
 // The POSIX Env, and the Env helpers that work on any Env.
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -137,6 +138,33 @@ class PosixRandomAccessFile : public RandomAccessFile {
   uint64_t size_;
 };
 
+class PosixFileLock : public FileLock {
+ public:
+  PosixFileLock(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
+  ~PosixFileLock() override { unlock(); }
+  void unlock() override {
+    if (fd_ < 0) return;
+    ::flock(fd_, LOCK_UN);
+    ::close(fd_);
+    fd_ = -1;
+  }
+  const std::string& path() const override { return path_; }
+
+ private:
+  std::string path_;
+  int fd_;
+};
+
+// The pid a lock holder wrote into its lock file, for the message of a refused lock.
+std::string recorded_holder(int fd) {
+  char text[32];
+  ssize_t n = ::pread(fd, text, sizeof text - 1, 0);
+  std::string pid(text, static_cast<size_t>(std::max<ssize_t>(n, 0)));
+  while (!pid.empty() && (pid.back() == '\n' || pid.back() == ' ')) pid.pop_back();
+  bool digits = !pid.empty() && std::all_of(pid.begin(), pid.end(), [](char c) { return c >= '0' && c <= '9'; });
+  return digits ? "process " + pid : "another process (its pid is not recorded yet)";
+}
+
 class PosixEnv : public Env {
  public:
   std::unique_ptr<WritableFile> new_writable_file(const std::string& path) override {
@@ -250,6 +278,49 @@ FileStatus Env::file_status(const std::string& path, bool follow_symlinks) {
   if (S_ISDIR(st.st_mode)) status.type = FileStatus::Type::kDirectory;
   if (S_ISLNK(st.st_mode)) status.type = FileStatus::Type::kSymlink;
   return status;
+}
+
+std::unique_ptr<FileLock> Env::lock_file(const std::string& path) {
+  while (true) {
+    int fd;
+    do {
+      fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    } while (fd < 0 && errno == EINTR);
+    if (fd < 0) throw_errno("cannot open the lock file", path, errno);
+    int result;
+    do {
+      result = ::flock(fd, LOCK_EX | LOCK_NB);
+    } while (result != 0 && errno == EINTR);
+    if (result != 0) {
+      int error = errno;
+      std::string holder = error == EWOULDBLOCK ? recorded_holder(fd) : std::string();
+      ::close(fd);
+      if (error == EWOULDBLOCK) throw IOError(path + " is locked by " + holder + ", which writes there");
+      throw_errno("cannot lock", path, error);
+    }
+    // The previous holder may have removed the file between our open and our lock: then the lock is
+    // on a file nobody else will ever open, and the lock to take is on the file now at path.
+    struct stat locked, current;
+    if (::fstat(fd, &locked) != 0 || ::stat(path.c_str(), &current) != 0 || locked.st_dev != current.st_dev ||
+        locked.st_ino != current.st_ino) {
+      ::close(fd);
+      continue;
+    }
+    auto lock = std::make_unique<PosixFileLock>(path, fd);
+    const std::string pid = std::to_string(::getpid()) + "\n";
+    if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size()))
+      throw_errno("cannot write the pid into the lock file", path, errno);
+    return lock;
+  }
+}
+
+std::unique_ptr<FileLock> lock_directory(Env& env, const std::string& dir) {
+  const std::string path = (dir.empty() ? std::string(".") : dir) + "/" + kDirectoryLockFileName;
+  try {
+    return env.lock_file(path);
+  } catch (const IOError& e) {
+    throw IOError("cannot take " + dir + " for writing: " + e.what());
+  }
 }
 
 std::string Env::read_file(const std::string& path) {

@@ -53,6 +53,8 @@ void BackupAndRestore::on_train_begin(const Logs&) {
   for (const auto& c : m.active_callbacks())
     if (c.get() != this && !c->state_name().empty()) items.emplace_back(c->state_name(), c);
   state_->checkpoint = std::make_unique<Checkpoint>(std::move(items), env_);
+  // The manager locks the directory until on_train_end: two runs backing up into one directory would
+  // interleave their backups.
   state_->manager = std::make_unique<CheckpointManager>(
       *state_->checkpoint, backup_dir_, CheckpointManagerOptions{.max_to_keep = 2, .checkpoint_name = "backup"});
 
@@ -102,11 +104,8 @@ void BackupAndRestore::on_epoch_end(int, Logs&) {
 }
 
 void BackupAndRestore::on_train_end(const Logs&) {
-  if (options_.delete_checkpoint && env_.file_exists(backup_dir_)) {
-    for (const std::string& name : env_.list_dir(backup_dir_)) env_.remove_file(backup_dir_ + "/" + name);
-    env_.sync_dir(backup_dir_);
-  }
-  state_.reset();
+  if (state_ && options_.delete_checkpoint) state_->manager->delete_all();
+  state_.reset();  // releases the backup directory's lock
 }
 
 }  // namespace cairn

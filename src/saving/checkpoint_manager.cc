@@ -9,6 +9,7 @@
 
 #include "cairn/error.h"
 #include "cairn/tensor_bundle.h"
+#include "saving/checkpoint_files.h"
 #include "saving/paths.h"
 #include "saving/text_format.h"
 
@@ -17,6 +18,12 @@ namespace {
 
 constexpr const char* kStateFileName = "checkpoint";
 constexpr const char* kBestFileName = "checkpoint_best";
+
+// A path for a message: paths come from state files, which a damaged file can make very long.
+std::string shown_path(const std::string& path) {
+  constexpr size_t kMaxShownPath = 512;
+  return path.size() <= kMaxShownPath ? path : excerpt(path, kMaxShownPath);
+}
 
 void warn(const std::string& message) { std::cerr << "cairn: WARNING: " << message << std::endl; }
 
@@ -38,14 +45,18 @@ std::optional<int64_t> checkpoint_number_of(std::string_view file, const std::st
   return number;
 }
 
-// The complete checkpoints "<name>-<N>" in dir (their index exists), highest N first.
+// The complete checkpoints "<name>-<N>" in dir (their index and data exist), highest N first.
 std::vector<std::string> numbered_checkpoints(Env& env, const std::string& dir, const std::string& name) {
   if (!env.file_exists(dir)) return {};
+  const std::vector<std::string> files = env.list_dir(dir);
   std::vector<std::pair<int64_t, std::string>> found;
-  for (const std::string& file : env.list_dir(dir)) {
+  for (const std::string& file : files) {
     std::string_view rest;
-    if (auto number = checkpoint_number_of(file, name, &rest); number && rest == ".index")
-      found.emplace_back(*number, join_path(dir, file.substr(0, file.size() - rest.size())));
+    auto number = checkpoint_number_of(file, name, &rest);
+    if (!number || rest != ".index") continue;
+    const std::string base = file.substr(0, file.size() - rest.size());
+    if (std::any_of(files.begin(), files.end(), [&](const std::string& f) { return is_data_file_of(f, base); }))
+      found.emplace_back(*number, join_path(dir, base));
   }
   std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
   std::vector<std::string> paths;
@@ -62,16 +73,16 @@ std::optional<std::string> restore_first(Checkpoint& checkpoint, const std::vect
                                          const std::string& directory) {
   std::vector<std::string> failures;
   auto damaged = [&](const std::string& path, const Error& e) {
-    warn("checkpoint " + path + " is damaged and was not restored: " + e.what());
-    failures.push_back(path + ": " + e.what());
+    warn("checkpoint " + shown_path(path) + " is damaged and was not restored: " + e.what());
+    failures.push_back(shown_path(path) + ": " + e.what());
   };
   for (size_t i = 0; i < candidates.size(); ++i) {
     const std::string& path = candidates[i];
-    if (!bundle_exists(checkpoint.env(), path)) {
+    if (!checkpoint_complete(checkpoint.env(), path)) {
       // Older recorded ones may be gone on purpose (deleted by a sweep that a crash cut short).
       if (i == 0)
-        warn("the newest checkpoint recorded in " + directory + ", " + path + ", does not exist (no " +
-             bundle_index_path(path) + ")");
+        warn("the newest checkpoint recorded in " + directory + ", " + shown_path(path) +
+             ", does not exist or was partly deleted (no index or no data file)");
       continue;
     }
     try {
@@ -117,6 +128,8 @@ CheckpointManager::CheckpointManager(Checkpoint& checkpoint, std::string directo
                           o.monitor_mode + "\"");
   if (o.keep_best < 0) throw InvalidArgument("CheckpointManager: keep_best must not be negative");
   if (directory_.empty()) directory_ = ".";
+  if (!checkpoint_.env().is_directory(directory_)) checkpoint_.env().create_dirs(directory_);
+  lock_ = lock_directory(checkpoint_.env(), directory_);
   recover_state();
   recover_best();
 }
@@ -188,7 +201,8 @@ void CheckpointManager::recover_best() {
   std::vector<std::string> paths, preserved;
   std::vector<double> metrics, timestamps;
   try {
-    for (const text_format::Field& field : text_format::parse(env.read_file(file), file)) {
+    for (const text_format::Field& field :
+         text_format::parse(read_small_text_file(env, file, "record of the best checkpoints"), file)) {
       const std::string* text = std::get_if<std::string>(&field.value);
       const double* number = std::get_if<double>(&field.value);
       if (field.name == "monitor_mode" && text) {
@@ -203,7 +217,7 @@ void CheckpointManager::recover_best() {
         timestamps.push_back(*number);
       } else {
         throw FormatError("cannot parse " + file + ", line " + std::to_string(field.line) +
-                          ": unexpected field " + field.name);
+                          ": unexpected field " + excerpt(field.name));
       }
     }
     if (metrics.size() != paths.size() || timestamps.size() != paths.size())
@@ -223,7 +237,7 @@ void CheckpointManager::recover_best() {
   for (size_t i = 0; i < paths.size(); ++i) {
     std::string path = join_path(directory_, paths[i]);
     // A best checkpoint that was being overwritten when a crash came no longer holds what was ranked.
-    if (!bundle_exists(env, path)) continue;
+    if (!checkpoint_complete(env, path)) continue;
     bool kept = std::find(preserved.begin(), preserved.end(), path) != preserved.end();
     best_.push_back({path, metrics[i], std::min(timestamps[i], clock), kept});
   }
@@ -248,29 +262,38 @@ std::vector<std::string> CheckpointManager::remove_leftovers() {
   if (!env.file_exists(directory_)) return {};
   std::vector<std::string> entries = env.list_dir(directory_);
   std::set<std::string> present(entries.begin(), entries.end());
-  std::set<std::string> doomed;
+  std::set<std::string> doomed;              // files
+  std::set<std::string> doomed_checkpoints;  // prefixes (file names without .index/.data-*)
   for (const std::string& file : entries) {
     std::string_view rest;
     if (file.starts_with(std::string(kStateFileName) + ".tempstate") ||
         file.starts_with(std::string(kBestFileName) + ".tempstate")) {
       doomed.insert(file);
     } else if (auto number = checkpoint_number_of(file, options_.checkpoint_name, &rest)) {
-      // Temporary files of a save that died, and data files whose index is gone (a deletion that died).
-      std::string prefix = file.substr(0, file.size() - rest.size());
-      if (rest.find(".tempstate") != std::string_view::npos ||
-          (rest.starts_with(".data-") && !present.contains(prefix + ".index"))) {
+      // Temporary files of a save that died. Data files whose index is gone and indexes whose data is
+      // gone (a deletion that died, the latter in the order of older versions): remove_bundle takes
+      // their checkpoint, index first.
+      std::string base = file.substr(0, file.size() - rest.size());
+      if (rest.find(".tempstate") != std::string_view::npos) {
         doomed.insert(file);
+      } else if (rest.starts_with(".data-") && !present.contains(base + ".index")) {
+        doomed_checkpoints.insert(base);
+      } else if (rest == ".index" && std::none_of(entries.begin(), entries.end(), [&](const std::string& f) {
+                   return is_data_file_of(f, base);
+                 })) {
+        doomed_checkpoints.insert(base);
       }
     }
   }
   try {
     for (const std::string& file : doomed) env.remove_file(join_path(directory_, file));
     if (!doomed.empty()) env.sync_dir(directory_);
+    for (const std::string& base : doomed_checkpoints) remove_bundle(env, join_path(directory_, base));
   } catch (const Error& e) {
-    warn(std::string("cannot remove what an interrupted save left: ") + e.what());
+    warn(std::string("cannot remove what an interrupted save or deletion left: ") + e.what());
   }
-  std::erase_if(entries, [&](const std::string& file) { return doomed.contains(file); });
-  return entries;
+  if (doomed.empty() && doomed_checkpoints.empty()) return entries;
+  return env.list_dir(directory_);
 }
 
 int64_t CheckpointManager::highest_number_in_use(const std::vector<std::string>& directory_entries) const {
@@ -327,6 +350,7 @@ std::optional<std::string> CheckpointManager::save(std::optional<int64_t> checkp
         return std::nullopt;
     }
   }
+  if (!lock_) throw InvalidArgument("CheckpointManager: save after delete_all in " + directory_);
   Env& env = checkpoint_.env();
   std::vector<std::string> entries = remove_leftovers();
 
@@ -414,6 +438,23 @@ std::optional<std::string> CheckpointManager::save(std::optional<int64_t> checkp
       warn(std::string("cannot record which best checkpoints are kept for good: ") + e.what());
     }
   }
+  // A checkpoint leaves the state file before its files go (index first, see remove_bundle), so that
+  // the state file never names a checkpoint that is being deleted.
+  auto record = [&](const std::string& when) {
+    try {
+      write_state(*latest_, tracked_, last_preserved_timestamp_);
+      return true;
+    } catch (const Error& e) {
+      warn("cannot update the state file " + when + ": " + e.what());
+      return false;
+    }
+  };
+  if (tracked_.size() != tracked_before || last_preserved_timestamp_ != last_preserved_before) {
+    if (!record("before deleting old checkpoints (they stay; the next save deletes them)")) {
+      tracked_.insert(tracked_.begin(), doomed.begin(), doomed.end());
+      doomed.clear();
+    }
+  }
   std::vector<Entry> undeleted;
   for (const Entry& e : doomed) {
     try {
@@ -423,7 +464,11 @@ std::optional<std::string> CheckpointManager::save(std::optional<int64_t> checkp
       undeleted.push_back(e);
     }
   }
-  tracked_.insert(tracked_.begin(), undeleted.begin(), undeleted.end());
+  if (!undeleted.empty()) {
+    // Listed again, so that a manager created after a restart deletes them too.
+    tracked_.insert(tracked_.begin(), undeleted.begin(), undeleted.end());
+    record("after failing to delete old checkpoints");
+  }
   for (const std::string& path : evicted) {
     bool still_kept = path == latest_ || std::any_of(tracked_.begin(), tracked_.end(),
                                                      [&](const Entry& e) { return e.path == path; });
@@ -434,15 +479,42 @@ std::optional<std::string> CheckpointManager::save(std::optional<int64_t> checkp
       warn("cannot delete the checkpoint " + path + " that is no longer among the best: " + error.what());
     }
   }
-  if (tracked_.size() != tracked_before || last_preserved_timestamp_ != last_preserved_before) {
-    try {
-      write_state(*latest_, tracked_, last_preserved_timestamp_);
-    } catch (const Error& e) {
-      warn(std::string("cannot update the state file after deleting old checkpoints (the next save does): ") +
-           e.what());
+  return prefix;
+}
+
+void CheckpointManager::delete_all() {
+  if (!lock_) throw InvalidArgument("CheckpointManager: delete_all after delete_all in " + directory_);
+  Env& env = checkpoint_.env();
+  // First nothing is recorded any more, then the checkpoints go oldest first, each index before its
+  // data: a kill at any point leaves the newest remaining checkpoint complete and restorable.
+  bool removed = false;
+  for (const char* name : {kStateFileName, kBestFileName})
+    if (env.file_exists(join_path(directory_, name))) {
+      env.remove_file(join_path(directory_, name));
+      removed = true;
+    }
+  if (removed) env.sync_dir(directory_);
+  std::vector<std::pair<int64_t, std::string>> numbered;
+  for (const std::string& file : env.list_dir(directory_)) {
+    std::string_view rest;
+    if (file.starts_with(std::string(kStateFileName) + ".tempstate") ||
+        file.starts_with(std::string(kBestFileName) + ".tempstate")) {
+      env.remove_file(join_path(directory_, file));
+    } else if (auto number = checkpoint_number_of(file, options_.checkpoint_name, &rest)) {
+      numbered.emplace_back(*number, file.substr(0, file.size() - rest.size()));
     }
   }
-  return prefix;
+  std::sort(numbered.begin(), numbered.end());
+  numbered.erase(std::unique(numbered.begin(), numbered.end()), numbered.end());
+  for (const auto& [number, base] : numbered) remove_bundle(env, join_path(directory_, base));
+  // Removed while held, so that no other writer can hold a lock on it in the meantime (lock_file
+  // never locks a file that is no longer at its path).
+  env.remove_file(lock_->path());
+  env.sync_dir(directory_);
+  lock_.reset();
+  latest_.reset();
+  tracked_.clear();
+  best_.clear();
 }
 
 std::vector<std::string> CheckpointManager::restore_candidates() const {

@@ -1,9 +1,11 @@
 // The `checkpoint` state file of a checkpoint directory, byte for byte as TensorFlow writes it.
+#include <algorithm>
 #include <filesystem>
 
 #include "cairn/checkpoint.h"
 #include "cairn/error.h"
 #include "cairn/tensor_bundle.h"
+#include "saving/checkpoint_files.h"
 #include "saving/paths.h"
 #include "saving/text_format.h"
 
@@ -11,6 +13,10 @@ namespace cairn {
 namespace {
 
 constexpr const char* kStateFileName = "checkpoint";
+// A state file lists a few paths and numbers; anything much larger is not one.
+constexpr uint64_t kMaxStateFileBytes = 16 << 20;
+// No file system takes a longer path (Linux's PATH_MAX): a longer one cannot name a checkpoint.
+constexpr size_t kMaxCheckpointPathBytes = 4096;
 
 std::filesystem::path normalized_path(const std::string& dir) {
   std::filesystem::path normal = std::filesystem::path(dir.empty() ? "." : dir).lexically_normal();
@@ -58,6 +64,9 @@ CheckpointState checkpoint_state_from_text(const std::string& text, const std::s
     const double* number_value = std::get_if<double>(&field.value);
     if (field.name == "model_checkpoint_path" || field.name == "all_model_checkpoint_paths") {
       if (!string_value) fail("field " + field.name + " needs a string");
+      if (string_value->size() > kMaxCheckpointPathBytes)
+        fail("field " + field.name + " is a path of " + std::to_string(string_value->size()) +
+             " bytes, longer than any file system takes: " + excerpt(*string_value));
       // A repeated scalar field keeps the last value, as protobuf's text_format.Merge (used by TF) does.
       if (field.name == "model_checkpoint_path") {
         state.model_checkpoint_path = *string_value;
@@ -72,7 +81,7 @@ CheckpointState checkpoint_state_from_text(const std::string& text, const std::s
         state.all_model_checkpoint_timestamps.push_back(*number_value);
       }
     } else {
-      fail("unknown field " + field.name + " (not a CheckpointState)");
+      fail("unknown field " + excerpt(field.name) + " (not a CheckpointState)");
     }
   }
   if (state.model_checkpoint_path.empty())
@@ -83,7 +92,7 @@ CheckpointState checkpoint_state_from_text(const std::string& text, const std::s
 std::optional<CheckpointState> read_checkpoint_state(Env& env, const std::string& dir) {
   std::string path = join_path(dir, kStateFileName);
   if (!env.file_exists(path)) return std::nullopt;
-  CheckpointState state = checkpoint_state_from_text(env.read_file(path), path);
+  CheckpointState state = checkpoint_state_from_text(read_small_text_file(env, path, "checkpoint state file"), path);
   // Relative paths are relative to the directory (TensorFlow's get_checkpoint_state).
   state.model_checkpoint_path = join_path(dir, state.model_checkpoint_path);
   for (std::string& p : state.all_model_checkpoint_paths) p = join_path(dir, p);
@@ -114,14 +123,34 @@ void write_checkpoint_state(Env& env, const std::string& dir, const CheckpointSt
   write_file_atomically(env, path, checkpoint_state_to_text(stored));
 }
 
+std::string read_small_text_file(Env& env, const std::string& path, const std::string& what) {
+  const uint64_t size = env.file_size(path);
+  if (size > kMaxStateFileBytes)
+    throw ResourceLimitError(path + " is " + std::to_string(size) + " bytes, more than a " + what + " holds (at most " +
+                             std::to_string(kMaxStateFileBytes) + ")");
+  return env.read_file(path);
+}
+
+bool is_data_file_of(const std::string& file, const std::string& base) {
+  return file.starts_with(base + ".data-") && file.find(".tempstate") == std::string::npos;
+}
+
+bool checkpoint_complete(Env& env, const std::string& prefix) {
+  if (!bundle_exists(env, prefix)) return false;
+  const std::string base = prefix.substr(prefix.find_last_of('/') + 1);
+  const std::vector<std::string> files = env.list_dir(parent_dir(prefix));
+  return std::any_of(files.begin(), files.end(), [&](const std::string& file) { return is_data_file_of(file, base); });
+}
+
 std::optional<std::string> latest_checkpoint(const std::string& dir, Env& env) {
   std::optional<CheckpointState> state = read_checkpoint_state(env, dir);
   if (!state) return std::nullopt;
-  if (bundle_exists(env, state->model_checkpoint_path)) return state->model_checkpoint_path;
-  // The newest one is gone (deleted by hand, or a crash while it was being replaced): the next newest.
+  if (checkpoint_complete(env, state->model_checkpoint_path)) return state->model_checkpoint_path;
+  // The newest one is gone (deleted by hand, or a crash while it was being replaced or deleted): the
+  // next newest.
   const auto& paths = state->all_model_checkpoint_paths;
   for (auto it = paths.rbegin(); it != paths.rend(); ++it)
-    if (bundle_exists(env, *it)) return *it;
+    if (checkpoint_complete(env, *it)) return *it;
   return std::nullopt;
 }
 

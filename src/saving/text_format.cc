@@ -1,5 +1,6 @@
 #include "saving/text_format.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -32,7 +33,7 @@ class Parser {
       int line = line_;
       std::string name = identifier();
       skip_space();
-      if (!consume(':')) fail("expected ':' after field name '" + name + "'");
+      if (!consume(':')) fail("expected ':' after field name " + excerpt(name));
       skip_space();
       if (consume('[')) {
         skip_space();
@@ -42,7 +43,7 @@ class Parser {
             fields.push_back({name, value(), line});
             skip_space();
           } while (consume(','));
-          if (!consume(']')) fail("expected ',' or ']' in the list of '" + name + "'");
+          if (!consume(']')) fail("expected ',' or ']' in the list of " + excerpt(name));
         }
       } else {
         fields.push_back({name, value(), line});
@@ -172,29 +173,32 @@ class Parser {
       if (!is_identifier_char(c) && c != '.' && !exponent_sign) break;
       ++pos_;
     }
-    std::string token(text_.substr(start, pos_ - start));
+    // A view of the text: a damaged file may hold a token of megabytes, which is never copied whole.
+    const std::string_view token = text_.substr(start, pos_ - start);
     if (token.empty()) fail("expected a value");
-    std::string lower;
-    for (char c : token) lower += static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+    auto is = [&](std::string_view word) {
+      return token.size() == word.size() && std::equal(token.begin(), token.end(), word.begin(), [](char a, char b) {
+               return (a >= 'A' && a <= 'Z' ? a - 'A' + 'a' : a) == b;
+             });
+    };
     double magnitude;
-    if (lower == "inf" || lower == "infinity" || lower == "inff" || lower == "infinityf") {
+    if (is("inf") || is("infinity") || is("inff") || is("infinityf")) {
       magnitude = std::numeric_limits<double>::infinity();
-    } else if (lower == "nan" || lower == "nanf") {
+    } else if (is("nan") || is("nanf")) {
       magnitude = std::numeric_limits<double>::quiet_NaN();
-    } else if (lower.starts_with("0x")) {
+    } else if (token.size() > 2 && token[0] == '0' && (token[1] == 'x' || token[1] == 'X')) {
       uint64_t v = 0;
-      auto [end, error] = std::from_chars(lower.data() + 2, lower.data() + lower.size(), v, 16);
-      if (error != std::errc() || end != lower.data() + lower.size() || lower.size() == 2)
-        fail("bad number '" + token + "'");
+      auto [end, error] = std::from_chars(token.data() + 2, token.data() + token.size(), v, 16);
+      if (error != std::errc() || end != token.data() + token.size()) fail("bad number " + excerpt(token));
       magnitude = static_cast<double>(v);
     } else {
-      std::string_view digits = lower;
-      if (digits.ends_with('f') && digits.find('.') != std::string_view::npos)
+      std::string_view digits = token;
+      if ((digits.ends_with('f') || digits.ends_with('F')) && digits.find('.') != std::string_view::npos)
         digits.remove_suffix(1);  // 1.5f
       if (digits.empty() || !((digits[0] >= '0' && digits[0] <= '9') || digits[0] == '.'))
-        fail("bad value '" + token + "'");
+        fail("bad value " + excerpt(token));
       auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), magnitude);
-      if (error != std::errc() || end != digits.data() + digits.size()) fail("bad number '" + token + "'");
+      if (error != std::errc() || end != digits.data() + digits.size()) fail("bad number " + excerpt(token));
     }
     return negative ? -magnitude : magnitude;
   }

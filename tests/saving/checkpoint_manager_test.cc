@@ -5,7 +5,10 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <memory>
 
 #include "cairn/tensor_bundle.h"
 #include "checkpoint/fault_injection_env.h"
@@ -14,6 +17,7 @@
 namespace cairn {
 namespace {
 
+using testing::NoSyncEnv;
 using testing::TempDir;
 
 // The objects a checkpoint holds, with values that identify a "version" of the training state.
@@ -49,8 +53,10 @@ int version_in(const std::string& prefix) {
   return fresh.version();
 }
 
+// The files of a checkpoint directory, without the lock file of the manager that writes there.
 std::vector<std::string> listing(const std::string& dir) {
   auto names = Env::Default().list_dir(dir);
+  std::erase(names, kDirectoryLockFileName);
   std::sort(names.begin(), names.end());
   return names;
 }
@@ -174,20 +180,23 @@ TEST(CheckpointManager, UnlimitedMaxToKeepKeepsAll) {
 TEST(CheckpointManager, KeepCheckpointEveryNHoursKeepsOnePerPeriod) {
   TempDir dir;
   FakeClock clock;  // the manager starts at 100000 (last preserved: 99999)
-  State state;
   CheckpointManagerOptions options = options_with(clock, 1);
   options.keep_checkpoint_every_n_hours = 1.0;
-  CheckpointManager manager(state.checkpoint, dir.path(), options);
-  for (double t : {103600.0, 103700.0, 103800.0, 107300.0, 107400.0}) {
-    clock.now = t;
-    manager.save();
+  {
+    State state;
+    CheckpointManager manager(state.checkpoint, dir.path(), options);
+    for (double t : {103600.0, 103700.0, 103800.0, 107300.0, 107400.0}) {
+      clock.now = t;
+      manager.save();
+    }
+    // ckpt-1 is an hour after the start, ckpt-4 an hour after ckpt-1; ckpt-2 and ckpt-3 are not.
+    EXPECT_EQ(listing(dir.path()), files_of(dir, {1, 4, 5}));
+    EXPECT_EQ(manager.checkpoints(), std::vector<std::string>{dir / "ckpt-5"});
+    CheckpointState recorded = *read_checkpoint_state(Env::Default(), dir.path());
+    EXPECT_EQ(recorded.last_preserved_timestamp, 107300.0);
+    EXPECT_EQ(recorded.all_model_checkpoint_paths, std::vector<std::string>{dir / "ckpt-5"});
   }
-  // ckpt-1 is an hour after the start, ckpt-4 an hour after ckpt-1; ckpt-2 and ckpt-3 are not.
-  EXPECT_EQ(listing(dir.path()), files_of(dir, {1, 4, 5}));
-  EXPECT_EQ(manager.checkpoints(), std::vector<std::string>{dir / "ckpt-5"});
-  CheckpointState recorded = *read_checkpoint_state(Env::Default(), dir.path());
-  EXPECT_EQ(recorded.last_preserved_timestamp, 107300.0);
-  EXPECT_EQ(recorded.all_model_checkpoint_paths, std::vector<std::string>{dir / "ckpt-5"});
+  // The first manager ends here, like the process that wrote the directory, and releases its lock.
 
   // A new manager manages only ckpt-5; the preserved ones are never deleted.
   State again;
@@ -205,19 +214,22 @@ TEST(CheckpointManager, CheckpointIntervalSkipsUntilTheStepCounterAdvancedEnough
   CheckpointManagerOptions options = options_with(clock);
   options.step_counter = state.step;
   options.checkpoint_interval = 10;
-  CheckpointManager manager(state.checkpoint, dir.path(), options);
-  state.set_version(0);
-  EXPECT_EQ(manager.save(), dir / "ckpt-1");
-  state.set_version(5);
-  EXPECT_EQ(manager.save(), std::nullopt);
-  EXPECT_EQ(state.save_counter(), 1);  // a skipped save counts nothing
-  state.set_version(10);
-  EXPECT_EQ(manager.save(), dir / "ckpt-2");
-  EXPECT_EQ(manager.save(std::nullopt, /*check_interval=*/false), std::nullopt);  // the same step
-  state.set_version(12);
-  EXPECT_EQ(manager.save(std::nullopt, /*check_interval=*/false), dir / "ckpt-3");
-  EXPECT_EQ(manager.save(), std::nullopt);
-  EXPECT_EQ(listing(dir.path()), files_of(dir, {1, 2, 3}));
+  {
+    CheckpointManager manager(state.checkpoint, dir.path(), options);
+    state.set_version(0);
+    EXPECT_EQ(manager.save(), dir / "ckpt-1");
+    state.set_version(5);
+    EXPECT_EQ(manager.save(), std::nullopt);
+    EXPECT_EQ(state.save_counter(), 1);  // a skipped save counts nothing
+    state.set_version(10);
+    EXPECT_EQ(manager.save(), dir / "ckpt-2");
+    EXPECT_EQ(manager.save(std::nullopt, /*check_interval=*/false), std::nullopt);  // the same step
+    state.set_version(12);
+    EXPECT_EQ(manager.save(std::nullopt, /*check_interval=*/false), dir / "ckpt-3");
+    EXPECT_EQ(manager.save(), std::nullopt);
+    EXPECT_EQ(listing(dir.path()), files_of(dir, {1, 2, 3}));
+  }
+  // The first manager ends here, like the process that wrote the directory, and releases its lock.
 
   // After a restore the interval counts from the restored step.
   State again;
@@ -234,18 +246,21 @@ TEST(CheckpointManager, NumberingContinuesAfterARestart) {
   TempDir dir;
   FakeClock clock;
   save_versions(dir, clock, 3, 1);
-  // Without restoring: the save counter is 0, yet ckpt-1 must not be overwritten.
-  State fresh;
-  CheckpointManager manager(fresh.checkpoint, dir.path(), options_with(clock));
-  EXPECT_EQ(manager.latest_checkpoint(), dir / "ckpt-3");
-  EXPECT_EQ(manager.checkpoints(),
-            (std::vector<std::string>{dir / "ckpt-1", dir / "ckpt-2", dir / "ckpt-3"}));
-  fresh.set_version(4);
-  clock.now += 1;
-  EXPECT_EQ(manager.save(), dir / "ckpt-4");
-  EXPECT_EQ(fresh.save_counter(), 4);
-  EXPECT_EQ(version_in(dir / "ckpt-1"), 1);
-  EXPECT_EQ(version_in(dir / "ckpt-4"), 4);
+  {
+    // Without restoring: the save counter is 0, yet ckpt-1 must not be overwritten.
+    State fresh;
+    CheckpointManager manager(fresh.checkpoint, dir.path(), options_with(clock));
+    EXPECT_EQ(manager.latest_checkpoint(), dir / "ckpt-3");
+    EXPECT_EQ(manager.checkpoints(),
+              (std::vector<std::string>{dir / "ckpt-1", dir / "ckpt-2", dir / "ckpt-3"}));
+    fresh.set_version(4);
+    clock.now += 1;
+    EXPECT_EQ(manager.save(), dir / "ckpt-4");
+    EXPECT_EQ(fresh.save_counter(), 4);
+    EXPECT_EQ(version_in(dir / "ckpt-1"), 1);
+    EXPECT_EQ(version_in(dir / "ckpt-4"), 4);
+  }
+  // The first manager ends here, like the process that wrote the directory, and releases its lock.
 
   // Restoring brings the save counter back, as in TensorFlow.
   State restored;
@@ -298,27 +313,28 @@ TEST(CheckpointManager, KeepBestKeepsTheBestByMetricAcrossRestarts) {
             (std::vector<std::string>{dir / "ckpt-5", dir / "ckpt-6"}));
 
   State state;
-  CheckpointManager manager(state.checkpoint, dir.path(), options);
-  auto best = manager.best_checkpoints();
+  auto manager = std::make_unique<CheckpointManager>(state.checkpoint, dir.path(), options);
+  auto best = manager->best_checkpoints();
   ASSERT_EQ(best.size(), 2u);
   EXPECT_EQ(best[0].path, dir / "ckpt-6");
   EXPECT_EQ(best[1].path, dir / "ckpt-2");
   EXPECT_EQ(best[1].metric, 0.3);
   for (int v = 7; v <= 9; ++v) {  // without metrics: the best stay
     clock.now += 1;
-    manager.save();
+    manager->save();
   }
   EXPECT_EQ(listing(dir.path()), files_of(dir, {2, 6, 8, 9}, {"checkpoint", "checkpoint_best"}));
   EXPECT_EQ(version_in(dir / "ckpt-2"), 2);
   clock.now += 1;
-  manager.save(std::nullopt, true, 0.9);  // not better than 0.3: nothing changes among the best
+  manager->save(std::nullopt, true, 0.9);  // not better than 0.3: nothing changes among the best
   clock.now += 1;
-  manager.save(std::nullopt, true, 0.25);  // displaces ckpt-2, which goes
+  manager->save(std::nullopt, true, 0.25);  // displaces ckpt-2, which goes
   EXPECT_EQ(listing(dir.path()), files_of(dir, {6, 10, 11}, {"checkpoint", "checkpoint_best"}));
-  best = manager.best_checkpoints();
+  best = manager->best_checkpoints();
   ASSERT_EQ(best.size(), 2u);
   EXPECT_EQ(best[0].path, dir / "ckpt-6");
   EXPECT_EQ(best[1].path, dir / "ckpt-11");
+  manager.reset();  // a writer at a time
 
   // Ranking under the other mode would be meaningless: refused, naming the file.
   CheckpointManagerOptions flipped = options;
@@ -494,44 +510,109 @@ TEST(CheckpointManager, TheNextSaveRemovesWhatACrashedSaveLeft) {
                                            "other-1.data-00000-of-00001"}));
 }
 
+// Every state a deletion cut short can leave (in the order of older versions too, which removed data
+// before the index): an index without data, data without an index, a state file naming a half-deleted
+// checkpoint. Restoring takes the newest complete checkpoint, latest_checkpoint names it, and the next
+// save removes the remains.
+TEST(CheckpointManager, HalfDeletedCheckpointsAreSkippedAndCleanedUp) {
+  TempDir dir;
+  FakeClock clock;
+  save_versions(dir, clock, 4, 1);  // ckpt-1 .. ckpt-4, all recorded
+  Env& env = Env::Default();
+  env.remove_file(bundle_data_path(dir / "ckpt-4"));   // the newest, named by the state file: index only
+  env.remove_file(bundle_index_path(dir / "ckpt-3"));  // data only
+  env.remove_file(bundle_data_path(dir / "ckpt-1"));   // index only
+  EXPECT_EQ(latest_checkpoint(dir.path()), dir / "ckpt-2");
+
+  State state;
+  CheckpointManager manager(state.checkpoint, dir.path(), options_with(clock));
+  ::testing::internal::CaptureStderr();
+  EXPECT_EQ(manager.restore_latest(), dir / "ckpt-2");
+  const std::string log = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(state.version(), 2);
+  EXPECT_NE(log.find(dir / "ckpt-4"), std::string::npos) << log;
+  EXPECT_EQ(log.find("damaged"), std::string::npos) << "a half-deleted checkpoint is not a damaged one: " << log;
+
+  clock.now += 1;
+  EXPECT_EQ(manager.save(), dir / "ckpt-5");
+  EXPECT_EQ(listing(dir.path()), files_of(dir, {2, 5}));
+}
+
+// When nothing but remains of deletions is left, there is nothing to restore: a fresh start, not an
+// error that would block every later run.
+TEST(CheckpointManager, OnlyRemainsOfDeletionsMeanNoCheckpoint) {
+  TempDir dir;
+  FakeClock clock;
+  save_versions(dir, clock, 2, 1);
+  for (const char* name : {"ckpt-1", "ckpt-2"}) Env::Default().remove_file(bundle_data_path(dir / name));
+  EXPECT_EQ(latest_checkpoint(dir.path()), std::nullopt);
+  State state;
+  EXPECT_EQ(restore_latest_checkpoint(state.checkpoint, dir.path()), std::nullopt);
+  CheckpointManager manager(state.checkpoint, dir.path(), options_with(clock));
+  ::testing::internal::CaptureStderr();
+  EXPECT_EQ(manager.restore_latest(), std::nullopt);
+  ::testing::internal::GetCapturedStderr();
+}
+
+TEST(CheckpointManager, DeleteAllRemovesItsFilesAndTheLockAndLeavesOthers) {
+  TempDir dir;
+  FakeClock clock;
+  CheckpointManagerOptions options = options_with(clock, 2);
+  options.keep_best = 1;
+  State state;
+  CheckpointManager manager(state.checkpoint, dir.path(), options);
+  for (int v = 1; v <= 3; ++v) {
+    clock.now += 1;
+    manager.save(std::nullopt, true, 1.0 / v);
+  }
+  testing::write_bytes(dir / "ckpt-9.data-00000-of-00001", "data without an index");
+  testing::write_bytes(dir / "notes.txt", "not ours");
+  manager.delete_all();
+  EXPECT_EQ(Env::Default().list_dir(dir.path()), std::vector<std::string>{"notes.txt"});
+  EXPECT_THROW(manager.save(), InvalidArgument);
+  CheckpointManager next(state.checkpoint, dir.path(), options);  // the lock was released
+  EXPECT_EQ(next.latest_checkpoint(), std::nullopt);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The directory lock: one writer at a time.
+
+TEST(CheckpointManagerLock, ASecondManagerOfTheDirectoryIsRefusedNamingItAndTheHolder) {
+  TempDir dir;
+  State state;
+  auto first = std::make_unique<CheckpointManager>(state.checkpoint, dir.path());
+  first->save();
+  // flock locks belong to an open file description: a second manager in this very process conflicts too.
+  State other;
+  try {
+    CheckpointManager second(other.checkpoint, dir.path());
+    FAIL() << "two writers of one directory";
+  } catch (const IOError& e) {
+    const std::string message = e.what();
+    EXPECT_NE(message.find(dir.path()), std::string::npos) << message;
+    EXPECT_NE(message.find("process " + std::to_string(::getpid())), std::string::npos) << message;
+  }
+  EXPECT_EQ(listing(dir.path()), files_of(dir, {1})) << "the refused manager touched nothing";
+  // Readers take no lock.
+  EXPECT_EQ(latest_checkpoint(dir.path()), dir / "ckpt-1");
+  EXPECT_EQ(restore_latest_checkpoint(other.checkpoint, dir.path()), dir / "ckpt-1");
+
+  first.reset();
+  CheckpointManager second(other.checkpoint, dir.path());
+  EXPECT_EQ(second.save(), dir / "ckpt-2");
+}
+
+TEST(CheckpointManagerLock, TheLockFileHoldsTheWritersPid) {
+  TempDir dir;
+  State state;
+  CheckpointManager manager(state.checkpoint, dir.path());
+  EXPECT_EQ(testing::read_bytes(dir / kDirectoryLockFileName), std::to_string(::getpid()) + "\n");
+}
+
 // ---------------------------------------------------------------------------------------------
 // Fault injection: a save that fails, or a crash, at any file operation.
 
 constexpr int kFaultMaxToKeep = 2;
-
-// The POSIX Env without fsync: FaultInjectionEnv models durability itself, and real fsyncs would make
-// these hundreds of saves take as long as the disk pleases.
-class NoSyncEnv : public Env {
- public:
-  class File : public WritableFile {
-   public:
-    explicit File(std::unique_ptr<WritableFile> base) : base_(std::move(base)) {}
-    void append(std::string_view data) override { base_->append(data); }
-    void sync() override {}
-    void close() override { base_->close(); }
-    const std::string& path() const override { return base_->path(); }
-
-   private:
-    std::unique_ptr<WritableFile> base_;
-  };
-
-  std::unique_ptr<WritableFile> new_writable_file(const std::string& path) override {
-    return std::make_unique<File>(base_.new_writable_file(path));
-  }
-  std::unique_ptr<RandomAccessFile> new_random_access_file(const std::string& path) override {
-    return base_.new_random_access_file(path);
-  }
-  uint64_t file_size(const std::string& path) override { return base_.file_size(path); }
-  bool file_exists(const std::string& path) override { return base_.file_exists(path); }
-  void rename_file(const std::string& from, const std::string& to) override { base_.rename_file(from, to); }
-  void remove_file(const std::string& path) override { base_.remove_file(path); }
-  std::vector<std::string> list_dir(const std::string& dir) override { return base_.list_dir(dir); }
-  void create_dirs(const std::string& dir) override { base_.create_dirs(dir); }
-  void sync_dir(const std::string& dir) override {}
-
- private:
-  Env& base_ = Env::Default();
-};
 
 NoSyncEnv no_sync_env;
 

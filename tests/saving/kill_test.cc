@@ -7,10 +7,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <stdexcept>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "cairn/checkpoint.h"
 #include "cairn/random.h"
@@ -21,23 +26,66 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Runs the worker; kills it with SIGKILL after `kill_after` unless it ends first. True if it completed.
-bool run_worker(const std::string& backup_dir, const std::string& out, std::optional<std::chrono::microseconds> kill_after) {
+// How a worker run went: whether it completed, and the lines it printed (see kill_worker.cc), the
+// last of which tells where a kill landed.
+struct WorkerRun {
+  bool completed = false;
+  std::vector<std::string> lines;
+  // From the "train_end" line to the worker's exit: deleting the backups and writing the final weights.
+  std::chrono::microseconds after_train_end{0};
+  bool saw(const std::string& line) const { return std::find(lines.begin(), lines.end(), line) != lines.end(); }
+  bool killed_while_removing() const { return !completed && !lines.empty() && lines.back().starts_with("remove "); }
+};
+
+// Where a kill is aimed: `delay` after the worker starts, or `delay` after it reports that training
+// ended (then the kill lands while BackupAndRestore deletes the backups, or just after).
+enum class Aim { kFromStart, kFromTrainEnd };
+
+// Runs the worker, with SIGKILL `delay` after the moment `aim` names unless it ends first (never when
+// delay is nullopt).
+WorkerRun run_worker(const std::string& backup_dir, const std::string& out, std::optional<std::chrono::microseconds> delay,
+                     Aim aim = Aim::kFromStart) {
+  int pipe_fds[2];
+  if (::pipe(pipe_fds) != 0) throw std::runtime_error("pipe failed");
   pid_t pid = fork();
   if (pid == 0) {
-    int devnull = ::open("/dev/null", O_WRONLY);
-    dup2(devnull, STDOUT_FILENO);
+    dup2(pipe_fds[1], STDOUT_FILENO);
+    ::close(pipe_fds[0]);
+    ::close(pipe_fds[1]);
     execl(CAIRN_KILL_WORKER, CAIRN_KILL_WORKER, backup_dir.c_str(), out.c_str(), nullptr);
     _exit(127);
   }
-  if (kill_after) {
-    std::this_thread::sleep_for(*kill_after);
+  ::close(pipe_fds[1]);
+  FILE* output = ::fdopen(pipe_fds[0], "r");
+  WorkerRun run;
+  std::optional<std::chrono::steady_clock::time_point> train_end;
+  auto read_line = [&] {
+    char buffer[4096];
+    if (!std::fgets(buffer, sizeof buffer, output)) return false;
+    std::string line = buffer;
+    if (line.ends_with('\n')) line.pop_back();
+    if (line == "train_end") train_end = std::chrono::steady_clock::now();
+    run.lines.push_back(line);
+    return true;
+  };
+  if (delay) {
+    if (aim == Aim::kFromTrainEnd)
+      while (read_line() && run.lines.back() != "train_end") {
+      }
+    std::this_thread::sleep_for(*delay);
     kill(pid, SIGKILL);
   }
+  while (read_line()) {
+  }
+  std::fclose(output);
+  if (train_end)
+    run.after_train_end =
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - *train_end);
   int status = 0;
   waitpid(pid, &status, 0);
   if (WIFEXITED(status) && WEXITSTATUS(status) != 0) ADD_FAILURE() << "worker failed with exit code " << WEXITSTATUS(status);
-  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  run.completed = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  return run;
 }
 
 TEST(KillTest, RandomSigkillsNeverLoseTheRunAndResumeIsExact) {
@@ -46,9 +94,13 @@ TEST(KillTest, RandomSigkillsNeverLoseTheRunAndResumeIsExact) {
   fs::create_directories(root);
   const std::string reference = (root / "reference").string(), resumed = (root / "resumed").string();
 
+  // The reference run also measures how long the end of training takes (deleting the backups, writing
+  // the final weights): the span in which the aimed kills land.
   const auto start = std::chrono::steady_clock::now();
-  ASSERT_TRUE(run_worker((root / "reference_backup").string(), reference, std::nullopt));
+  const WorkerRun reference_run = run_worker((root / "reference_backup").string(), reference, std::nullopt);
+  ASSERT_TRUE(reference_run.completed);
   const auto full_run = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start);
+  const std::chrono::microseconds train_end_span = reference_run.after_train_end;
 
   auto expect_same_weights = [&] {
     BundleReader a(Env::Default(), reference), b(Env::Default(), resumed);
@@ -60,11 +112,18 @@ TEST(KillTest, RandomSigkillsNeverLoseTheRunAndResumeIsExact) {
   const char* env = std::getenv("CAIRN_KILL_ROUNDS");
   const int kills = env ? std::atoi(env) : 20;
   Generator random(static_cast<uint64_t>(getpid()));
-  int restorable = 0, trainings = 0;
+  int restorable = 0, trainings = 0, kills_while_removing = 0, kills_in_train_end = 0;
   for (int kill = 0; kill < kills; ++kill) {
-    // Each run lives for a small random part of a full run, so kills spread over whole trainings.
-    auto delay = std::chrono::microseconds(static_cast<int64_t>(random.uniform() * 0.15 * full_run.count()));
-    if (run_worker((root / "backup").string(), resumed, delay)) {
+    // Every sixteenth kill is aimed at the end of training, where BackupAndRestore deletes the backups
+    // (such a run trains to the end first, so they are few); the others come after a small random part
+    // of a full run, so that kills spread over whole trainings (and often land in the
+    // CheckpointManager's deletion of the oldest backup).
+    const bool aimed = kill % 16 == 15;
+    const auto delay = std::chrono::microseconds(static_cast<int64_t>(
+        random.uniform() * (aimed ? static_cast<double>(train_end_span.count()) : 0.15 * full_run.count())));
+    const WorkerRun run =
+        run_worker((root / "backup").string(), resumed, delay, aimed ? Aim::kFromTrainEnd : Aim::kFromStart);
+    if (run.completed) {
       // This training finished before the kill: check it, then start a new one.
       expect_same_weights();
       ++trainings;
@@ -72,7 +131,10 @@ TEST(KillTest, RandomSigkillsNeverLoseTheRunAndResumeIsExact) {
       remove_bundle(Env::Default(), resumed);
       continue;
     }
-    // Whatever the moment of the kill, the latest backup (if one was made yet) reads back whole.
+    if (run.killed_while_removing()) ++kills_while_removing;
+    if (run.saw("train_end")) ++kills_in_train_end;
+    // Whatever the moment of the kill, the latest backup (if one was made yet) reads back whole (the
+    // next run's restore, which must succeed, is checked by that run's exit status).
     if (auto latest = latest_checkpoint((root / "backup").string())) {
       ++restorable;
       BundleReader reader(Env::Default(), *latest);
@@ -81,9 +143,14 @@ TEST(KillTest, RandomSigkillsNeverLoseTheRunAndResumeIsExact) {
     }
   }
   EXPECT_GT(restorable, kills / 4) << "kills should mostly come after the first backup";
-  ASSERT_TRUE(run_worker((root / "backup").string(), resumed, std::nullopt));
+  if (kills >= 16) EXPECT_GT(kills_in_train_end, 0) << "aimed kills should land while the backups are deleted";
+  ASSERT_TRUE(run_worker((root / "backup").string(), resumed, std::nullopt).completed);
   expect_same_weights();
   RecordProperty("trainings_completed_between_kills", trainings);
+  RecordProperty("kills_while_removing_files", kills_while_removing);
+  RecordProperty("kills_in_train_end", kills_in_train_end);
+  std::printf("%d kills: %d while removing a file, %d after training ended; %d trainings completed\n", kills,
+              kills_while_removing, kills_in_train_end, trainings);
   fs::remove_all(root);
 }
 

@@ -7,6 +7,8 @@
 
 #include "cairn/cairn.h"
 #include "cairn/checkpoint_manager.h"
+#include "checkpoint/fault_injection_env.h"
+#include "checkpoint/test_util.h"
 
 namespace cairn {
 namespace {
@@ -69,6 +71,9 @@ class ResumeTest : public ::testing::Test {
     FitOptions interrupted = fit;
     interrupted.callbacks = {backup, std::make_shared<InterruptAfter>(cut)};
     EXPECT_THROW(first->fit(w.x, w.y, interrupted), Interrupted);
+    // The interrupted "process" ends, and with its backup callback goes its lock on the directory.
+    interrupted.callbacks.clear();
+    backup.reset();
 
     // A new "process": different global seed, new model, new optimizer, new callbacks.
     clear_session();
@@ -168,6 +173,7 @@ TEST_F(ResumeTest, EarlyStoppingStateSurvivesARestart) {
   FitOptions interrupted{.batch_size = 16, .epochs = 10, .verbose = 0, .seed = 2};
   interrupted.callbacks = {early(), std::make_shared<BackupAndRestore>(dir_.string()), std::make_shared<InterruptAfter>(7)};
   EXPECT_THROW(first->fit(w.x, w.y, interrupted), Interrupted);
+  interrupted.callbacks.clear();  // the interrupted "process" ends and unlocks the backup directory
 
   clear_session();
   set_random_seed(1);
@@ -195,6 +201,7 @@ TEST_F(ResumeTest, DamagedNewestBackupFallsBackToThePreviousOneLoudly) {
   interrupted.callbacks = {std::make_shared<BackupAndRestore>(dir_.string(), BackupAndRestoreOptions{.save_freq = int64_t{1}}),
                            std::make_shared<InterruptAfter>(9)};
   EXPECT_THROW(first->fit(w.x, w.y, interrupted), Interrupted);
+  interrupted.callbacks.clear();  // the interrupted "process" ends and unlocks the backup directory
   // Damage the newest backup's data.
   auto latest = latest_checkpoint(dir_.string());
   ASSERT_TRUE(latest);
@@ -217,6 +224,60 @@ TEST_F(ResumeTest, DamagedNewestBackupFallsBackToThePreviousOneLoudly) {
   ASSERT_TRUE(restore->restored_from());
   EXPECT_NE(*restore->restored_from(), *latest);
   EXPECT_TRUE(equal_bytes(reference->weights()[0]->value(), second->weights()[0]->value()));
+}
+
+// A kill while on_train_end deletes the backups, after any number of its file removals: the fault stops
+// the deletion there as a SIGKILL would (and with the crash, what was not yet synced is lost as well).
+// The next run must restore the newest backup left, or start over when none is left, and end with the
+// weights of an uninterrupted run; it must never find backups it cannot restore.
+TEST_F(ResumeTest, AKillWhileTheBackupsAreDeletedNeverBlocksTheNextRun) {
+  Workload w = mlp_with_dropout();
+  const FitOptions fit{.batch_size = 16, .epochs = 3, .verbose = 0, .seed = 11};
+  clear_session();
+  set_random_seed(1);
+  auto reference = w.make();
+  reference->fit(w.x, w.y, fit);
+
+  testing::NoSyncEnv no_sync;
+  int interrupted_deletions = 0;
+  for (bool crash : {false, true}) {
+    for (int removals = 0;; ++removals) {
+      fs::remove_all(dir_);
+      clear_session();
+      set_random_seed(1);
+      auto first = w.make();
+      FaultInjectionEnv env(no_sync);
+      auto stop_deleting = std::make_shared<LambdaCallback>();  // runs before BackupAndRestore's on_train_end
+      stop_deleting->on_train_end_fn = [&](const Logs&) { env.fail_nth(removals + 1, FileOp::Remove); };
+      FitOptions killed = fit;
+      killed.callbacks = {stop_deleting, std::make_shared<BackupAndRestore>(
+                                             dir_.string(), BackupAndRestoreOptions{.save_freq = int64_t{1}}, env)};
+      try {
+        first->fit(w.x, w.y, killed);
+      } catch (const IOError&) {
+      }
+      killed.callbacks.clear();  // the "process" ends
+      if (!env.fault_fired()) break;  // the deletion had fewer removals: every cut was tried
+      ++interrupted_deletions;
+      if (crash) env.drop_unsynced_data();
+
+      const std::string cut = (crash ? "crash" : "kill") + std::string(" after ") + std::to_string(removals) + " removals";
+      clear_session();
+      set_random_seed(1);
+      auto second = w.make();
+      auto restore = std::make_shared<BackupAndRestore>(dir_.string(), BackupAndRestoreOptions{.save_freq = int64_t{1}});
+      FitOptions resumed = fit;
+      resumed.callbacks = {restore};
+      ASSERT_NO_THROW(second->fit(w.x, w.y, resumed)) << cut;
+      if (restore->restored_from())
+        EXPECT_EQ(*restore->restored_from(), dir_ / "backup-18") << cut << ": the newest backup is the last one deleted";
+      auto a = state_of(*reference), b = state_of(*second);
+      ASSERT_EQ(a.size(), b.size());
+      for (size_t i = 0; i < a.size(); ++i) EXPECT_TRUE(equal_bytes(a[i], b[i])) << "tensor " << i << ", " << cut;
+      EXPECT_TRUE(fs::is_empty(dir_)) << cut;
+    }
+  }
+  EXPECT_GE(interrupted_deletions, 2 * 5) << "the state file and two backups of two files each";
 }
 
 }  // namespace

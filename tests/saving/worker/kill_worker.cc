@@ -2,11 +2,50 @@
 // BackupAndRestore (a backup after every batch), then writes the final weights.
 //
 //   kill_worker BACKUP_DIR FINAL_WEIGHTS_PREFIX
+//
+// On stdout, one line per step the kill test wants to aim at or to tell apart afterwards: "batch" when
+// a batch ends (before its backup), "remove NAME" before each file the backups' deletions remove (the
+// CheckpointManager's max_to_keep ones, and on_train_end's), "train_end" when training ends, before
+// BackupAndRestore deletes the backups. Each line is flushed at once, so that the last line the test
+// read before its SIGKILL says what the process was doing.
 #include <cstdio>
 
 #include "cairn/cairn.h"
 
 using namespace cairn;
+
+namespace {
+
+void report(const std::string& line) {
+  std::fputs((line + "\n").c_str(), stdout);
+  std::fflush(stdout);
+}
+
+// The default Env, reporting each removal.
+class ReportingEnv : public Env {
+ public:
+  std::unique_ptr<WritableFile> new_writable_file(const std::string& path) override {
+    return base_.new_writable_file(path);
+  }
+  std::unique_ptr<RandomAccessFile> new_random_access_file(const std::string& path) override {
+    return base_.new_random_access_file(path);
+  }
+  uint64_t file_size(const std::string& path) override { return base_.file_size(path); }
+  bool file_exists(const std::string& path) override { return base_.file_exists(path); }
+  void rename_file(const std::string& from, const std::string& to) override { base_.rename_file(from, to); }
+  void remove_file(const std::string& path) override {
+    report("remove " + path.substr(path.find_last_of('/') + 1));
+    base_.remove_file(path);
+  }
+  std::vector<std::string> list_dir(const std::string& dir) override { return base_.list_dir(dir); }
+  void create_dirs(const std::string& dir) override { base_.create_dirs(dir); }
+  void sync_dir(const std::string& dir) override { base_.sync_dir(dir); }
+
+ private:
+  Env& base_ = Env::Default();
+};
+
+}  // namespace
 
 int main(int argc, char** argv) {
   if (argc != 3) {
@@ -20,9 +59,14 @@ int main(int argc, char** argv) {
                             std::make_shared<Dense>(2)},
       Shape{2});
   model->compile({.optimizer = "adam", .loss = std::make_shared<SparseCategoricalCrossentropy>(true), .metrics = {"accuracy"}});
-  auto backup = std::make_shared<BackupAndRestore>(argv[1], BackupAndRestoreOptions{.save_freq = int64_t{1}});
-  model->fit(data.x, data.y, {.batch_size = 12, .epochs = 8, .verbose = 0, .callbacks = {backup}, .seed = 3});
+  ReportingEnv env;
+  auto backup = std::make_shared<BackupAndRestore>(argv[1], BackupAndRestoreOptions{.save_freq = int64_t{1}}, env);
+  // Runs before the backup's callbacks (BackupAndRestore runs last).
+  auto reporter = std::make_shared<LambdaCallback>();
+  reporter->on_batch_end_fn = [](int64_t, const Logs&) { report("batch"); };
+  reporter->on_train_end_fn = [](const Logs&) { report("train_end"); };
+  model->fit(data.x, data.y, {.batch_size = 12, .epochs = 8, .verbose = 0, .callbacks = {reporter, backup}, .seed = 3});
   model->save_weights(argv[2]);
-  std::printf("%s\n", backup->restored_from() ? backup->restored_from()->c_str() : "fresh");
+  report(backup->restored_from() ? "restored " + *backup->restored_from() : "fresh");
   return 0;
 }
