@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdint>
 #include <cstring>
+#include <set>
 
 #include "cairn/error.h"
 
@@ -12,6 +14,11 @@ namespace {
 
 // HDF5's object header limit, which Keras keeps each name-list attribute under.
 constexpr size_t kAttributeLimit = 64512;
+// Compression filters cannot honestly inflate data more than deflate's ~1032:1.
+constexpr uint64_t kMaxFilterRatio = 1032;
+// Keras nests groups a handful of levels deep (nested models add a few); deeper is refused, which also
+// bounds the recursion of the link walk.
+constexpr int kMaxGroupDepth = 256;
 
 herr_t collect_description(unsigned, const H5E_error2_t* error, void* data) {
   if (error->desc && *error->desc) static_cast<std::vector<std::string>*>(data)->push_back(error->desc);
@@ -44,6 +51,26 @@ Handle read_handle(hid_t id, Handle::Closer close, const std::string& where, con
 Handle write_handle(hid_t id, Handle::Closer close, const std::string& where, const std::string& what) {
   if (id < 0) fail_write(where, what);
   return Handle(id, close);
+}
+
+// The size of the file an object lives in (for an in-memory file, its image): what bounds what it can
+// honestly hold.
+uint64_t file_size_of(hid_t object, const std::string& where) {
+  Handle file = read_handle(H5Iget_file_id(object), H5Fclose, where, "cannot find the object's file");
+  hsize_t size = 0;
+  if (H5Fget_filesize(file.id(), &size) < 0) fail_read(where, "cannot read the file's size");
+  return size;
+}
+
+// count * item_size, or UINT64_MAX when it does not fit.
+uint64_t saturating_bytes(uint64_t count, uint64_t item_size) {
+  return item_size != 0 && count > UINT64_MAX / item_size ? UINT64_MAX : count * item_size;
+}
+
+[[noreturn]] void fail_size(const std::string& where, const std::string& what, uint64_t bytes, uint64_t limit) {
+  throw ResourceLimitError(where + ": " + what + " declares " +
+                           (bytes == UINT64_MAX ? std::string("more than 2^64") : std::to_string(bytes)) +
+                           " bytes, more than its file could hold (" + std::to_string(limit) + " bytes)");
 }
 
 std::vector<std::string> split_path(const std::string& path) {
@@ -96,6 +123,10 @@ std::vector<std::string> read_strings(hid_t attribute, const std::string& where)
   Handle space = read_handle(H5Aget_space(attribute), H5Sclose, where, "cannot read the attribute's shape");
   const hssize_t count = H5Sget_simple_extent_npoints(space.id());
   if (count < 0) fail_read(where, "cannot read the attribute's shape");
+  // Checked before the buffers below are sized: each string takes at least a byte of the file.
+  const uint64_t file_size = file_size_of(attribute, where);
+  const uint64_t declared = saturating_bytes(static_cast<uint64_t>(count), std::max<size_t>(H5Tget_size(type.id()), 1));
+  if (declared > file_size) fail_size(where, "the attribute", declared, file_size);
   if (H5Tget_class(type.id()) != H5T_STRING) {
     if (count == 0) return {};
     throw FormatError(where + ": expected strings, found " + std::to_string(count) + " non-string values");
@@ -144,6 +175,119 @@ std::atomic<uint64_t> file_counter{0};
 
 // The core driver identifies files by name, so every in-memory file gets its own.
 std::string memory_file_name() { return "cairn-in-memory-" + std::to_string(++file_counter) + ".h5"; }
+
+herr_t refuse_external_traversal(const char*, const char*, const char*, const char*, unsigned*, hid_t, void*) {
+  return -1;
+}
+
+struct LinkEntry {
+  std::string name;
+  H5L_type_t type;
+  size_t value_size;  // of a soft, external or user-defined link's value
+};
+
+herr_t collect_link(hid_t, const char* name, const H5L_info_t* info, void* data) {
+  const size_t value_size = info->type == H5L_TYPE_HARD ? 0 : info->u.val_size;
+  static_cast<std::vector<LinkEntry>*>(data)->push_back({name, info->type, value_size});
+  return 0;
+}
+
+// What a link leads to: the object's type and an identity that is the same however it is reached.
+struct ObjectIdentity {
+  H5O_type_t type = H5O_TYPE_UNKNOWN;
+  std::string key;
+};
+
+std::optional<ObjectIdentity> identify(hid_t group, const std::string& name, hid_t link_access) {
+#if H5_VERSION_GE(1, 12, 0)
+  H5O_info2_t info;
+  if (H5Oget_info_by_name3(group, name.c_str(), &info, H5O_INFO_BASIC, link_access) < 0) return std::nullopt;
+  return ObjectIdentity{info.type, std::string(reinterpret_cast<const char*>(&info.token), sizeof info.token)};
+#else
+  H5O_info_t info;
+  if (H5Oget_info_by_name2(group, name.c_str(), &info, H5O_INFO_BASIC, link_access) < 0) return std::nullopt;
+  return ObjectIdentity{info.type, std::to_string(info.addr)};
+#endif
+}
+
+// Walks every link of a file opened for reading, before anything is read from it. Keras blocks external
+// links because they take values from another file on the reader's disk; cairn refuses them, user-defined
+// links (whose behaviour is the writer's), soft links that do not resolve inside the file, and any group
+// reached twice (a cycle, or an alias that would be read twice).
+class LinkWalk {
+ public:
+  LinkWalk(std::string source) : source_(std::move(source)) {
+    link_access_ = read_handle(H5Pcreate(H5P_LINK_ACCESS), H5Pclose, source_, "cannot make properties");
+    // Resolving a soft link must not open another file either, even through a path that crosses one.
+    if (H5Pset_elink_cb(link_access_.id(), refuse_external_traversal, nullptr) < 0)
+      fail_read(source_, "cannot set the link access properties");
+  }
+
+  void walk(hid_t root) {
+    std::optional<ObjectIdentity> identity = identify(root, ".", link_access_.id());
+    if (!identity) fail_read(source_, "cannot identify the root group");
+    visited_.insert(identity->key);
+    visit(root, "", 0);
+  }
+
+ private:
+  [[noreturn]] void refuse(const std::string& path, const std::string& what) const {
+    H5Eclear2(H5E_DEFAULT);
+    throw FormatError(source_ + ": " + path + ": " + what);
+  }
+
+  // The link's value as stored: a soft link's target path, an external link's packed file and path.
+  std::string link_value(hid_t group, const LinkEntry& link, const std::string& link_path) const {
+    std::string value(link.value_size, '\0');
+    if (!value.empty() && H5Lget_val(group, link.name.c_str(), value.data(), value.size(), H5P_DEFAULT) < 0)
+      fail_read(source_ + ": " + link_path, "cannot read the link's value");
+    return value;
+  }
+
+  void visit(hid_t group, const std::string& path, int depth) {
+    if (depth > kMaxGroupDepth)
+      throw ResourceLimitError(source_ + ": " + path + ": groups nested more than " + std::to_string(kMaxGroupDepth) +
+                               " deep");
+    std::vector<LinkEntry> links;
+    hsize_t index = 0;
+    if (H5Literate(group, H5_INDEX_NAME, H5_ITER_INC, &index, collect_link, &links) < 0)
+      fail_read(source_ + ": " + (path.empty() ? "/" : path), "cannot list the group");
+    for (const LinkEntry& link : links) {
+      const std::string link_path = path + "/" + link.name;
+      if (link.type == H5L_TYPE_EXTERNAL) {
+        const std::string value = link_value(group, link, link_path);
+        const char* file = nullptr;
+        const char* object = nullptr;
+        unsigned flags = 0;
+        std::string target = "another file";
+        if (H5Lunpack_elink_val(value.data(), value.size(), &flags, &file, &object) >= 0 && file && object)
+          target = excerpt(file) + ", object " + excerpt(object);
+        refuse(link_path, "an external link to " + target +
+                              "; cairn reads nothing from other files (Keras refuses these links too)");
+      }
+      if (link.type != H5L_TYPE_HARD && link.type != H5L_TYPE_SOFT)
+        refuse(link_path, "a user-defined link (type " + std::to_string(static_cast<int>(link.type)) +
+                              "), which cairn does not follow");
+      const std::optional<ObjectIdentity> target = identify(group, link.name, link_access_.id());
+      if (!target) {
+        if (link.type == H5L_TYPE_SOFT)
+          refuse(link_path, "a soft link to " + excerpt(link_value(group, link, link_path).c_str()) +
+                                ", which does not lead to an object in the file");
+        fail_read(source_ + ": " + link_path, "cannot open the object");
+      }
+      if (target->type != H5O_TYPE_GROUP) continue;
+      if (!visited_.insert(target->key).second)
+        refuse(link_path, "a group reached a second time (the file's links form a cycle or alias a group)");
+      Handle child = read_handle(H5Gopen2(group, link.name.c_str(), H5P_DEFAULT), H5Gclose, source_ + ": " + link_path,
+                                 "cannot open the group");
+      visit(child.id(), link_path, depth + 1);
+    }
+  }
+
+  std::string source_;
+  Handle link_access_;
+  std::set<std::string> visited_;
+};
 
 }  // namespace
 
@@ -316,7 +460,10 @@ Shape Group::dataset_shape(const std::string& relative_path) const {
   if (rank > 0 && H5Sget_simple_extent_dims(space.id(), dims.data(), nullptr) < 0)
     fail_read(place, "cannot read the dataset's shape");
   Shape shape;
-  for (hsize_t d : dims) shape.push_back(static_cast<int64_t>(d));
+  for (hsize_t d : dims) {
+    if (d > static_cast<hsize_t>(INT64_MAX)) throw ResourceLimitError(place + ": a dimension of " + std::to_string(d));
+    shape.push_back(static_cast<int64_t>(d));
+  }
   return shape;
 }
 
@@ -329,6 +476,17 @@ Tensor Group::read_dataset(const std::string& relative_path, DType dtype) const 
   const H5T_class_t type_class = H5Tget_class(type.id());
   if (type_class != H5T_FLOAT && type_class != H5T_INTEGER)
     throw FormatError(place + ": the dataset does not hold numbers");
+  // The shape is the file's claim: before a tensor of it is allocated, its bytes must fit the file (or,
+  // compressed, what the file could inflate to).
+  uint64_t points = 1;  // HDF5's own count wraps around; this one saturates
+  for (int64_t d : shape) points = saturating_bytes(points, static_cast<uint64_t>(d));
+  Handle creation = read_handle(H5Dget_create_plist(dataset.id()), H5Pclose, place, "cannot read the dataset's layout");
+  const int filters = H5Pget_nfilters(creation.id());
+  if (filters < 0) fail_read(place, "cannot read the dataset's filters");
+  const uint64_t file_size = file_size_of(dataset.id(), place);
+  const uint64_t limit = filters > 0 ? saturating_bytes(file_size, kMaxFilterRatio) : file_size;
+  const uint64_t declared = saturating_bytes(points, H5Tget_size(type.id()));
+  if (declared > limit) fail_size(place, "the dataset of shape " + shape_str(shape), declared, limit);
   Tensor value(shape, dtype);
   if (value.numel() > 0 &&
       H5Dread(dataset.id(), memory_type(dtype), H5S_ALL, H5S_ALL, H5P_DEFAULT, value.raw_data()) < 0)
@@ -372,7 +530,9 @@ File File::open(std::span<const uint8_t> bytes, const std::string& source) {
     fail_read(source, "cannot take the file image");
   Handle file = read_handle(H5Fopen(memory_file_name().c_str(), H5F_ACC_RDONLY, access.id()), H5Fclose, source,
                             "damaged or truncated HDF5 file");
-  return File(std::move(file), source);
+  File opened(std::move(file), source);
+  LinkWalk(source).walk(opened.root().id());
+  return opened;
 }
 
 Group File::root() const {

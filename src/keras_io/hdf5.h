@@ -76,7 +76,8 @@ class Group {
   void set_string_list_attribute(const std::string& name, const std::vector<std::string>& values);
 
   Shape dataset_shape(const std::string& relative_path) const;
-  // The dataset's values converted by HDF5 to `dtype` (FormatError for non-numeric data).
+  // The dataset's values converted by HDF5 to `dtype` (FormatError for non-numeric data;
+  // ResourceLimitError, before allocating, when its shape needs more bytes than its file could hold).
   Tensor read_dataset(const std::string& relative_path, DType dtype) const;
   // A contiguous dataset of the tensor's dtype (0-d for scalars), creating intermediate groups.
   void write_dataset(const std::string& relative_path, const Tensor& value);
@@ -92,7 +93,9 @@ class File {
  public:
   // An empty file to fill and then take as bytes with image().
   static File create(const std::string& source);
-  // Opens a file image read-only; FormatError naming `source` when the bytes are not an HDF5 file.
+  // Opens a file image read-only; FormatError naming `source` when the bytes are not an HDF5 file, and
+  // naming the link too when any link leaves the file (external, user-defined or dangling soft links) or
+  // reaches a group a second time (a cycle): every link is checked before anything is read.
   static File open(std::span<const uint8_t> bytes, const std::string& source);
   Group root() const;
   // The file's bytes, as they would be on disk.
