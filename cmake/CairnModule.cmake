@@ -1,17 +1,25 @@
-# One static library per module under src/, so that a module and its tests build alone.
-# cairn_module(NAME DEPS dep1 dep2 ...) compiles every .cc in src/NAME into cairn_NAME.
+# One static library per module under src/, so that a module and its tests build alone, and one library
+# for users, libcairn (static, or shared with BUILD_SHARED_LIBS), made of every module's objects.
+#
+# cairn_module(NAME DEPS dep1 dep2 ...) compiles every .cc in src/NAME once, into the object library
+# cairn_NAME_objects (set a module's private compile settings on that target), and archives them as
+# cairn_NAME for the module's tests. DEPS are the modules below it and the external libraries it uses.
 function(cairn_module name)
   cmake_parse_arguments(ARG "" "" "DEPS" ${ARGN})
   file(GLOB_RECURSE sources CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/${name}/*.cc)
-  if(sources)
-    add_library(cairn_${name} STATIC ${sources})
-    target_include_directories(cairn_${name} PUBLIC ${PROJECT_SOURCE_DIR}/include PRIVATE ${PROJECT_SOURCE_DIR}/src)
-    target_link_libraries(cairn_${name} PUBLIC ${ARG_DEPS})
-  else()  # a module whose sources are not written yet
-    add_library(cairn_${name} INTERFACE)
-    target_include_directories(cairn_${name} INTERFACE ${PROJECT_SOURCE_DIR}/include)
-    target_link_libraries(cairn_${name} INTERFACE ${ARG_DEPS})
-  endif()
+  add_library(cairn_${name}_objects OBJECT ${sources})
+  target_include_directories(cairn_${name}_objects
+    PUBLIC $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/include> PRIVATE ${PROJECT_SOURCE_DIR}/src)
+  target_compile_features(cairn_${name}_objects PUBLIC cxx_std_20)
+  target_link_libraries(cairn_${name}_objects PUBLIC ${ARG_DEPS})
+  add_library(cairn_${name} STATIC)
+  target_link_libraries(cairn_${name} PUBLIC cairn_${name}_objects)
+  set_property(GLOBAL APPEND PROPERTY CAIRN_MODULES ${name})
+  foreach(dep ${ARG_DEPS})
+    if(NOT dep MATCHES "^cairn_[a-z_]+$")  # external: libcairn links it too
+      set_property(GLOBAL APPEND PROPERTY CAIRN_EXTERNAL_DEPS ${dep})
+    endif()
+  endforeach()
 endfunction()
 
 # cairn_test(MODULE) builds every tests/MODULE/*_test.cc into one gtest binary test_MODULE.

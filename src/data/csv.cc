@@ -5,10 +5,11 @@
 #include <string_view>
 
 #include "cairn/data.h"
+#include "cairn/env.h"
 #include "data/file_util.h"
 
-#ifndef CAIRN_DATA_DIR
-#error "CAIRN_DATA_DIR must be defined by the build (the repository's data/ directory)"
+#if !defined(CAIRN_DATA_DIR) || !defined(CAIRN_INSTALLED_DATA_DIR)
+#error "the build defines CAIRN_DATA_DIR (the repository's data/) and CAIRN_INSTALLED_DATA_DIR (share/cairn)"
 #endif
 
 namespace cairn {
@@ -171,7 +172,9 @@ LabeledData read_csv(const std::string& path, const CsvOptions& options) {
 
 std::string data_dir() {
   const char* from_environment = std::getenv("CAIRN_DATA_DIR");
-  return from_environment && *from_environment ? from_environment : CAIRN_DATA_DIR;
+  if (from_environment && *from_environment) return from_environment;
+  // The checkout cairn was built from, while it exists; an installed or packaged cairn has its own copy.
+  return Env::Default().is_directory(CAIRN_DATA_DIR) ? CAIRN_DATA_DIR : CAIRN_INSTALLED_DATA_DIR;
 }
 
 LabeledData load_iris(const std::string& path) { return load_counted_iris_csv(path); }
