@@ -4,6 +4,7 @@
 #include <cctype>
 #include <exception>
 #include <iostream>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -66,6 +67,10 @@ int run_command(const Command& command, const std::vector<std::string>& words) {
     return status;
   } catch (const UsageError& e) {
     return usage_error(command.name, e.what(), "Run 'cairn help " + command.name + "' for details.\n");
+  } catch (const std::bad_alloc&) {
+    // The library names the file when it runs out of memory loading one; this is any other allocation.
+    print_error(command.name, "out of memory: the command needs more memory than the system gives it");
+    return command.failure_exit_code;
   } catch (const std::exception& e) {
     print_error(command.name, e.what());
     return command.failure_exit_code;
