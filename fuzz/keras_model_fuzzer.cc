@@ -3,6 +3,7 @@
 #include "cairn/keras_io.h"
 #include "fuzz_target.h"
 #include "fuzz_inputs.h"
+#include "hdf5_library_options.h"
 
 CAIRN_FUZZ_TARGET(keras_model) {
   cairn::fuzz::MemoryEnv env;

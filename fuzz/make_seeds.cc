@@ -132,6 +132,11 @@ void make_keras_seeds() {
   write_seed("keras_model", "cairn_functional.h5", read_bytes(scratch / "functional.h5"));
   copy_seed("keras_model", "tests/fixtures/keras_h5/frugally_deep_temp_stateful_tfkeras224.h5");
 
+  model->save_weights((scratch / "dense.h5").string());
+  write_seed("keras_weights", "cairn_dense_tf_keras.h5", read_bytes(scratch / "dense.h5"));
+  model->save_weights((scratch / "dense.weights.h5").string());
+  write_seed("keras_weights", "cairn_dense_keras3.weights.h5", read_bytes(scratch / "dense.weights.h5"));
+
   write_seed("keras_json", "cairn_sequential.json", model_to_json(*model, 1));
   write_seed("keras_json", "cairn_functional.json", model_to_json(*functional));
   copy_seed("keras_json", "tests/fixtures/keras_h5/kotlindl_lstm_model.json");
