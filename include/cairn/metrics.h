@@ -66,6 +66,18 @@ class BinaryAccuracy : public Metric {
   double threshold_;
 };
 
+// The mean over samples of each sample's mean error over the last axis of y_pred: |y_true - y_pred|
+// (Keras's "mae", mean_absolute_error) or (y_true - y_pred)^2 ("mse", mean_squared_error).
+class MeanError : public Metric {
+ public:
+  enum class Kind { Absolute, Squared };
+  MeanError(std::string name, Kind kind) : Metric(std::move(name)), kind_(kind) {}
+  void update_state(const Tensor& y_true, const Tensor& y_pred) override;
+
+ private:
+  Kind kind_;
+};
+
 // Keras's metric by name. "accuracy"/"acc" are resolved from the shapes, as Keras does: a last
 // dimension of 1 in y_pred means binary, y_true of the same rank as y_pred with a last dimension > 1
 // means categorical, otherwise sparse. The log key stays the name the user gave.

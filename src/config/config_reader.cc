@@ -196,6 +196,8 @@ InitializerPtr initializer_from_object(const Json& object, const std::string& co
   // Keras 1 and tf.keras 1.x configs carry the dtype of the initializer.
   if (const Json* dtype = config.take("dtype"); dtype && !is_float32_dtype(*dtype))
     config.unsupported("dtype", *dtype, "cairn's weights are float32");
+  // Keras 3.12+: the axes that count as fan-in and fan-out; null is the default for a dense kernel.
+  for (const char* key : {"input_axes", "output_axes"}) config.require(key, {nullptr}, "cairn computes fans from the default axes");
   InitializerPtr result;
   if (class_name == "GlorotUniform" || class_name == "glorot_uniform") {
     result = glorot_uniform(config.seed("seed"));
@@ -276,7 +278,9 @@ void ConfigReader::require(const std::string& key, const std::vector<Json>& supp
 
 void ConfigReader::finish() const {
   for (auto it = object_.begin(); it != object_.end(); ++it)
-    if (!read_.count(it.key()))
+    // Keras 3 marks an object serialized more than once (a dtype policy, an initializer) with the id
+    // that ties the copies together; it never changes what the object computes.
+    if (!read_.count(it.key()) && it.key() != "shared_object_id")
       fail("unknown key " + excerpt(it.key()) + " (= " + show(it.value()) + "); cairn does not know what it means");
 }
 

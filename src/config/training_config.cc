@@ -239,7 +239,7 @@ std::string read_metric(const Json& metric, ConfigReader& r) {
   }
   if (!is_metric_name(name))
     r.unsupported("metrics", metric,
-                  "cairn has accuracy, sparse_categorical_accuracy, categorical_accuracy, binary_accuracy");
+                  "cairn has accuracy, sparse_categorical_accuracy, categorical_accuracy, binary_accuracy, mae, mse");
   return name;
 }
 

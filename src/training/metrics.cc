@@ -1,5 +1,7 @@
 #include "cairn/metrics.h"
 
+#include <cmath>
+
 #include "cairn/error.h"
 #include "cairn/ops.h"
 
@@ -50,15 +52,40 @@ void BinaryAccuracy::update_state(const Tensor& y_true, const Tensor& y_pred) {
   add(double(correct), double(p.numel()));
 }
 
+void MeanError::update_state(const Tensor& y_true, const Tensor& y_pred) {
+  if (y_true.numel() != y_pred.numel())
+    throw ShapeError(name() + ": targets of shape " + shape_str(y_true.shape()) + " do not match predictions of shape " +
+                     shape_str(y_pred.shape()));
+  Tensor t = y_true.to(DType::Float64), p = y_pred.to(DType::Float64);
+  const int64_t n = p.numel();
+  const int64_t last = y_pred.rank() >= 2 ? y_pred.shape().back() : 1;
+  if (n == 0 || last == 0) return;
+  for (int64_t row = 0; row < n / last; ++row) {
+    double sum = 0;
+    for (int64_t j = row * last; j < (row + 1) * last; ++j) {
+      const double difference = t.data<double>()[j] - p.data<double>()[j];
+      sum += kind_ == Kind::Absolute ? std::abs(difference) : difference * difference;
+    }
+    add(sum / double(last), 1.0);
+  }
+}
+
+namespace {
+bool is_mean_absolute_error(const std::string& name) { return name == "mae" || name == "mean_absolute_error"; }
+bool is_mean_squared_error(const std::string& name) { return name == "mse" || name == "mean_squared_error"; }
+}  // namespace
+
 bool is_metric_name(const std::string& name) {
   return name == "accuracy" || name == "acc" || name == "sparse_categorical_accuracy" || name == "categorical_accuracy" ||
-         name == "binary_accuracy";
+         name == "binary_accuracy" || is_mean_absolute_error(name) || is_mean_squared_error(name);
 }
 
 std::unique_ptr<Metric> make_metric(const std::string& name, const Shape& y_true_shape, const Shape& y_pred_shape) {
   if (name == "sparse_categorical_accuracy") return std::make_unique<SparseCategoricalAccuracy>();
   if (name == "categorical_accuracy") return std::make_unique<CategoricalAccuracy>();
   if (name == "binary_accuracy") return std::make_unique<BinaryAccuracy>();
+  if (is_mean_absolute_error(name)) return std::make_unique<MeanError>(name, MeanError::Kind::Absolute);
+  if (is_mean_squared_error(name)) return std::make_unique<MeanError>(name, MeanError::Kind::Squared);
   if (name == "accuracy" || name == "acc") {
     if (!y_pred_shape.empty() && y_pred_shape.back() == 1) return std::make_unique<BinaryAccuracy>(name);
     if (y_true_shape.size() == y_pred_shape.size() && !y_true_shape.empty() && y_true_shape.back() > 1)
@@ -66,7 +93,7 @@ std::unique_ptr<Metric> make_metric(const std::string& name, const Shape& y_true
     return std::make_unique<SparseCategoricalAccuracy>(name);
   }
   throw InvalidArgument("Unknown metric function: '" + name +
-                        "'. Expected one of accuracy, sparse_categorical_accuracy, categorical_accuracy, binary_accuracy");
+                        "'. Expected one of accuracy, sparse_categorical_accuracy, categorical_accuracy, binary_accuracy, mae, mse");
 }
 
 std::vector<std::vector<int64_t>> confusion_matrix(const Tensor& labels, const Tensor& predictions, int64_t num_classes) {

@@ -234,6 +234,27 @@ TEST_F(LayerConfig, ReadsKeras3Configs) {
   EXPECT_EQ(layer_config(*old)["config"]["kernel_initializer"]["class_name"], "GlorotUniform");
 }
 
+// Keras 3.12+ writes GlorotUniform with input_axes / output_axes (null: the default fans) and ties the
+// copies of an object serialized twice with shared_object_id; neither changes the layer.
+TEST_F(LayerConfig, ReadsKeras312InitializerAxesAndSharedObjectIds) {
+  const std::string glorot = R"({"module": "keras.initializers", "class_name": "GlorotUniform",
+      "config": {"seed": 5, "input_axes": null, "output_axes": null}, "registered_name": null,
+      "shared_object_id": 139789745371344})";
+  const LayerPtr dense = layer_from_config(Json::parse(R"({"module": "keras.layers", "class_name": "Dense",
+      "config": {"name": "d", "units": 2, "kernel_initializer": )" + glorot + R"(,
+                 "dtype": {"module": "keras", "class_name": "DTypePolicy", "config": {"name": "float32"},
+                           "registered_name": null, "shared_object_id": 139789745365392}},
+      "registered_name": null, "shared_object_id": 7})"));
+  EXPECT_EQ(layer_config(*dense)["config"]["kernel_initializer"]["config"]["seed"], 5);
+
+  // Axes other than the default change the fans, so the initializer: refused with the key.
+  const std::string message = read_error(Json::parse(R"({"class_name": "Dense", "config": {"name": "d",
+      "units": 2, "kernel_initializer": {"class_name": "GlorotUniform",
+      "config": {"seed": null, "input_axes": [0, 1]}}}})"));
+  EXPECT_NE(message.find("Dense 'd'"), std::string::npos) << message;
+  EXPECT_NE(message.find("input_axes = [0,1] is not supported"), std::string::npos) << message;
+}
+
 TEST_F(LayerConfig, UnknownClassNameIsNamed) {
   const std::string message = read_error(Json::parse(R"({"class_name": "GRU", "config": {"units": 4}})"));
   EXPECT_NE(message.find("Unknown layer: 'GRU'"), std::string::npos) << message;

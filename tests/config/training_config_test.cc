@@ -172,6 +172,13 @@ TEST(TrainingConfig, ReadsTfKerasAndKeras3Forms) {
   EXPECT_EQ(keras3.optimizer.object->class_name(), "SGD");
   EXPECT_EQ(keras3.metrics, std::vector<std::string>{"binary_accuracy"});
 
+  // Regression metrics by alias and as tf-keras's MeanMetricWrapper.
+  CompileOptions regression = compile_options_from_training_config(Json::parse(R"({"loss": "mse",
+      "metrics": ["mse", {"class_name": "MeanMetricWrapper",
+                          "config": {"name": "mae", "dtype": "float32", "fn": "mean_absolute_error"}}],
+      "optimizer_config": "adam"})"));
+  EXPECT_EQ(regression.metrics, (std::vector<std::string>{"mse", "mae"}));
+
   EXPECT_THROW(compile_options_from_training_config(Json::parse(R"({"loss": "mse", "metrics": ["auc"],
       "optimizer_config": "adam"})")), FormatError);
   EXPECT_THROW(compile_options_from_training_config(Json::parse(R"({"loss": "mse", "loss_weights": [0.5],

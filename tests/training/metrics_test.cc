@@ -108,6 +108,21 @@ TEST(Metrics, BinaryAccuracyThresholdsThePrediction) {
   EXPECT_THROW(m.update_state(Tensor::from_values({2}, {1, 0}), pred), ShapeError);
 }
 
+// Keras's "mae" / "mse": each sample's mean error over its outputs, averaged over the samples.
+TEST(Metrics, MeanErrorsAverageEachSamplesErrorOverItsOutputs) {
+  const Tensor truth = Tensor::from_values({2, 2}, {1, 2, 3, 4});
+  const Tensor pred = Tensor::from_values({2, 2}, {1.5, 2, 1, 4});
+  std::unique_ptr<Metric> mae = make_metric("mae", truth.shape(), pred.shape());
+  mae->update_state(truth, pred);
+  EXPECT_DOUBLE_EQ(mae->result(), (0.25 + 1.0) / 2);
+  std::unique_ptr<Metric> mse = make_metric("mean_squared_error", truth.shape(), pred.shape());
+  mse->update_state(truth, pred);
+  EXPECT_DOUBLE_EQ(mse->result(), (0.125 + 2.0) / 2);
+  mse->update_state(Tensor::from_values({1, 2}, {0, 0}), Tensor::from_values({1, 2}, {3, 3}));
+  EXPECT_DOUBLE_EQ(mse->result(), (0.125 + 2.0 + 9.0) / 3);  // a running mean over samples
+  EXPECT_THROW(mae->update_state(Tensor::from_values({3}, {1, 2, 3}), pred), ShapeError);
+}
+
 TEST(Metrics, ResultsAreRunningMeansWeightedByBatchSize) {
   SparseCategoricalAccuracy m;
   EXPECT_EQ(m.result(), 0.0);  // nothing seen yet: 0, as Keras's divide_no_nan
