@@ -123,6 +123,14 @@ TEST(Idx, RejectsBadFilesNamingThem) {
   error(idx_bytes({60000, 60000, 28}, counting(100)), "found 100", true);
 }
 
+TEST(Idx, GzipThatInflatesFarBeyondItsSizeIsRefused) {
+  // 128 MiB of zeros deflate to about 130 KB: more than 100-fold and past the 64 MiB floor.
+  TempDir dir;
+  const std::string path = dir.file("bomb.gz");
+  write_gzip(path, idx_bytes({2048, 256, 256}, std::vector<uint8_t>(size_t{128} << 20)));
+  expect_error<ResourceLimitError>([&] { read_idx(path); }, {path, "(2048, 256, 256)", "134217728 bytes", "inflates"});
+}
+
 TEST(Idx, RejectsDamagedGzip) {
   TempDir dir;
   write_gzip(dir.file("good.gz"), idx_bytes({100}, counting(100)));
