@@ -1,6 +1,7 @@
 // The one exception hierarchy of cairn. Every failure a user can cause or meet is one of these.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <stdexcept>
 #include <string>
@@ -48,8 +49,14 @@ class ResourceLimitError : public FormatError {
 // A bad value as an error message may quote it: at most max_chars characters of it in double quotes,
 // followed by how long it really was when it was cut, so that a 50 MB field never reaches stderr whole.
 inline std::string excerpt(std::string_view value, std::size_t max_chars = 64) {
-  if (value.size() <= max_chars) return "\"" + std::string(value) + "\"";
-  return "\"" + std::string(value.substr(0, max_chars)) + "\"... (" + std::to_string(value.size()) + " bytes)";
+  const bool cut = value.size() > max_chars;
+  std::string quoted;
+  quoted.reserve(std::min(value.size(), max_chars) + 32);
+  quoted.push_back('"');
+  quoted.append(value.substr(0, max_chars));
+  quoted.push_back('"');
+  if (cut) quoted.append("... (").append(std::to_string(value.size())).append(" bytes)");
+  return quoted;
 }
 
 }  // namespace cairn
