@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <filesystem>
 #include <limits>
 
 #include "cairn/checkpoint.h"
@@ -222,6 +223,56 @@ TEST(CheckpointState, LatestCheckpointIsTheNewestWithAnIndex) {
   EXPECT_EQ(latest_checkpoint(dir.path()), other / "model-7");  // an absolute path
   remove_bundle(Env::Default(), other / "model-7");
   EXPECT_EQ(latest_checkpoint(dir.path()), std::nullopt);
+}
+
+// A damaged state file can be anything: a file of hundreds of megabytes, a value of megabytes. It is
+// refused before it is read (when too large), and an error quotes at most a short part of a bad value.
+TEST(CheckpointState, AHugeStateFileIsRefusedBeforeItIsRead) {
+  TempDir dir;
+  testing::write_bytes(dir / "checkpoint", "");
+  std::filesystem::resize_file(dir / "checkpoint", (16 << 20) + 1);  // sparse
+  try {
+    read_checkpoint_state(Env::Default(), dir.path());
+    FAIL() << "read";
+  } catch (const ResourceLimitError& e) {
+    EXPECT_NE(std::string(e.what()).find(dir / "checkpoint"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(latest_checkpoint(dir.path()), ResourceLimitError);
+}
+
+TEST(CheckpointState, ErrorsQuoteOnlyAnExcerptOfABadValue) {
+  const std::string huge(4 << 20, '7');
+  const std::vector<std::string> bad = {
+      "model_checkpoint_path: \"" + huge + "\"\n",                   // longer than any path
+      "model_checkpoint_path: \"ckpt-1\"\n" + huge + "x: 1\n",       // a field name
+      "model_checkpoint_path: \"ckpt-1\"\nlast_preserved_timestamp: " + huge + "x\n",  // a number
+      "model_checkpoint_path: \"ckpt-1\"\nlast_preserved_timestamp: x" + huge + "\n",  // a value
+      "model_checkpoint_path: \"ckpt-1\"\n" + huge + ": 1\n",        // an unknown field
+      "model_checkpoint_path: \"ckpt-1\"\nall_model_checkpoint_paths " + huge + "\n",
+  };
+  for (const std::string& text : bad) {
+    try {
+      checkpoint_state_from_text(text, "/some/dir/checkpoint");
+      ADD_FAILURE() << "parsed " << text.substr(0, 80);
+    } catch (const FormatError& e) {
+      const std::string message = e.what();
+      EXPECT_NE(message.find("/some/dir/checkpoint"), std::string::npos) << message.substr(0, 300);
+      EXPECT_LT(message.size(), 300u) << message.substr(0, 300);
+    }
+  }
+}
+
+TEST(CheckpointState, AHalfDeletedCheckpointIsNotTheLatest) {
+  TempDir dir;
+  write_bundle(dir / "ckpt-1");
+  write_bundle(dir / "ckpt-2");
+  testing::write_bytes(dir / "checkpoint",
+                       "model_checkpoint_path: \"ckpt-2\"\n"
+                       "all_model_checkpoint_paths: \"ckpt-1\"\n"
+                       "all_model_checkpoint_paths: \"ckpt-2\"\n");
+  // What deleting the data before the index, cut short, leaves.
+  Env::Default().remove_file(bundle_data_path(dir / "ckpt-2"));
+  EXPECT_EQ(latest_checkpoint(dir.path()), dir / "ckpt-1");
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -144,6 +145,9 @@ int run_train(const Args& args) {
   const int64_t batch_size = int_option(args, "batch-size", made.batch_size, 1);
 
   env.create_dirs(dir);
+  // One run per directory at a time: a second `cairn train` on it would interleave its epochs and
+  // backups with this one's. The lock goes when the process does, however it ends.
+  std::unique_ptr<FileLock> run_lock = lock_directory(env, dir);
   write_or_check(env, join_path(dir, kModelFile), model_to_json(*model, 2) + "\n");
   write_or_check(env, join_path(dir, kTrainingConfigFile), training_config(*model).dump(2) + "\n");
 
@@ -191,7 +195,10 @@ int run_train(const Args& args) {
 
   model->save_weights(final_weights);
   std::filesystem::remove_all(join_path(dir, kBackupDir));
+  // Removed while held, so that no other writer can be holding it (see Env::lock_file).
+  env.remove_file(run_lock->path());
   env.sync_dir(dir);
+  run_lock.reset();
 
   Logs last;
   for (const auto& [name, values] : history.history)
@@ -250,8 +257,10 @@ const RegisterCommand kRegistration({
         "from the last backup; its final weights are bit-identical to those of an uninterrupted run. A\n"
         "directory whose run has finished is not trained again. `cairn evaluate DIR` and `cairn predict "
         "DIR`\n"
-        "use the run. Data: --data NAME, or --x and --y files (uint8 inputs, such as IDX images, are scaled\n"
-        "to [0, 1]; inputs are reshaped to the model's input shape when only the layout differs).",
+        "use the run. While a run trains, DIR is locked (DIR/.cairn.lock holds its pid): a second\n"
+        "`cairn train` on DIR is refused. Data: --data NAME, or --x and --y files (uint8 inputs, such as\n"
+        "IDX images, are scaled to [0, 1]; inputs are reshaped to the model's input shape when only the\n"
+        "layout differs).",
     .options = train_options(),
     .run = run_train,
 });

@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <optional>
 #include <regex>
 #include <string_view>
 #include <utility>
 
+#include "cairn/checkpoint.h"
 #include "cairn/env.h"
 #include "cairn/error.h"
 #include "cairn/npy.h"
@@ -185,57 +187,6 @@ class SafetensorsSource : public TensorSource {
   std::vector<TensorInfo> tensors_;
 };
 
-std::string trim(std::string_view text) {
-  size_t begin = text.find_first_not_of(" \t\r");
-  if (begin == std::string_view::npos) return "";
-  size_t end = text.find_last_not_of(" \t\r");
-  return std::string(text.substr(begin, end - begin + 1));
-}
-
-// The content of a protobuf text-format string literal ("..." or '...', with C escapes).
-std::string unquote(const std::string& literal, const std::string& source) {
-  if (literal.size() < 2 || (literal.front() != '"' && literal.front() != '\'') ||
-      literal.back() != literal.front())
-    throw FormatError(source + ": model_checkpoint_path is not a quoted string: " + literal);
-  std::string out;
-  for (size_t i = 1; i + 1 < literal.size(); ++i) {
-    char c = literal[i];
-    if (c != '\\') {
-      out.push_back(c);
-      continue;
-    }
-    if (i + 2 >= literal.size()) throw FormatError(source + ": model_checkpoint_path ends inside an escape");
-    char e = literal[++i];
-    switch (e) {
-      case 'n':
-        out.push_back('\n');
-        break;
-      case 't':
-        out.push_back('\t');
-        break;
-      case 'r':
-        out.push_back('\r');
-        break;
-      case '\\':
-      case '"':
-      case '\'':
-        out.push_back(e);
-        break;
-      default:
-        if (e >= '0' && e <= '7') {  // up to three octal digits, as text_format writes bytes it cannot show
-          int value = e - '0';
-          for (int digits = 1;
-               digits < 3 && i + 2 < literal.size() && literal[i + 1] >= '0' && literal[i + 1] <= '7'; ++digits)
-            value = value * 8 + (literal[++i] - '0');
-          out.push_back(static_cast<char>(value));
-        } else {
-          throw FormatError(source + ": model_checkpoint_path has an unknown escape \\" + std::string(1, e));
-        }
-    }
-  }
-  return out;
-}
-
 std::string join_path(const std::string& dir, const std::string& name) {
   if (name.starts_with("/")) return name;
   return dir.ends_with("/") ? dir + name : dir + "/" + name;
@@ -245,22 +196,14 @@ std::string join_path(const std::string& dir, const std::string& name) {
 // latest_checkpoint), or, in a directory without one such as a SavedModel's variables/, its only one.
 std::string checkpoint_in_directory(const std::string& dir) {
   Env& env = Env::Default();
-  std::string state_path = join_path(dir, "checkpoint");
-  if (env.file_exists(state_path)) {
-    std::string text = env.read_file(state_path);
-    for (size_t begin = 0; begin < text.size();) {
-      size_t end = std::min(text.find('\n', begin), text.size());
-      std::string line = trim(std::string_view(text).substr(begin, end - begin));
-      begin = end + 1;
-      constexpr std::string_view kField = "model_checkpoint_path:";
-      if (!line.starts_with(kField)) continue;
-      std::string prefix = join_path(dir, unquote(trim(line.substr(kField.size())), state_path));
-      if (!bundle_exists(env, prefix))
-        throw IOError(state_path + " names checkpoint " + prefix + ", but " + bundle_index_path(prefix) +
-                      " does not exist");
-      return prefix;
-    }
-    throw FormatError(state_path + " has no model_checkpoint_path");
+  // The library's reader of state files, which every command shares: it refuses what TensorFlow's
+  // would (a file cut short, an unterminated string, an unknown field, a file too large to be one).
+  if (std::optional<CheckpointState> state = read_checkpoint_state(env, dir)) {
+    const std::string& prefix = state->model_checkpoint_path;
+    if (!bundle_exists(env, prefix))
+      throw IOError(join_path(dir, "checkpoint") + " names checkpoint " + prefix + ", but " +
+                    bundle_index_path(prefix) + " does not exist");
+    return prefix;
   }
   std::vector<std::string> prefixes;
   for (const std::string& name : env.list_dir(dir))
