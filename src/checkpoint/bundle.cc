@@ -456,6 +456,12 @@ std::vector<std::string> BundleReader::read_strings(const std::string& key) cons
   // Each element takes at least one length byte, and the lengths' checksum takes four.
   if (info.size < 4 || count > info.size - 4)
     r.fail_data(key, info, std::to_string(info.size) + " bytes cannot hold " + std::to_string(count) + " strings");
+  // Every string costs about 40 bytes of bookkeeping beyond its characters, so a file of empty strings
+  // could ask for 40 times its size; checkpoints hold a few strings (the object graph, vocabularies).
+  constexpr uint64_t kMaxStrings = uint64_t{1} << 22;
+  if (count > kMaxStrings)
+    throw ResourceLimitError("checkpoint " + r.prefix + ": key " + quoted(key) + " holds " + std::to_string(count) +
+                             " strings, more than the " + std::to_string(kMaxStrings) + " cairn reads");
   r.checked_shard(key, info);
   std::string bytes(info.size, '\0');
   r.read_bytes(key, info, bytes.data());

@@ -257,6 +257,23 @@ TEST(Bundle, ReadIntoFillsCallerMemoryWithTheSameChecksAsRead) {
             std::string::npos);
 }
 
+// Millions of empty strings cost little on disk but about 40 bytes each in memory: refused before reading.
+TEST(Bundle, TooManyStringsAreRefusedBeforeTheyAreRead) {
+  TempDir dir;
+  std::string prefix = dir / "strings";
+  const int64_t count = (int64_t{1} << 22) + 1;
+  {
+    BundleWriter writer(Env::Default(), prefix);
+    writer.add_strings("many", {count}, std::vector<std::string>(static_cast<size_t>(count)));
+    writer.finish();
+  }
+  BundleReader reader(Env::Default(), prefix);
+  const std::string message = message_of([&] { reader.read_strings("many"); });
+  EXPECT_NE(message.find(prefix), std::string::npos) << message;
+  EXPECT_NE(message.find("4194305 strings"), std::string::npos) << message;
+  EXPECT_THROW(reader.read_strings("many"), ResourceLimitError);
+}
+
 TEST(Bundle, StringTensorsRoundTrip) {
   TempDir dir;
   std::string prefix = dir / "strings";
