@@ -3,6 +3,7 @@
 
 #include "autodiff/op_util.h"
 #include "cairn/ops.h"
+#include "tensor/cpu_dispatch.h"
 #include "tensor/nan_max.h"
 
 namespace cairn::ops {
@@ -15,15 +16,19 @@ using detail::sum_to_shape;
 using detail::zip_float;
 
 namespace {
+// dx[i] = dy[i] * local(x[i], y[i]).
+template <class Local>
+CAIRN_DISPATCHED_KERNEL void unary_gradient(int64_t n, const float* __restrict dy, const float* __restrict x,
+                                            const float* __restrict y, float* __restrict dx, Local local) {
+  for (int64_t i = 0; i < n; ++i) dx[i] = dy[i] * local(x[i], y[i]);
+}
+
 // Records a unary op whose input gradient is grad * local(x, y) elementwise.
 template <class Local>
 void record_unary(const Tensor& x, const Tensor& y, Local local) {
   maybe_record({x}, y, [x, y, local](const std::vector<Tensor>& g, const std::vector<bool>&) {
     Tensor out(x.shape(), DType::Float32);
-    const float *gx = g[0].data<float>(), *xs = x.data<float>(), *ys = y.data<float>();
-    float* o = out.data<float>();
-    const int64_t n = x.numel();
-    for (int64_t i = 0; i < n; ++i) o[i] = gx[i] * local(xs[i], ys[i]);
+    unary_gradient(x.numel(), g[0].data<float>(), x.data<float>(), y.data<float>(), out.data<float>(), local);
     return std::vector<Tensor>{out};
   });
 }

@@ -5,6 +5,7 @@
 
 #include "autodiff/op_util.h"
 #include "cairn/ops.h"
+#include "tensor/cpu_dispatch.h"
 #include "tensor/nan_max.h"
 
 namespace cairn::ops {
@@ -35,15 +36,10 @@ std::vector<int> normalized_axes(std::vector<int> axes, int rank, const char* op
   return axes;
 }
 
-// Reduces one axis (kept with size 1) with a combine function and an initial value.
+// y (outer, inner) = x (outer, n, inner) combined over n, starting from init.
 template <class Combine>
-Tensor reduce_axis(const Tensor& a, int axis, float init, Combine combine) {
-  AxisSplit s = split_at(a.shape(), axis);
-  Shape out_shape = a.shape();
-  out_shape[axis] = 1;
-  Tensor out(out_shape, DType::Float32);
-  const float* x = a.data<float>();
-  float* y = out.data<float>();
+CAIRN_DISPATCHED_KERNEL void reduce_middle_axis(AxisSplit s, const float* __restrict x, float* __restrict y, float init,
+                                                Combine combine) {
   for (int64_t o = 0; o < s.outer; ++o) {
     float* yo = y + o * s.inner;
     std::fill(yo, yo + s.inner, init);
@@ -52,6 +48,15 @@ Tensor reduce_axis(const Tensor& a, int axis, float init, Combine combine) {
       for (int64_t i = 0; i < s.inner; ++i) yo[i] = combine(yo[i], xk[i]);
     }
   }
+}
+
+// Reduces one axis (kept with size 1) with a combine function and an initial value.
+template <class Combine>
+Tensor reduce_axis(const Tensor& a, int axis, float init, Combine combine) {
+  Shape out_shape = a.shape();
+  out_shape[axis] = 1;
+  Tensor out(out_shape, DType::Float32);
+  reduce_middle_axis(split_at(a.shape(), axis), a.data<float>(), out.data<float>(), init, combine);
   return out;
 }
 

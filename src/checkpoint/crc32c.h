@@ -9,8 +9,11 @@ namespace cairn::crc32c {
 
 // The CRC of data appended to bytes whose CRC was crc: extend(value(a), b) == value(a + b).
 uint32_t extend(uint32_t crc, const void* data, size_t n);
-// Table-driven version of extend, always available; extend uses the SSE4.2 instruction when compiled in.
+// Table-driven version of extend, always available; extend uses SSE4.2's CRC32 instruction instead when
+// the CPU has it (checked at run time: builds target the x86-64 baseline, which lacks it).
 uint32_t extend_portable(uint32_t crc, const void* data, size_t n);
+// Whether extend uses the CRC32 instruction on this CPU.
+bool uses_crc32_instruction();
 
 inline uint32_t value(const void* data, size_t n) { return extend(0, data, n); }
 inline uint32_t value(std::string_view data) { return extend(0, data.data(), data.size()); }

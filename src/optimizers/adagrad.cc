@@ -1,6 +1,7 @@
 #include <cmath>
 
 #include "cairn/optimizers.h"
+#include "tensor/cpu_dispatch.h"
 
 namespace cairn {
 
@@ -20,15 +21,18 @@ float Adagrad::initial_slot_value(const std::string& slot_name) const {
 
 void Adagrad::prepare_step(double learning_rate, int64_t iteration) { lr_ = static_cast<float>(learning_rate); }
 
-void Adagrad::update(float* w, const float* g, float* const* slots, int64_t n) const {
-  float* __restrict wp = w;
-  const float* __restrict gp = g;
-  float* __restrict acc = slots[0];
-  const float lr = lr_, eps = static_cast<float>(epsilon_);
+namespace {
+CAIRN_DISPATCHED_KERNEL void adagrad_update(int64_t n, float lr, float eps, float* __restrict w,
+                                            const float* __restrict g, float* __restrict accumulator) {
   for (int64_t i = 0; i < n; ++i) {
-    acc[i] += gp[i] * gp[i];
-    wp[i] -= lr * gp[i] / (std::sqrt(acc[i]) + eps);
+    accumulator[i] += g[i] * g[i];
+    w[i] -= lr * g[i] / (std::sqrt(accumulator[i]) + eps);
   }
+}
+}  // namespace
+
+void Adagrad::update(float* w, const float* g, float* const* slots, int64_t n) const {
+  adagrad_update(n, lr_, static_cast<float>(epsilon_), w, g, slots[0]);
 }
 
 }  // namespace cairn

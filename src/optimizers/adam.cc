@@ -2,6 +2,7 @@
 #include <cmath>
 
 #include "cairn/optimizers.h"
+#include "tensor/cpu_dispatch.h"
 
 namespace cairn {
 
@@ -28,28 +29,32 @@ void Adam::prepare_step(double learning_rate, int64_t iteration) {
   b2_ = static_cast<float>(b2);
 }
 
-void Adam::update(float* w, const float* g, float* const* slots, int64_t n) const {
-  float* __restrict wp = w;
-  const float* __restrict gp = g;
-  float* __restrict m = slots[0];
-  float* __restrict v = slots[1];
-  const float alpha = alpha_, b1 = b1_, b2 = b2_, eps = static_cast<float>(epsilon_);
+namespace {
+// m and v are the moments; vhat, the largest v so far, is null without AMSGrad.
+CAIRN_DISPATCHED_KERNEL void adam_update(int64_t n, float alpha, float b1, float b2, float eps, float* __restrict w,
+                                         const float* __restrict g, float* __restrict m, float* __restrict v,
+                                         float* __restrict vhat) {
   const float c1 = 1 - b1, c2 = 1 - b2;
-  if (!amsgrad_) {
+  if (!vhat) {
     for (int64_t i = 0; i < n; ++i) {
-      m[i] = b1 * m[i] + c1 * gp[i];
-      v[i] = b2 * v[i] + c2 * gp[i] * gp[i];
-      wp[i] -= alpha * m[i] / (std::sqrt(v[i]) + eps);
+      m[i] = b1 * m[i] + c1 * g[i];
+      v[i] = b2 * v[i] + c2 * g[i] * g[i];
+      w[i] -= alpha * m[i] / (std::sqrt(v[i]) + eps);
     }
     return;
   }
-  float* __restrict vhat = slots[2];
   for (int64_t i = 0; i < n; ++i) {
-    m[i] = b1 * m[i] + c1 * gp[i];
-    v[i] = b2 * v[i] + c2 * gp[i] * gp[i];
+    m[i] = b1 * m[i] + c1 * g[i];
+    v[i] = b2 * v[i] + c2 * g[i] * g[i];
     vhat[i] = std::max(vhat[i], v[i]);
-    wp[i] -= alpha * m[i] / (std::sqrt(vhat[i]) + eps);
+    w[i] -= alpha * m[i] / (std::sqrt(vhat[i]) + eps);
   }
+}
+}  // namespace
+
+void Adam::update(float* w, const float* g, float* const* slots, int64_t n) const {
+  adam_update(n, alpha_, b1_, b2_, static_cast<float>(epsilon_), w, g, slots[0], slots[1],
+              amsgrad_ ? slots[2] : nullptr);
 }
 
 }  // namespace cairn

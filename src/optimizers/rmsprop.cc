@@ -1,6 +1,7 @@
 #include <cmath>
 
 #include "cairn/optimizers.h"
+#include "tensor/cpu_dispatch.h"
 
 namespace cairn {
 
@@ -29,40 +30,44 @@ void RMSprop::prepare_step(double learning_rate, int64_t iteration) {
   step_momentum_ = static_cast<float>(momentum());
 }
 
-void RMSprop::update(float* w, const float* g, float* const* slots, int64_t n) const {
-  float* __restrict wp = w;
-  const float* __restrict gp = g;
-  float* __restrict rms = slots[0];
-  float* __restrict mom = use_momentum_ ? slots[1] : nullptr;
-  float* __restrict mg = centered_ ? slots[use_momentum_ ? 2 : 1] : nullptr;
-  const float lr = lr_, rho = step_rho_, c = 1 - step_rho_, mu = step_momentum_;
-  const float eps = static_cast<float>(epsilon_);
+namespace {
+// mom is null without momentum, mg (the mean gradient) null unless centered.
+CAIRN_DISPATCHED_KERNEL void rmsprop_update(int64_t n, float lr, float rho, float mu, float eps, float* __restrict w,
+                                            const float* __restrict g, float* __restrict rms, float* __restrict mom,
+                                            float* __restrict mg) {
+  const float c = 1 - rho;
   // Four loops rather than branches inside one, so that each stays a straight vectorizable loop.
-  if (!use_momentum_ && !centered_) {
+  if (!mom && !mg) {
     for (int64_t i = 0; i < n; ++i) {
-      rms[i] = rho * rms[i] + c * gp[i] * gp[i];
-      wp[i] -= lr * gp[i] / (std::sqrt(rms[i]) + eps);
+      rms[i] = rho * rms[i] + c * g[i] * g[i];
+      w[i] -= lr * g[i] / (std::sqrt(rms[i]) + eps);
     }
-  } else if (!use_momentum_) {
+  } else if (!mom) {
     for (int64_t i = 0; i < n; ++i) {
-      rms[i] = rho * rms[i] + c * gp[i] * gp[i];
-      mg[i] = rho * mg[i] + c * gp[i];
-      wp[i] -= lr * gp[i] / (std::sqrt(rms[i] - mg[i] * mg[i]) + eps);
+      rms[i] = rho * rms[i] + c * g[i] * g[i];
+      mg[i] = rho * mg[i] + c * g[i];
+      w[i] -= lr * g[i] / (std::sqrt(rms[i] - mg[i] * mg[i]) + eps);
     }
-  } else if (!centered_) {
+  } else if (!mg) {
     for (int64_t i = 0; i < n; ++i) {
-      rms[i] = rho * rms[i] + c * gp[i] * gp[i];
-      mom[i] = mu * mom[i] + lr * gp[i] / std::sqrt(rms[i] + eps);
-      wp[i] -= mom[i];
+      rms[i] = rho * rms[i] + c * g[i] * g[i];
+      mom[i] = mu * mom[i] + lr * g[i] / std::sqrt(rms[i] + eps);
+      w[i] -= mom[i];
     }
   } else {
     for (int64_t i = 0; i < n; ++i) {
-      rms[i] = rho * rms[i] + c * gp[i] * gp[i];
-      mg[i] = rho * mg[i] + c * gp[i];
-      mom[i] = mu * mom[i] + lr * gp[i] / std::sqrt(rms[i] - mg[i] * mg[i] + eps);
-      wp[i] -= mom[i];
+      rms[i] = rho * rms[i] + c * g[i] * g[i];
+      mg[i] = rho * mg[i] + c * g[i];
+      mom[i] = mu * mom[i] + lr * g[i] / std::sqrt(rms[i] - mg[i] * mg[i] + eps);
+      w[i] -= mom[i];
     }
   }
+}
+}  // namespace
+
+void RMSprop::update(float* w, const float* g, float* const* slots, int64_t n) const {
+  rmsprop_update(n, lr_, step_rho_, step_momentum_, static_cast<float>(epsilon_), w, g, slots[0],
+                 use_momentum_ ? slots[1] : nullptr, centered_ ? slots[use_momentum_ ? 2 : 1] : nullptr);
 }
 
 }  // namespace cairn

@@ -9,6 +9,7 @@
 
 #include "cairn/parallel.h"
 #include "tensor/blas.h"
+#include "tensor/cpu_dispatch.h"
 
 namespace cairn::kernels {
 
@@ -65,9 +66,10 @@ int64_t row_grain(int64_t units) { return std::max<int64_t>(1, 4096 / std::max<i
 
 // One batch row of the cell, as its own function so that the restrict-qualified rows vectorize.
 // c_prev is null for the zero initial state.
-void cell_forward_row(int64_t units, float* __restrict zi, float* __restrict zf, float* __restrict zg,
-                      float* __restrict zo, const float* __restrict c_prev, float* __restrict c,
-                      float* __restrict tanh_c, float* __restrict h) {
+CAIRN_DISPATCHED_KERNEL void cell_forward_row(int64_t units, float* __restrict zi, float* __restrict zf,
+                                              float* __restrict zg, float* __restrict zo,
+                                              const float* __restrict c_prev, float* __restrict c,
+                                              float* __restrict tanh_c, float* __restrict h) {
   for (int64_t j = 0; j < units; ++j) {
     const float i = sigmoid_approx(zi[j]);
     const float f = sigmoid_approx(zf[j]);
@@ -86,11 +88,12 @@ void cell_forward_row(int64_t units, float* __restrict zi, float* __restrict zf,
 }
 
 // The activations' derivatives in terms of their values: h = o tanh(c), c = f c_prev + i g.
-void cell_backward_row(int64_t units, const float* __restrict i, const float* __restrict f,
-                       const float* __restrict g, const float* __restrict o, const float* __restrict c_prev,
-                       const float* __restrict tanh_c, const float* __restrict dh, float* __restrict dc,
-                       float* __restrict di, float* __restrict df, float* __restrict dg,
-                       float* __restrict d_o) {
+CAIRN_DISPATCHED_KERNEL void cell_backward_row(int64_t units, const float* __restrict i,
+                                               const float* __restrict f, const float* __restrict g,
+                                               const float* __restrict o, const float* __restrict c_prev,
+                                               const float* __restrict tanh_c, const float* __restrict dh,
+                                               float* __restrict dc, float* __restrict di, float* __restrict df,
+                                               float* __restrict dg, float* __restrict d_o) {
   for (int64_t j = 0; j < units; ++j) {
     const float tc = tanh_c[j];
     const float dcell = dc[j] + dh[j] * o[j] * (1.0f - tc * tc);

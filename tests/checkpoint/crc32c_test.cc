@@ -49,15 +49,45 @@ TEST(Crc32c, MaskRoundTripsAndChangesTheValue) {
 
 TEST(Crc32c, FastPathAgreesWithPortableTablesAtEveryLengthAndAlignment) {
   std::mt19937 rng(7);
-  std::string data(1000, '\0');
+  std::string data(5000, '\0');
   for (char& c : data) c = static_cast<char>(rng());
   for (size_t start = 0; start < 9; ++start)
     for (size_t n = 0; n + start <= 300; ++n)
       ASSERT_EQ(crc32c::extend(0x9abcdef0u, data.data() + start, n),
                 crc32c::extend_portable(0x9abcdef0u, data.data() + start, n))
           << "start " << start << " length " << n;
+  for (size_t n = 0; n <= 4096; ++n) {
+    const uint32_t crc = static_cast<uint32_t>(rng());
+    ASSERT_EQ(crc32c::extend(crc, data.data() + n % 8, n), crc32c::extend_portable(crc, data.data() + n % 8, n))
+        << "length " << n;
+  }
   EXPECT_EQ(crc32c::extend_portable(0, "123456789", 9), 0xE3069283u);
 }
+
+// Long buffers go through several interleaved chains whose CRCs are combined: lengths around and across
+// the chains' block boundaries, and a buffer of many blocks.
+TEST(Crc32c, FastPathAgreesWithPortableTablesOnLongBuffers) {
+  std::mt19937_64 rng(11);
+  std::string data((size_t{8} << 20) + 5, '\0');
+  for (char& c : data) c = static_cast<char>(rng());
+  for (int trial = 0; trial < 300; ++trial) {
+    const size_t start = rng() % 8, n = 4097 + rng() % 60000;
+    const uint32_t crc = static_cast<uint32_t>(rng());
+    ASSERT_EQ(crc32c::extend(crc, data.data() + start, n), crc32c::extend_portable(crc, data.data() + start, n))
+        << "start " << start << " length " << n;
+  }
+  EXPECT_EQ(crc32c::value(data), crc32c::extend_portable(0, data.data(), data.size()));
+  EXPECT_EQ(crc32c::extend(0x12345678u, data.data() + 3, data.size() - 3),
+            crc32c::extend_portable(0x12345678u, data.data() + 3, data.size() - 3));
+}
+
+#if defined(__x86_64__)
+// Builds target the x86-64 baseline, without SSE4.2: the instruction must still be used where the CPU
+// has it.
+TEST(Crc32c, UsesTheCrc32InstructionWhereTheCpuHasIt) {
+  EXPECT_EQ(crc32c::uses_crc32_instruction(), static_cast<bool>(__builtin_cpu_supports("sse4.2")));
+}
+#endif
 
 }  // namespace
 }  // namespace cairn
