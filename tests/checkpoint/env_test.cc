@@ -1,8 +1,11 @@
 #include "cairn/env.h"
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <functional>
 
 #include "checkpoint/fault_injection_env.h"
 #include "checkpoint/test_util.h"
@@ -210,6 +213,88 @@ TEST(FaultInjectionEnv, ShortWriteKeepsHalfTheData) {
   EXPECT_THROW(file->append("12345678"), IOError);
   file->close();
   EXPECT_EQ(env.read_file(dir / "f"), "1234");
+}
+
+// ---------------------------------------------------------------------------------------------
+// File locks: one holder at a time, whoever asks.
+
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const IOError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(PosixEnv, ALockFileHasOneHolderEvenWithinAProcess) {
+  TempDir dir;
+  Env& env = Env::Default();
+  auto lock = env.lock_file(dir / "LOCK");
+  EXPECT_EQ(lock->path(), dir / "LOCK");
+  EXPECT_EQ(env.read_file(dir / "LOCK"), std::to_string(::getpid()) + "\n");
+  // flock locks belong to an open file description: a second open by this process conflicts.
+  const std::string refused = error_of([&] { env.lock_file(dir / "LOCK"); });
+  EXPECT_NE(refused.find(dir / "LOCK"), std::string::npos) << refused;
+  EXPECT_NE(refused.find("process " + std::to_string(::getpid())), std::string::npos) << refused;
+  lock->unlock();
+  lock->unlock();  // a second unlock does nothing
+  EXPECT_NO_THROW(env.lock_file(dir / "LOCK"));
+}
+
+TEST(PosixEnv, ALockIsHeldUntilItsHolderProcessEnds) {
+  TempDir dir;
+  int ready[2], release[2];
+  ASSERT_EQ(::pipe(ready), 0);
+  ASSERT_EQ(::pipe(release), 0);
+  const pid_t child = fork();
+  if (child == 0) {
+    ::close(release[1]);  // so that the parent's close is the end of the pipe
+    auto lock = Env::Default().lock_file(dir / "LOCK");
+    char byte = 'x';
+    if (::write(ready[1], &byte, 1) != 1) _exit(1);
+    if (::read(release[0], &byte, 1) < 0) _exit(1);  // until the parent closes the pipe
+    _exit(0);  // the lock dies with the process, unlocked by nobody
+  }
+  char byte;
+  ASSERT_EQ(::read(ready[0], &byte, 1), 1);
+  const std::string refused = error_of([&] { Env::Default().lock_file(dir / "LOCK"); });
+  EXPECT_NE(refused.find("process " + std::to_string(child)), std::string::npos) << refused;
+  ::close(release[1]);
+  int status = 0;
+  waitpid(child, &status, 0);
+  EXPECT_NO_THROW(Env::Default().lock_file(dir / "LOCK"));
+  for (int fd : {ready[0], ready[1], release[0]}) ::close(fd);
+}
+
+// The holder may remove the lock file (when it is done with the directory); a later locker then locks
+// a new file, never the removed one that the old holder still has locked.
+TEST(PosixEnv, ALockFileRemovedByItsHolderIsLockedAnew) {
+  TempDir dir;
+  Env& env = Env::Default();
+  auto old_lock = env.lock_file(dir / "LOCK");
+  env.remove_file(dir / "LOCK");
+  auto new_lock = env.lock_file(dir / "LOCK");
+  EXPECT_TRUE(env.file_exists(dir / "LOCK"));
+  EXPECT_THROW(env.lock_file(dir / "LOCK"), IOError) << "the new file is the one locked";
+}
+
+TEST(PosixEnv, LockDirectoryNamesTheDirectoryAndTheHolder) {
+  TempDir dir;
+  auto lock = lock_directory(Env::Default(), dir.path());
+  EXPECT_EQ(lock->path(), dir / kDirectoryLockFileName);
+  const std::string refused = error_of([&] { lock_directory(Env::Default(), dir.path()); });
+  EXPECT_NE(refused.find("cannot take " + dir.path() + " for writing"), std::string::npos) << refused;
+  EXPECT_NE(refused.find("process " + std::to_string(::getpid())), std::string::npos) << refused;
+}
+
+TEST(FaultInjectionEnv, LocksAreTheBaseEnvs) {
+  TempDir dir;
+  FaultInjectionEnv env(Env::Default());
+  auto lock = env.lock_file(dir / "LOCK");
+  EXPECT_THROW(Env::Default().lock_file(dir / "LOCK"), IOError);
+  lock.reset();
+  EXPECT_NO_THROW(Env::Default().lock_file(dir / "LOCK"));
 }
 
 }  // namespace

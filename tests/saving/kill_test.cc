@@ -43,8 +43,8 @@ enum class Aim { kFromStart, kFromTrainEnd };
 
 // Runs the worker, with SIGKILL `delay` after the moment `aim` names unless it ends first (never when
 // delay is nullopt).
-WorkerRun run_worker(const std::string& backup_dir, const std::string& out, std::optional<std::chrono::microseconds> delay,
-                     Aim aim = Aim::kFromStart) {
+WorkerRun run_worker(const std::string& worker, const std::string& backup_dir, const std::string& out,
+                     std::optional<std::chrono::microseconds> delay, Aim aim = Aim::kFromStart) {
   int pipe_fds[2];
   if (::pipe(pipe_fds) != 0) throw std::runtime_error("pipe failed");
   pid_t pid = fork();
@@ -52,7 +52,7 @@ WorkerRun run_worker(const std::string& backup_dir, const std::string& out, std:
     dup2(pipe_fds[1], STDOUT_FILENO);
     ::close(pipe_fds[0]);
     ::close(pipe_fds[1]);
-    execl(CAIRN_KILL_WORKER, CAIRN_KILL_WORKER, backup_dir.c_str(), out.c_str(), nullptr);
+    execl(worker.c_str(), worker.c_str(), backup_dir.c_str(), out.c_str(), nullptr);
     _exit(127);
   }
   ::close(pipe_fds[1]);
@@ -93,11 +93,14 @@ TEST(KillTest, RandomSigkillsNeverLoseTheRunAndResumeIsExact) {
   fs::remove_all(root);
   fs::create_directories(root);
   const std::string reference = (root / "reference").string(), resumed = (root / "resumed").string();
+  // A copy of the worker, so that a rebuild of the tree during a long run cannot swap it mid-test.
+  const std::string worker = (root / "kill_worker").string();
+  fs::copy_file(CAIRN_KILL_WORKER, worker);
 
   // The reference run also measures how long the end of training takes (deleting the backups, writing
   // the final weights): the span in which the aimed kills land.
   const auto start = std::chrono::steady_clock::now();
-  const WorkerRun reference_run = run_worker((root / "reference_backup").string(), reference, std::nullopt);
+  const WorkerRun reference_run = run_worker(worker, (root / "reference_backup").string(), reference, std::nullopt);
   ASSERT_TRUE(reference_run.completed);
   const auto full_run = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start);
   const std::chrono::microseconds train_end_span = reference_run.after_train_end;
@@ -122,7 +125,7 @@ TEST(KillTest, RandomSigkillsNeverLoseTheRunAndResumeIsExact) {
     const auto delay = std::chrono::microseconds(static_cast<int64_t>(
         random.uniform() * (aimed ? static_cast<double>(train_end_span.count()) : 0.15 * full_run.count())));
     const WorkerRun run =
-        run_worker((root / "backup").string(), resumed, delay, aimed ? Aim::kFromTrainEnd : Aim::kFromStart);
+        run_worker(worker, (root / "backup").string(), resumed, delay, aimed ? Aim::kFromTrainEnd : Aim::kFromStart);
     if (run.completed) {
       // This training finished before the kill: check it, then start a new one.
       expect_same_weights();
@@ -144,7 +147,7 @@ TEST(KillTest, RandomSigkillsNeverLoseTheRunAndResumeIsExact) {
   }
   EXPECT_GT(restorable, kills / 4) << "kills should mostly come after the first backup";
   if (kills >= 16) EXPECT_GT(kills_in_train_end, 0) << "aimed kills should land while the backups are deleted";
-  ASSERT_TRUE(run_worker((root / "backup").string(), resumed, std::nullopt).completed);
+  ASSERT_TRUE(run_worker(worker, (root / "backup").string(), resumed, std::nullopt).completed);
   expect_same_weights();
   RecordProperty("trainings_completed_between_kills", trainings);
   RecordProperty("kills_while_removing_files", kills_while_removing);
