@@ -63,6 +63,10 @@ class Optimizer {
   std::vector<VariablePtr> hyperparameter_variables() const;
   // Keras optimizer.weights: iterations() followed by the slot variables in creation order.
   std::vector<VariablePtr> weights() const;
+  // (variable, slot name) in the order the optimizers of Keras 2.11+ and Keras 3 list their variables
+  // after the iteration count (and Keras 3's learning rate): Adam's m and v variable by variable, every
+  // other slot slot by slot over the variables.
+  std::vector<std::pair<VariablePtr, std::string>> keras_slot_order(const std::vector<VariablePtr>& vars) const;
 
  protected:
   Optimizer(std::string class_name, double learning_rate, double decay);

@@ -20,7 +20,6 @@ namespace cairn {
 
 namespace {
 
-using keras_io_detail::OnOptimizerMismatch;
 using keras_io_detail::PendingLoad;
 
 constexpr const char* kConfigMember = "config.json";
@@ -148,8 +147,7 @@ std::shared_ptr<Model> decode_legacy_h5(std::span<const uint8_t> bytes, const st
   PendingLoad pending;
   keras_io_detail::read_keras2_layers(root.open_group("model_weights"), model->layers(), {}, pending);
   if (model->compiled() && root.is_group("optimizer_weights"))
-    keras_io_detail::read_keras2_optimizer(root.open_group("optimizer_weights"), *model, OnOptimizerMismatch::Fail,
-                                           pending);
+    keras_io_detail::read_keras2_optimizer(root.open_group("optimizer_weights"), *model, pending);
   keras_io_detail::read_generator_states(root, *model, pending);
   pending.apply(model->compiled() ? &model->optimizer() : nullptr);
   return model;
@@ -233,7 +231,7 @@ std::shared_ptr<Model> decode_keras_zip(std::span<const uint8_t> bytes, const st
   h5::File file = h5::File::open(archive.read(weights), path + ": " + kWeightsMember);
   const h5::Group root = file.root();
   PendingLoad pending;
-  keras_io_detail::read_keras3_weights(root, *model, {}, OnOptimizerMismatch::Fail, pending);
+  keras_io_detail::read_keras3_weights(root, *model, {}, pending);
   keras_io_detail::read_generator_states(root, *model, pending);
   pending.apply(model->compiled() ? &model->optimizer() : nullptr);
   return model;
@@ -267,7 +265,7 @@ void save_hdf5_weights(Model& model, const std::string& path) {
 // Keras 3's layout: weights, the optimizer state when the model is compiled (skipped with a warning
 // when it does not fit, as Keras does), and the random streams.
 void read_keras3_file(const h5::Group& root, Model& model, const LoadWeightsOptions& options, PendingLoad& pending) {
-  keras_io_detail::read_keras3_weights(root, model, options, OnOptimizerMismatch::WarnAndSkip, pending);
+  keras_io_detail::read_keras3_weights(root, model, options, pending);
   keras_io_detail::read_generator_states(root, model, pending);
 }
 

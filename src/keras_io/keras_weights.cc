@@ -135,23 +135,8 @@ std::vector<std::pair<VariablePtr, std::string>> keras2_slot_order(const Optimiz
   return order;
 }
 
-// Keras 3's order: its Adam creates momentum and velocity together, variable by variable; every other
-// slot (Adam's velocity_hat, RMSprop's momentum and average_gradient...) comes slot by slot after.
-std::vector<std::pair<VariablePtr, std::string>> keras3_slot_order(const Optimizer& optimizer,
-                                                                   const std::vector<VariablePtr>& variables) {
-  const std::vector<std::string> names = optimizer.slot_names();
-  const size_t together = std::min<size_t>(optimizer.class_name() == "Adam" ? 2 : 1, names.size());
-  std::vector<std::pair<VariablePtr, std::string>> order;
-  for (const VariablePtr& variable : variables)
-    for (size_t k = 0; k < together; ++k) order.emplace_back(variable, names[k]);
-  for (size_t k = together; k < names.size(); ++k)
-    for (const VariablePtr& variable : variables) order.emplace_back(variable, names[k]);
-  return order;
-}
-
-void report_optimizer_mismatch(OnOptimizerMismatch on_mismatch, const std::string& message) {
-  if (on_mismatch == OnOptimizerMismatch::Fail) throw ShapeError(message);
-  std::cerr << "WARNING: load_weights skips the optimizer state: " << message << "\n";
+void report_optimizer_mismatch(const std::string& message) {
+  std::cerr << "WARNING: Skipping loading optimizer state (as Keras does; the weights are loaded): " << message << "\n";
 }
 
 std::string slot_summary(const Optimizer& optimizer, size_t variables) {
@@ -184,13 +169,12 @@ struct OptimizerValues {
 };
 
 // Checks the slot shapes and reads everything; false (after the warning) when a shape differs.
-bool plan_optimizer(const h5::Group& group, const OptimizerValues& values, OnOptimizerMismatch on_mismatch,
-                    PendingLoad& pending) {
+bool plan_optimizer(const h5::Group& group, const OptimizerValues& values, PendingLoad& pending) {
   for (size_t i = 0; i < values.slots.size(); ++i) {
     const Shape saved = group.dataset_shape(values.paths[i]);
     const VariablePtr& variable = values.slots[i].first;
     if (saved != variable->shape()) {
-      report_optimizer_mismatch(on_mismatch, "slot '" + values.slots[i].second + "' of weight '" + variable->name() +
+      report_optimizer_mismatch("slot '" + values.slots[i].second + "' of weight '" + variable->name() +
                                                  "' has shape " + shape_str(saved) + " in " +
                                                  group.where(values.paths[i]) + ", but the weight has shape " +
                                                  shape_str(variable->shape()));
@@ -206,32 +190,64 @@ bool plan_optimizer(const h5::Group& group, const OptimizerValues& values, OnOpt
   return true;
 }
 
-// The (weight, slot) of each "Adam/<layer>/.../<weight>/<slot>:0", or nothing when a name does not
-// resolve to exactly one weight of the model (then Keras's positional order applies).
-std::vector<std::pair<VariablePtr, std::string>> resolve_slot_names(const std::vector<std::string>& names,
-                                                                    const Model& model, const Optimizer& optimizer) {
+// cairn's name for a slot as tf-keras 2.11+ names it ("RMSprop/velocity/..."); the legacy optimizers
+// use cairn's names.
+std::string cairn_slot_name(const Optimizer& optimizer, const std::string& name) {
+  if (optimizer.class_name() == "SGD" && name == "m") return "momentum";
+  if (optimizer.class_name() == "RMSprop" && name == "velocity") return "rms";
+  if (optimizer.class_name() == "RMSprop" && name == "average_gradient") return "mg";
+  return name;
+}
+
+// A slot the file holds that cannot change the next step: tf-keras 2.11+'s SGD keeps "m" even without
+// momentum, where the update multiplies it by 0.
+bool is_inert_slot(const Optimizer& optimizer, const std::string& slot) {
+  const auto* sgd = dynamic_cast<const SGD*>(&optimizer);
+  return sgd && slot == "momentum" && sgd->momentum() == 0;
+}
+
+// A slot dataset of optimizer_weights resolved to the weight it belongs to.
+struct ResolvedSlot {
+  VariablePtr variable;
+  std::string slot;
+  size_t name_index;  // in the names given to resolve_slot_names
+};
+
+// The (weight, slot) of each slot name, by name: the legacy optimizers' "Adam/<layer>/.../<weight>/<slot>:0"
+// or tf-keras 2.11+'s "Adam/<slot>/<layer>/.../<weight>:0". Inert slots are left out. None when a
+// name does not resolve to exactly one weight of the model (then Keras's positional order applies).
+std::optional<std::vector<ResolvedSlot>> resolve_slot_names(const std::vector<std::string>& names,
+                                                            const Model& model, const Optimizer& optimizer) {
   std::map<std::string, const Layer*> layers;
   std::set<std::string> ambiguous;
   for_each_leaf(model.layers(), [&](const LayerPtr& layer) {
     if (!layers.emplace(layer->name(), layer.get()).second) ambiguous.insert(layer->name());
   });
   const std::vector<std::string> slot_names = optimizer.slot_names();
-  std::vector<std::pair<VariablePtr, std::string>> resolved;
-  std::set<std::pair<const Variable*, std::string>> seen;
-  for (const std::string& name : names) {
-    const std::vector<std::string> parts = split(without_device_suffix(name), '/');
-    if (parts.size() < 4) return {};
-    const std::string& slot = parts.back();
-    const std::string& weight = parts[parts.size() - 2];
-    const std::string& layer_name = parts[1];
-    if (std::find(slot_names.begin(), slot_names.end(), slot) == slot_names.end()) return {};
+  auto known_slot = [&](const std::string& slot) {
+    return std::find(slot_names.begin(), slot_names.end(), slot) != slot_names.end() || is_inert_slot(optimizer, slot);
+  };
+  auto find_weight = [&](const std::string& layer_name, const std::string& weight) -> VariablePtr {
     auto layer = layers.find(layer_name);
-    if (layer == layers.end() || ambiguous.count(layer_name)) return {};
-    VariablePtr variable;
+    if (layer == layers.end() || ambiguous.count(layer_name)) return nullptr;
     for (const auto& [short_name, v] : layer->second->own_weights())
-      if (short_name == weight) variable = v;
-    if (!variable || !seen.insert({variable.get(), slot}).second) return {};
-    resolved.emplace_back(variable, slot);
+      if (short_name == weight) return v;
+    return nullptr;
+  };
+  std::vector<ResolvedSlot> resolved;
+  std::set<std::pair<const Variable*, std::string>> seen;
+  for (size_t i = 0; i < names.size(); ++i) {
+    const std::vector<std::string> parts = split(without_device_suffix(names[i]), '/');
+    if (parts.size() < 4) return std::nullopt;
+    std::string slot = parts.back();
+    VariablePtr variable;
+    if (known_slot(slot)) variable = find_weight(parts[1], parts[parts.size() - 2]);
+    if (!variable) {
+      slot = cairn_slot_name(optimizer, parts[1]);
+      if (known_slot(slot)) variable = find_weight(parts[2], parts.back());
+    }
+    if (!variable || !seen.insert({variable.get(), slot}).second) return std::nullopt;
+    if (!is_inert_slot(optimizer, slot)) resolved.push_back({variable, slot, i});
   }
   return resolved;
 }
@@ -425,8 +441,7 @@ void write_keras2_optimizer(h5::Group& root, const Model& model) {
   for (size_t i = 0; i < values.size(); ++i) group.write_dataset(weight_names[i], values[i]);
 }
 
-void read_keras2_optimizer(const h5::Group& group, const Model& model, OnOptimizerMismatch on_mismatch,
-                           PendingLoad& pending) {
+void read_keras2_optimizer(const h5::Group& group, const Model& model, PendingLoad& pending) {
   const std::optional<std::vector<std::string>> names = group.string_list_attribute("weight_names");
   if (!names) throw FormatError(group.where() + ": attribute weight_names is missing");
   if (names->empty() || !model.compiled()) return;
@@ -434,11 +449,16 @@ void read_keras2_optimizer(const h5::Group& group, const Model& model, OnOptimiz
   OptimizerValues values;
   values.iterations = read_scalar(group, dataset_path(group, (*names)[0]), DType::Int64).data<int64_t>()[0];
   std::vector<std::string> rest(names->begin() + 1, names->end());
-  values.slots = resolve_slot_names(rest, model, optimizer);
-  if (values.slots.empty() && !rest.empty()) {
+  const std::optional<std::vector<ResolvedSlot>> by_name = resolve_slot_names(rest, model, optimizer);
+  if (by_name) {
+    for (const ResolvedSlot& slot : *by_name) {
+      values.slots.emplace_back(slot.variable, slot.slot);
+      values.paths.push_back(dataset_path(group, rest[slot.name_index]));
+    }
+  } else {
     const std::vector<VariablePtr> variables = model.trainable_weights();
     const auto tf_keras_order = keras2_slot_order(optimizer, variables);
-    const auto keras3_order = keras3_slot_order(optimizer, variables);
+    const auto keras3_order = optimizer.keras_slot_order(variables);
     // Keras 3's legacy writer lists the learning rate after the iteration count.
     const bool has_learning_rate = rest[0].find("learning_rate") != std::string::npos;
     if (!has_learning_rate && rest.size() == tf_keras_order.size()) {
@@ -448,15 +468,15 @@ void read_keras2_optimizer(const h5::Group& group, const Model& model, OnOptimiz
       rest.erase(rest.begin());
       values.slots = keras3_order;
     } else {
-      report_optimizer_mismatch(on_mismatch, group.where() + " holds " + std::to_string(names->size()) +
+      report_optimizer_mismatch(group.where() + " holds " + std::to_string(names->size()) +
                                                  " values (the iteration count and " + std::to_string(rest.size()) +
                                                  " more), which do not match: " +
                                                  slot_summary(optimizer, variables.size()));
       return;
     }
+    for (const std::string& name : rest) values.paths.push_back(dataset_path(group, name));
   }
-  for (const std::string& name : rest) values.paths.push_back(dataset_path(group, name));
-  plan_optimizer(group, values, on_mismatch, pending);
+  plan_optimizer(group, values, pending);
 }
 
 // ---------------------------------------------------------------- Keras 3 layout
@@ -477,12 +497,12 @@ void write_keras3_weights(h5::Group& root, const Model& model, bool include_opti
   vars.write_dataset("1", Tensor::scalar(optimizer.learning_rate(), DType::Float32));
   if (!built) return;
   size_t index = 2;
-  for (const auto& [variable, slot_name] : keras3_slot_order(optimizer, variables))
+  for (const auto& [variable, slot_name] : optimizer.keras_slot_order(variables))
     vars.write_dataset(std::to_string(index++), optimizer.get_slot(*variable, slot_name)->value());
 }
 
 void read_keras3_weights(const h5::Group& root, const Model& model, const LoadWeightsOptions& options,
-                         OnOptimizerMismatch on_mismatch, PendingLoad& pending) {
+                         PendingLoad& pending) {
   if (options.by_name)
     throw InvalidArgument(root.source() + ": by_name needs tf.keras 2.x's layout (layer_names); Keras 3's weights "
                                           "files match layers by their order");
@@ -493,7 +513,7 @@ void read_keras3_weights(const h5::Group& root, const Model& model, const LoadWe
   if (count == 0) return;
   const Optimizer& optimizer = model.optimizer();
   const std::vector<VariablePtr> variables = model.trainable_weights();
-  const auto order = keras3_slot_order(optimizer, variables);
+  const auto order = optimizer.keras_slot_order(variables);
   // Keras 3 stores the iteration count and the learning rate, then the slots once the optimizer is
   // built; tf-keras 2.15 stores no learning rate.
   size_t first_slot;
@@ -501,8 +521,10 @@ void read_keras3_weights(const h5::Group& root, const Model& model, const LoadWe
     first_slot = 2;
   } else if (count == 1 + order.size() || count == 1) {
     first_slot = 1;
+  } else if (is_inert_slot(optimizer, "momentum") && count == 1 + variables.size()) {
+    first_slot = count;  // tf-keras 2.11+'s SGD without momentum: the iteration count, then inert "m" slots
   } else {
-    report_optimizer_mismatch(on_mismatch, vars.where() + " holds " + std::to_string(count) +
+    report_optimizer_mismatch(vars.where() + " holds " + std::to_string(count) +
                                                " values, which do not match: " +
                                                slot_summary(optimizer, variables.size()) +
                                                " (plus the iteration count and the learning rate)");
@@ -518,7 +540,7 @@ void read_keras3_weights(const h5::Group& root, const Model& model, const LoadWe
     values.slots = order;
     for (size_t i = first_slot; i < count; ++i) values.paths.push_back(std::to_string(i));
   }
-  plan_optimizer(vars, values, on_mismatch, pending);
+  plan_optimizer(vars, values, pending);
 }
 
 // ---------------------------------------------------------------- generator states

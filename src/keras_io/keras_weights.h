@@ -41,9 +41,6 @@ class PendingLoad {
   std::vector<std::pair<Layer*, GeneratorState>> generators_;
 };
 
-// What a mismatch between the file's optimizer state and the model's optimizer does.
-enum class OnOptimizerMismatch { Fail, WarnAndSkip };
-
 // ---- tf.keras 2.x layout
 
 // Attribute layer_names and one group per layer (the file root of a weights-only file, or model_weights).
@@ -55,17 +52,19 @@ void read_keras2_layers(const h5::Group& group, const std::vector<LayerPtr>& lay
 // Group optimizer_weights: "Adam/iter:0", then "Adam/<weight>/<slot>:0" slot by slot (Keras 2's order).
 // Nothing when the optimizer has no state yet.
 void write_keras2_optimizer(h5::Group& root, const Model& model);
-// Slots are matched by their names when every name resolves to a weight of the model, otherwise by
-// position in Keras's order (tf.keras 2.x, or Keras 3's legacy h5 with a learning rate).
-void read_keras2_optimizer(const h5::Group& group, const Model& model, OnOptimizerMismatch on_mismatch,
-                           PendingLoad& pending);
+// Slots are matched by their names when every name resolves to a weight of the model (the legacy
+// optimizers' "Adam/dense/kernel/m:0", tf-keras 2.11+'s "Adam/m/dense/kernel:0"), otherwise by position
+// in Keras's order (tf.keras 2.x, or Keras 3's legacy h5 with a learning rate). State that does not fit
+// the model's optimizer is skipped with a warning, as Keras does ("Skipping loading optimizer state").
+void read_keras2_optimizer(const h5::Group& group, const Model& model, PendingLoad& pending);
 
 // ---- Keras 3 layout
 
 // layers/... and, with include_optimizer and a compiled model, optimizer/vars.
 void write_keras3_weights(h5::Group& root, const Model& model, bool include_optimizer);
+// Optimizer state that does not fit is skipped with a warning, as by read_keras2_optimizer.
 void read_keras3_weights(const h5::Group& root, const Model& model, const LoadWeightsOptions& options,
-                         OnOptimizerMismatch on_mismatch, PendingLoad& pending);
+                         PendingLoad& pending);
 
 // ---- cairn's addition: the random streams of layers that draw random numbers (Dropout), in group
 // cairn_generator_states (int64 [seed, counter, position] per layer, at the layer's Keras 3 path, which

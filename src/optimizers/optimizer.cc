@@ -172,4 +172,15 @@ OptimizerPtr get_optimizer(const std::string& name) {
   throw InvalidArgument("unknown optimizer '" + name + "' (expected 'sgd', 'adam', 'adagrad' or 'rmsprop')");
 }
 
+std::vector<std::pair<VariablePtr, std::string>> Optimizer::keras_slot_order(const std::vector<VariablePtr>& vars) const {
+  const std::vector<std::string> names = slot_names();
+  const size_t together = std::min<size_t>(class_name() == "Adam" ? 2 : 1, names.size());
+  std::vector<std::pair<VariablePtr, std::string>> order;
+  for (const VariablePtr& variable : vars)
+    for (size_t k = 0; k < together; ++k) order.emplace_back(variable, names[k]);
+  for (size_t k = together; k < names.size(); ++k)
+    for (const VariablePtr& variable : vars) order.emplace_back(variable, names[k]);
+  return order;
+}
+
 }  // namespace cairn

@@ -11,6 +11,7 @@
 #include <map>
 #include <new>
 #include <set>
+#include <tuple>
 
 #include "cairn/autodiff.h"
 #include "cairn/data.h"
@@ -69,6 +70,9 @@ struct Slot {
   // Set when the value is a variable's: a restore stages the file's bytes and copies them straight into
   // the variable's value, with no tensor in between.
   Variable* variable = nullptr;
+  // cairn's own state that TensorFlow does not write (random generators, iterator positions) and the
+  // hyperparameters that Keras 2.11+ keeps only in its config: restored when the file has them.
+  bool optional = false;
 };
 
 // Builds the object graph and the list of values of a set of named objects.
@@ -76,6 +80,9 @@ class GraphWalker {
  public:
   GraphProto graph;
   std::vector<Slot> slots;
+  std::map<const Variable*, std::string> variable_keys;
+  // (variable, optimizer path, slot name) -> key
+  std::map<std::tuple<const Variable*, std::string, std::string>, std::string> slot_keys;
   // Layers that have no weights yet, by object path: a restore gives them their values when built.
   std::vector<std::pair<std::string, Layer*>> unbuilt;
 
@@ -132,6 +139,7 @@ class GraphWalker {
     const std::string key = attribute_key(path, "VARIABLE_VALUE");
     add_attribute(node, "VARIABLE_VALUE", v->name(), key);
     slots.push_back({key, [v] { return v->value(); }, [v](const Tensor& t) { v->assign(t); }, v.get()});
+    variable_keys[v.get()] = key;
   }
 
   void add(int parent, const std::string& parent_path, const std::string& local, const VariablePtr& v) {
@@ -160,7 +168,7 @@ class GraphWalker {
       add_attribute(node, "GENERATOR_STATE", layer->name() + "/generator", key);
       Layer* l = layer.get();
       slots.push_back({key, [l] { return generator_state_tensor(l->generator()); },
-                       [l](const Tensor& t) { l->generator().set_state(generator_state_from(t)); }});
+                       [l](const Tensor& t) { l->generator().set_state(generator_state_from(t)); }, nullptr, true});
     }
   }
 
@@ -181,7 +189,10 @@ class GraphWalker {
   void add(int parent, const std::string& parent_path, const std::string& local, const std::shared_ptr<Optimizer>& opt) {
     const std::string path = join(parent_path, local);
     int node = new_node(parent, local);
-    for (const auto& v : opt->hyperparameter_variables()) add_variable(node, path, v->name(), v);
+    for (const auto& v : opt->hyperparameter_variables()) {
+      add_variable(node, path, v->name(), v);
+      slots.back().optional = v != opt->iterations();
+    }
     optimizers_.push_back({node, path, opt});
   }
 
@@ -202,6 +213,7 @@ class GraphWalker {
       VariablePtr slot = s.slot;
       slots.push_back(
           {key, [slot] { return slot->value(); }, [slot](const Tensor& t) { slot->assign(t); }, slot.get()});
+      slot_keys[{s.variable.get(), optimizer_path, s.slot_name}] = key;
     }
   }
 
@@ -211,7 +223,7 @@ class GraphWalker {
     const std::string key = attribute_key(path, "GENERATOR_STATE");
     add_attribute(node, "GENERATOR_STATE", local, key);
     slots.push_back({key, [generator] { return generator_state_tensor(*generator); },
-                     [generator](const Tensor& t) { generator->set_state(generator_state_from(t)); }});
+                     [generator](const Tensor& t) { generator->set_state(generator_state_from(t)); }, nullptr, true});
   }
 
   void add(int parent, const std::string& parent_path, const std::string& local, BatchIterator* iterator) {
@@ -228,7 +240,8 @@ class GraphWalker {
                        std::array<int64_t, 4> a;
                        std::copy_n(t.data<int64_t>(), 4, a.begin());
                        iterator->set_state(BatchIteratorState::from_array(a));
-                     }});
+                     },
+                     nullptr, true});
   }
 
   void add(int parent, const std::string& parent_path, const std::string& local, const std::shared_ptr<Callback>& callback) {
@@ -313,6 +326,140 @@ GraphProto read_object_graph(const BundleReader& reader) {
   return graph;
 }
 
+// The key of node's attribute `name` in the file, or "".
+std::string file_key(const GraphProto& graph, int node, const std::string& name) {
+  if (node < 0 || node >= graph.nodes_size()) return "";
+  for (const auto& attribute : graph.nodes(node).attributes())
+    if (attribute.name() == name) return attribute.checkpoint_key();
+  return "";
+}
+
+int file_child(const GraphProto& graph, int node, const std::string& local) {
+  if (node < 0 || node >= graph.nodes_size()) return -1;
+  for (const auto& child : graph.nodes(node).children())
+    if (child.local_name() == local && child.node_id() >= 0 && child.node_id() < graph.nodes_size())
+      return child.node_id();
+  return -1;
+}
+
+// Where the values of our keys are in a file that TensorFlow or Keras wrote in a layout of its own,
+// found through the file's object graph: our key -> the file's key. The layouts:
+// * tf.train.Checkpoint(model=...) restored into a model as the root: the model is the root's "model";
+// * tf-keras's recurrent layers keep their weights one level deeper, in "cell";
+// * Keras 2.11+ and Keras 3 optimizers: "_iterations", "_learning_rate" and their slots by position in
+//   "_variables" (after the iteration count, and Keras 3's learning rate), in Keras's creation order;
+// * Keras 3 saves a model's weights only through its optimizer, as "_trainable_variables".
+class FileAliases {
+ public:
+  FileAliases(const GraphProto& graph, const std::vector<CheckpointItem>& items, const GraphWalker& walker)
+      : graph_(graph) {
+    if (graph_.nodes_size() == 0) return;
+    visit(0, "", 0);
+    if (has_root_object(items)) {
+      if (int model = file_child(graph_, 0, "model"); model >= 0) visit(model, "", 0);
+      // Keras 3's model.export() keeps the model's variables, in the model's order, as "variables".
+      const auto& root = std::get<std::shared_ptr<Layer>>(items.front().object);
+      add_list(list_keys(file_child(graph_, 0, "variables")), root->weights(), walker);
+    }
+    add_slot_variables();
+    for (const auto& item : items)
+      if (const auto* optimizer = std::get_if<std::shared_ptr<Optimizer>>(&item.object))
+        add_keras_optimizer(escape(item.name), **optimizer, trained_variables(items), walker);
+  }
+
+  // The file's key for our key, or "".
+  std::string find(const std::string& key) const {
+    auto it = aliases_.find(key);
+    return it == aliases_.end() ? "" : it->second;
+  }
+
+ private:
+  // Bounds the paths walked in a hostile graph (every node reachable along many paths).
+  static constexpr size_t kMaxPaths = 100000;
+  static constexpr int kMaxDepth = 64;
+
+  void visit(int node, const std::string& path, int depth) {
+    if (depth > kMaxDepth || paths_walked_++ > kMaxPaths) return;
+    auto& paths = node_paths_[node];
+    if (std::find(paths.begin(), paths.end(), path) != paths.end()) return;
+    paths.push_back(path);
+    path_nodes_.emplace(path, node);
+    for (const auto& attribute : graph_.nodes(node).attributes())
+      aliases_.emplace(attribute_key(path, attribute.name()), attribute.checkpoint_key());
+    for (const auto& child : graph_.nodes(node).children()) {
+      if (child.node_id() < 0 || child.node_id() >= graph_.nodes_size()) continue;
+      const bool cell = child.local_name() == "cell";  // an RNN layer's weights, as the layer's own
+      visit(child.node_id(), cell ? path : join(path, child.local_name()), depth + 1);
+    }
+  }
+
+  // The legacy optimizers' slots, tied to their variables by node ids rather than by paths.
+  void add_slot_variables() {
+    for (int node = 0; node < graph_.nodes_size(); ++node)
+      for (const auto& slot : graph_.nodes(node).slot_variables()) {
+        const std::string key = file_key(graph_, slot.slot_variable_node_id(), "VARIABLE_VALUE");
+        if (key.empty() || !node_paths_.count(node) || !node_paths_.count(slot.original_variable_node_id())) continue;
+        for (const std::string& optimizer_path : node_paths_.at(node))
+          for (const std::string& owner_path : node_paths_.at(slot.original_variable_node_id()))
+            aliases_.emplace(attribute_key(owner_path + "/.OPTIMIZER_SLOT/" + optimizer_path + "/" + escape(slot.slot_name()),
+                                           "VARIABLE_VALUE"),
+                             key);
+      }
+  }
+
+  static std::vector<VariablePtr> trained_variables(const std::vector<CheckpointItem>& items) {
+    std::vector<VariablePtr> vars;
+    for (const auto& item : items)
+      if (const auto* layer = std::get_if<std::shared_ptr<Layer>>(&item.object))
+        for (const auto& v : (*layer)->trainable_weights()) vars.push_back(v);
+    return vars;
+  }
+
+  // The VARIABLE_VALUE keys of a list node's children "0", "1", ...
+  std::vector<std::string> list_keys(int list) const {
+    std::vector<std::string> keys;
+    for (int i = 0;; ++i) {
+      const std::string key = file_key(graph_, file_child(graph_, list, std::to_string(i)), "VARIABLE_VALUE");
+      if (key.empty()) return keys;
+      keys.push_back(key);
+    }
+  }
+
+  // The values of a list of variables in a file's list of the same length, by position.
+  void add_list(const std::vector<std::string>& keys, const std::vector<VariablePtr>& vars, const GraphWalker& walker) {
+    if (keys.size() != vars.size()) return;
+    for (size_t i = 0; i < vars.size(); ++i)
+      if (auto ours = walker.variable_keys.find(vars[i].get()); ours != walker.variable_keys.end())
+        aliases_.emplace(ours->second, keys[i]);
+  }
+
+  void add_keras_optimizer(const std::string& path, const Optimizer& optimizer, const std::vector<VariablePtr>& vars,
+                           const GraphWalker& walker) {
+    auto found = path_nodes_.find(path);
+    if (found == path_nodes_.end()) return;
+    const int node = found->second;
+    for (const auto& [theirs, ours] : {std::pair<const char*, const char*>{"_iterations", "iter"},
+                                       {"_learning_rate", "learning_rate"}})
+      if (std::string key = file_key(graph_, file_child(graph_, node, theirs), "VARIABLE_VALUE"); !key.empty())
+        aliases_.emplace(attribute_key(join(path, ours), "VARIABLE_VALUE"), key);
+    add_list(list_keys(file_child(graph_, node, "_trainable_variables")), vars, walker);
+    const std::vector<std::string> keys = list_keys(file_child(graph_, node, "_variables"));
+    const auto order = optimizer.keras_slot_order(vars);
+    // Before the slots: the iteration count (tf-keras), and the learning rate (Keras 3).
+    if (keys.size() != order.size() + 1 && keys.size() != order.size() + 2) return;
+    const size_t first = keys.size() - order.size();
+    for (size_t i = 0; i < order.size(); ++i)
+      if (auto ours = walker.slot_keys.find({order[i].first.get(), path, order[i].second}); ours != walker.slot_keys.end())
+        aliases_.emplace(ours->second, keys[first + i]);
+  }
+
+  const GraphProto& graph_;
+  std::map<std::string, std::string> aliases_;
+  std::map<int, std::vector<std::string>> node_paths_;
+  std::map<std::string, int> path_nodes_;
+  size_t paths_walked_ = 0;
+};
+
 // One block of memory for the variables' values of a restore, which holds them until all are verified.
 // The kernel faults its pages in with one call: on this project's VMs first-touch page faults cost more
 // than copying the data from the page cache (512 MB, best runs: 0.20 s populated here, 0.33 s malloc +
@@ -388,6 +535,7 @@ std::string Checkpoint::save(const std::string& prefix) {
 
 RestoreStatus Checkpoint::restore(const std::string& path) {
   BundleReader reader(env_, path);
+  const GraphProto graph = read_object_graph(reader);
   // Optimizer slots are created on restore (TensorFlow defers them the same way) so that a fresh
   // optimizer can take the saved ones; creating zero slots does not change training.
   for (const auto& item : items_)
@@ -396,8 +544,9 @@ RestoreStatus Checkpoint::restore(const std::string& path) {
       for (const auto& other : items_)
         if (const auto* layer = std::get_if<std::shared_ptr<Layer>>(&other.object))
           for (const auto& v : (*layer)->trainable_weights()) vars.push_back(v);
+      // Slots keyed under their variables (legacy optimizers), or listed by the optimizer (Keras 2.11+).
       const std::string slot_marker = "/.OPTIMIZER_SLOT/" + escape(item.name) + "/";
-      bool file_has_slots = false;
+      bool file_has_slots = file_child(graph, file_child(graph, 0, item.name), "_variables") >= 0;
       for (const auto& key : reader.keys()) file_has_slots |= key.find(slot_marker) != std::string::npos;
       if (file_has_slots && !vars.empty()) (*opt)->build(vars);
     }
@@ -407,27 +556,34 @@ RestoreStatus Checkpoint::restore(const std::string& path) {
   status.path_ = path;
   struct Planned {
     const Slot* slot;
+    std::string key;    // the file's key for the slot's value
     size_t offset = 0;  // of a variable's bytes in the staging area
     Tensor value;       // the value of any other slot
   };
   std::vector<Planned> planned;
   size_t staged_bytes = 0;
   std::set<std::string> used;
+  std::optional<FileAliases> aliases;
   for (const Slot& s : walker.slots) {
-    if (!reader.contains(s.key)) {
-      status.missing_keys_.push_back(s.key);
+    std::string key = s.key;
+    if (!reader.contains(key)) {
+      if (!aliases) aliases.emplace(graph, items_, walker);
+      key = aliases->find(s.key);
+    }
+    if (key.empty() || !reader.contains(key)) {
+      if (!s.optional) status.missing_keys_.push_back(s.key);
       continue;
     }
-    used.insert(s.key);
-    const BundleEntryInfo& info = reader.info(s.key);
+    used.insert(key);
+    const BundleEntryInfo& info = reader.info(key);
     Tensor current = s.read();
     if (!info.dtype || *info.dtype != current.dtype())
-      throw FormatError("Checkpoint " + path + ": key '" + s.key + "' holds tf dtype " + std::to_string(info.tf_dtype) +
+      throw FormatError("Checkpoint " + path + ": key '" + key + "' holds tf dtype " + std::to_string(info.tf_dtype) +
                         " but the object is " + std::string(dtype_name(current.dtype())));
     if (info.shape != current.shape())
-      throw ShapeError("Checkpoint " + path + ": key '" + s.key + "' has shape " + shape_str(info.shape) +
+      throw ShapeError("Checkpoint " + path + ": key '" + key + "' has shape " + shape_str(info.shape) +
                        " in the checkpoint but " + shape_str(current.shape()) + " in the model");
-    planned.push_back({&s, staged_bytes, Tensor()});
+    planned.push_back({&s, key, staged_bytes, Tensor()});
     if (s.variable) staged_bytes += (info.size + 63) / 64 * 64;  // cache-line aligned, for the copies
   }
   // Read (and so verify) every value before assigning any: a restore is all or nothing. Variables'
@@ -436,14 +592,13 @@ RestoreStatus Checkpoint::restore(const std::string& path) {
   StagingArea staging(staged_bytes);
   for (Planned& p : planned) {
     if (p.slot->variable) {
-      reader.read_into(p.slot->key, staging.data() + p.offset, p.slot->variable->value().nbytes());
+      reader.read_into(p.key, staging.data() + p.offset, p.slot->variable->value().nbytes());
     } else {
-      p.value = reader.read(p.slot->key);
+      p.value = reader.read(p.key);
     }
   }
   std::vector<std::pair<Layer*, std::map<std::string, Layer::DeferredValue>>> deferred;
   if (!walker.unbuilt.empty()) {
-    const GraphProto graph = read_object_graph(reader);
     for (const auto& [path, layer] : walker.unbuilt) deferred.emplace_back(layer, deferred_values(reader, graph, path));
   }
   {
