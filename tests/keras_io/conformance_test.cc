@@ -36,9 +36,10 @@ const std::map<std::string, std::string> kExpectedRefusals = {
 };
 
 // Files cairn reads and predicts from exactly, whose next training step differs from Keras's. Known
-// causes: Keras 2.11+ and Keras 3's RMSprop adds epsilon under the square root without momentum (cairn's,
-// as the legacy RMSprop, outside); binary cross-entropy's gradient and Keras 3's Embedding step differ
-// (not yet diagnosed).
+// causes: the RMSprop of Keras 2.11+ and Keras 3 adds epsilon under the square root when it has no
+// momentum (cairn's, as the legacy RMSprop, adds it after); the binary cross-entropy case puts it after a
+// softmax, and Keras then computes it with a sigmoid from the softmax's logits (its cached _keras_logits),
+// not from the probabilities; Keras 3's step of the Embedding differs (not yet diagnosed).
 const std::map<std::string, std::string> kKnownTrainingDifferences = [] {
   std::map<std::string, std::string> known;
   const std::vector<std::pair<std::string, std::vector<std::string>>> cases = {
