@@ -11,3 +11,9 @@ extern "C" const char* __asan_default_options() { return "allocator_may_return_n
 // libhdf5 leaks small blocks on some of its own error paths (after such a failed allocation, for one).
 extern "C" const char* __lsan_default_suppressions() { return "leak:libhdf5_serial.so\n"; }
 #endif
+
+#include <cstdlib>
+
+// libhdf5's own infinite loops end in File::open's rehearsal process; 2 s is ample for the fuzzers' small
+// inputs and well under libFuzzer's time limit for one input.
+inline const bool cairn_hdf5_read_timeout_set = setenv("CAIRN_HDF5_READ_TIMEOUT", "2", 0) == 0;

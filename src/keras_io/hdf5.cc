@@ -1,10 +1,17 @@
 #include "keras_io/hdf5.h"
 
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <set>
+#include <thread>
 
 #include "cairn/error.h"
 
@@ -511,6 +518,78 @@ void Group::write_dataset(const std::string& relative_path, const Tensor& value)
     fail_write(place, "cannot write the dataset");
 }
 
+// ---------------------------------------------------------------- Rehearsal
+
+namespace {
+
+herr_t collect_attribute_name(hid_t, const char* name, const H5A_info_t*, void* data) {
+  static_cast<std::vector<std::string>*>(data)->push_back(name);
+  return 0;
+}
+
+// Reads what cairn may read of a group and everything below it: string attributes and numeric datasets.
+// Errors are expected in a damaged file and skipped, so that every object gets its turn.
+void read_everything(const Group& group) {
+  std::vector<std::string> attributes;
+  hsize_t index = 0;
+  H5Aiterate2(group.id(), H5_INDEX_NAME, H5_ITER_INC, &index, collect_attribute_name, &attributes);
+  for (const std::string& name : attributes) {
+    try {
+      group.string_attribute(name);
+    } catch (const Error&) {
+    }
+  }
+  for (const std::string& child : group.children()) {
+    try {
+      if (group.is_group(child)) {
+        read_everything(group.open_group(child));
+      } else {
+        group.read_dataset(child, DType::Float32);
+      }
+    } catch (const Error&) {
+    }
+  }
+}
+
+// How long the rehearsal may take: far more than reading any honest file from memory needs.
+std::chrono::milliseconds rehearsal_time_limit(size_t bytes) {
+  if (const char* seconds = std::getenv("CAIRN_HDF5_READ_TIMEOUT"); seconds && *seconds)
+    return std::chrono::milliseconds(static_cast<int64_t>(std::atof(seconds) * 1000));
+  return std::chrono::milliseconds(10000 + static_cast<int64_t>(bytes >> 20) * 20);
+}
+
+}  // namespace
+
+void File::rehearse_in_child_process(std::span<const uint8_t> bytes, const std::string& source) {
+  const auto limit = rehearsal_time_limit(bytes.size());
+  const pid_t child = fork();
+  if (child < 0) return;  // no process to spare: read it here, as without the rehearsal
+  if (child == 0) {
+    try {
+      read_everything(open_image(bytes, source).root());
+    } catch (...) {
+    }
+    _exit(0);
+  }
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  auto pause = std::chrono::microseconds(50);
+  int status = 0;
+  pid_t done = 0;
+  while ((done = waitpid(child, &status, WNOHANG)) == 0) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      kill(child, SIGKILL);
+      waitpid(child, &status, 0);
+      throw FormatError(source + ": the HDF5 library did not finish reading this file in " +
+                        std::to_string(limit.count() / 1000) + " s (a damaged or hostile file); cairn did not read it");
+    }
+    std::this_thread::sleep_for(pause);
+    pause = std::min(pause * 2, std::chrono::microseconds(10000));
+  }
+  if (done == child && WIFSIGNALED(status))
+    throw FormatError(source + ": the HDF5 library crashed reading this file (signal " +
+                      std::to_string(WTERMSIG(status)) + "): it is damaged or hostile; cairn did not read it");
+}
+
 // ---------------------------------------------------------------- File
 
 File File::create(const std::string& source) {
@@ -521,7 +600,7 @@ File File::create(const std::string& source) {
   return File(std::move(file), source);
 }
 
-File File::open(std::span<const uint8_t> bytes, const std::string& source) {
+File File::open_image(std::span<const uint8_t> bytes, const std::string& source) {
   if (!looks_like_hdf5(bytes)) throw FormatError(source + ": not an HDF5 file (no HDF5 signature)");
   Handle access = read_handle(H5Pcreate(H5P_FILE_ACCESS), H5Pclose, source, "cannot make properties");
   if (H5Pset_fapl_core(access.id(), 1 << 20, /*backing_store=*/0) < 0) fail_read(source, "cannot use memory");
@@ -533,6 +612,12 @@ File File::open(std::span<const uint8_t> bytes, const std::string& source) {
   File opened(std::move(file), source);
   LinkWalk(source).walk(opened.root().id());
   return opened;
+}
+
+File File::open(std::span<const uint8_t> bytes, const std::string& source) {
+  if (!looks_like_hdf5(bytes)) throw FormatError(source + ": not an HDF5 file (no HDF5 signature)");
+  rehearse_in_child_process(bytes, source);
+  return open_image(bytes, source);
 }
 
 Group File::root() const {

@@ -96,6 +96,10 @@ class File {
   // Opens a file image read-only; FormatError naming `source` when the bytes are not an HDF5 file, and
   // naming the link too when any link leaves the file (external, user-defined or dangling soft links) or
   // reaches a group a second time (a cycle): every link is checked before anything is read.
+  // libhdf5 itself loops forever or crashes on some damaged files, out of cairn's reach; so a child
+  // process reads the file first, everything cairn could read of it, and a child that crashes or does not
+  // finish in time (CAIRN_HDF5_READ_TIMEOUT seconds; by default 10 s and 20 ms per MB) makes open a
+  // FormatError naming the file, without this process having read it.
   static File open(std::span<const uint8_t> bytes, const std::string& source);
   Group root() const;
   // The file's bytes, as they would be on disk.
@@ -103,6 +107,8 @@ class File {
 
  private:
   File(Handle handle, std::string source) : handle_(std::move(handle)), source_(std::move(source)) {}
+  static File open_image(std::span<const uint8_t> bytes, const std::string& source);
+  static void rehearse_in_child_process(std::span<const uint8_t> bytes, const std::string& source);
   Handle handle_;
   std::string source_;
 };
