@@ -184,6 +184,65 @@ TEST_F(Fixtures, ReadsKeras3LegacyH5) {
   }
 }
 
+// tf-keras 2.11+ names the slots "Adam/m/<layer>/<weight>:0", m and v variable by variable, and its SGD
+// keeps an "m" slot even without momentum; optimizer state that fits nothing is skipped with Keras's
+// warning while the model loads.
+TEST_F(Fixtures, ReadsTfKerasOptimizerSlotsByNameAndSkipsStateThatDoesNotFit) {
+  auto source = std::make_shared<Sequential>(
+      std::vector<LayerPtr>{std::make_shared<Dense>(2, DenseOptions{.name = "dense"})}, Shape{3}, "sequential");
+  const std::vector<std::pair<std::string, Shape>> weights = {{"dense/kernel", {3, 2}}, {"dense/bias", {2}}};
+  auto write = [&](const std::string& path, const std::string& optimizer_config,
+                   const std::vector<std::string>& slot_names) {
+    auto lock = h5::lock();
+    h5::File file = h5::File::create(path);
+    h5::Group root = file.root();
+    root.set_string_attribute("model_config", model_config(*source).dump());
+    root.set_string_attribute("training_config", R"({"loss": "mse", "metrics": [], "optimizer_config": )" +
+                                                     optimizer_config + "}");
+    h5::Group model_weights = root.create_group("model_weights");
+    set_vlen_string_list(model_weights, "layer_names", {"dense"});
+    h5::Group layer = model_weights.create_group("dense");
+    set_vlen_string_list(layer, "weight_names", {"dense/kernel:0", "dense/bias:0"});
+    for (size_t i = 0; i < weights.size(); ++i) layer.write_dataset(weights[i].first + ":0", filled(weights[i].second, i));
+    h5::Group optimizer = root.create_group("optimizer_weights");
+    std::vector<std::string> names = {"iteration:0"};
+    optimizer.write_dataset("iteration:0", Tensor::from_vector<int64_t>({}, {4}));
+    for (const auto& [weight, shape] : weights)
+      for (const std::string& slot : slot_names) {
+        names.push_back(slot + "/" + weight + ":0");
+        optimizer.write_dataset(names.back(), filled(shape, slot.back() == 'v' ? 20.f : 10.f));
+      }
+    set_vlen_string_list(optimizer, "weight_names", names);
+    const std::vector<uint8_t> bytes = file.image();
+    write_file_atomically(Env::Default(), path, std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+  };
+
+  const std::string adam_path = dir_ / "adam.h5";
+  write(adam_path, R"({"class_name": "Adam", "config": {"learning_rate": 0.01, "is_legacy_optimizer": false}})",
+        {"Adam/m", "Adam/v"});
+  auto adam = load_model(adam_path);
+  const auto adam_weights = adam->weights();
+  EXPECT_EQ(adam->optimizer().iteration_count(), 4);
+  for (size_t i = 0; i < 2; ++i) {
+    EXPECT_TRUE(equal_bytes(adam->optimizer().get_slot(*adam_weights[i], "m")->value(), filled(weights[i].second, 10.f)));
+    EXPECT_TRUE(equal_bytes(adam->optimizer().get_slot(*adam_weights[i], "v")->value(), filled(weights[i].second, 20.f)));
+  }
+
+  const std::string sgd_path = dir_ / "sgd.h5";
+  write(sgd_path, R"({"class_name": "SGD", "config": {"learning_rate": 0.01, "momentum": 0.0}})", {"SGD/m"});
+  EXPECT_EQ(load_model(sgd_path)->optimizer().iteration_count(), 4);  // the inert slots are left out
+
+  // Adam's slots for an RMSprop: the weights load, the optimizer starts afresh, and stderr says why.
+  const std::string mismatch_path = dir_ / "mismatch.h5";
+  write(mismatch_path, R"({"class_name": "RMSprop", "config": {"learning_rate": 0.01}})", {"Adam/m", "Adam/v"});
+  ::testing::internal::CaptureStderr();
+  auto rmsprop = load_model(mismatch_path);
+  const std::string warning = ::testing::internal::GetCapturedStderr();
+  EXPECT_NE(warning.find("Skipping loading optimizer state"), std::string::npos) << warning;
+  EXPECT_EQ(rmsprop->optimizer().iteration_count(), 0);
+  EXPECT_TRUE(equal_bytes(rmsprop->weights()[0]->value(), filled(weights[0].second, 0)));
+}
+
 // tf-keras 2.15 on Windows joined the group names before "vars" with backslashes: layers\dense/vars/0.
 TEST_F(Fixtures, ReadsKeras3WeightsWithWindowsSeparators) {
   auto model = std::make_shared<Sequential>(
