@@ -396,7 +396,11 @@ std::shared_ptr<Model> read_functional(const Json& config) {
   for (const TensorRef& ref : read_tensor_list(input_layers, context + ": input_layers")) {
     if (!input_names.count(ref.layer))
       throw FormatError(context + ": input_layers names " + quote_name(ref.layer) + ", which is not an InputLayer");
-    inputs.push_back(*resolve(ref, "input_layers"));
+    std::optional<SymbolicTensor> input = resolve(ref, "input_layers");
+    if (!input)
+      throw FormatError(context + ": input_layers takes node " + std::to_string(ref.node) + " of " +
+                        quote_name(ref.layer) + ", which the config never makes");
+    inputs.push_back(*input);
   }
   const std::vector<TensorRef> output_refs = read_tensor_list(output_layers, context + ": output_layers");
   if (output_refs.size() != 1)

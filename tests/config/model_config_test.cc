@@ -308,6 +308,9 @@ TEST_F(ModelConfig, ErrorsNameWhatCannotBeRead) {
        {"Functional 'f'", "layer 'd'", "'nowhere'"}},
       {functional(dense, R"([["d", 0, 0], ["in", 0, 0]])"), {"Functional 'f'", "2 outputs"}},
       {functional(dense, R"([["d", 1, 0]])"), {"output_layers", "node 1 of 'd'"}},
+      {R"({"class_name": "Functional", "config": {"name": "f", "layers": [)" + input + dense +
+           R"(], "input_layers": [["in", 1, 0]], "output_layers": [["d", 0, 0]]}})",
+       {"input_layers", "node 1 of 'in'", "never makes"}},
       {functional(dense, R"([["d", 0, 1]])"), {"tensor_index = 1"}},
       {functional(R"(, {"class_name": "Dropout", "name": "d", "config": {"rate": 0.5},
           "inbound_nodes": [[["in", 0, 0, {"training": true}]]]})", R"([["d", 0, 0]])"),
