@@ -101,7 +101,7 @@ int main(int argc, char** argv) {
       Logs test = model->evaluate(x_test, y_test, {.batch_size = 1000});
       std::printf("{\"impl\": \"cairn\", \"model\": \"cnn\", \"epoch\": %d, \"test_accuracy\": %.4f, \"test_loss\": %.4f, "
                   "\"train_seconds\": %.2f, \"threads\": %d}\n",
-                  epoch, test["accuracy"], test["loss"], train_seconds, threads);
+                  epoch, test.at("accuracy"), test.at("loss"), train_seconds, threads);
       std::fflush(stdout);
     }
     return 0;

@@ -151,7 +151,7 @@ int main(int argc, char** argv) {
   TrainTestData data = load_fashion_mnist();
   Tensor x_test = images_to_inputs(data.test.x);
   Logs result = model->evaluate(x_test, data.test.y, {.batch_size = 256});
-  std::printf("Loaded %s/final/model.keras: test accuracy %.2f%%\n", dir.c_str(), 100 * result["accuracy"]);
+  std::printf("Loaded %s/final/model.keras: test accuracy %.2f%%\n", dir.c_str(), 100 * result.at("accuracy"));
   Tensor probabilities = model->predict(ops::slice_rows(x_test, 0, 8));
   Tensor predicted = ops::argmax(probabilities);
   for (int64_t i = 0; i < 8; ++i) {

@@ -80,6 +80,6 @@ int main(int argc, char** argv) {
   model->fit(data.train.x, data.train.y, {.batch_size = 64, .epochs = epochs, .callbacks = {checkpoint, backup},
                                           .validation_data = std::make_pair(data.test.x, data.test.y)});
   Logs scores = model->evaluate(data.test.x, data.test.y, {.batch_size = 64});
-  std::printf("Test accuracy: %.2f%%\n", 100 * scores["accuracy"]);
+  std::printf("Test accuracy: %.2f%%\n", 100 * scores.at("accuracy"));
   return 0;
 }

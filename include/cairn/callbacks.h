@@ -14,7 +14,40 @@
 namespace cairn {
 
 class Model;
-using Logs = std::map<std::string, double>;
+class Env;
+
+// The named numbers fit, evaluate and the callbacks pass around ("loss", "accuracy", "val_loss").
+// A std::map, except that reading a name that is not there throws (as Python's dict does in Keras)
+// instead of giving a silent 0: logs["acc"] on a model compiled with "accuracy" names the keys present.
+// Assigning through logs["name"] adds the name, as in Keras.
+class Logs : public std::map<std::string, double> {
+ public:
+  using Values = std::map<std::string, double>;
+  using Values::Values;
+  Logs() = default;
+  Logs(Values values) : Values(std::move(values)) {}
+
+  // logs["name"] on a non-const Logs: reads like at(), or assigns (adding the name).
+  class Entry {
+   public:
+    Entry(Logs& logs, std::string key) : logs_(logs), key_(std::move(key)) {}
+    operator double() const { return logs_.at(key_); }
+    Entry& operator=(double value) {
+      logs_.insert_or_assign(key_, value);
+      return *this;
+    }
+    Entry& operator=(const Entry& other) { return *this = static_cast<double>(other); }
+
+   private:
+    Logs& logs_;
+    std::string key_;
+  };
+  Entry operator[](std::string key) { return Entry(*this, std::move(key)); }
+  double operator[](const std::string& key) const { return at(key); }
+  // The value of `key`; InvalidArgument naming the key and the keys present when it is not there.
+  double& at(const std::string& key);
+  const double& at(const std::string& key) const;
+};
 // Named numbers a callback needs to continue exactly after a restart (saved in checkpoints).
 using CallbackState = std::map<std::string, double>;
 
@@ -107,17 +140,21 @@ class EarlyStopping : public Callback {
   bool restored_state_ = false;
 };
 
-// Streams epoch results to a CSV file (keras.callbacks.CSVLogger).
+// Streams epoch results to a CSV file (keras.callbacks.CSVLogger). The file's folder is created when
+// missing; the file is rewritten atomically (through env) at every epoch end, so it is never torn.
 class CSVLogger : public Callback {
  public:
-  explicit CSVLogger(std::string filename, char separator = ',', bool append = false);
+  explicit CSVLogger(std::string filename, char separator = ',', bool append = false, Env* env = nullptr);
   void on_train_begin(const Logs& logs) override;
   void on_epoch_end(int epoch, Logs& logs) override;
 
  private:
+  Env& env() const;
   std::string filename_;
   char separator_;
   bool append_;
+  Env* env_;
+  std::string content_;  // the file as written so far
   std::vector<std::string> keys_;
 };
 
@@ -199,6 +236,7 @@ class ProgbarLogger : public Callback {
   bool interactive_;
   int epochs_ = 0;
   int64_t steps_ = 0, seen_ = 0;
+  int64_t ran_ = 0;  // batches of this epoch trained by this fit (fewer than seen_ after a resume)
   double epoch_start_ = 0, last_render_ = 0;
   Logs last_logs_;
 };
@@ -206,5 +244,7 @@ class ProgbarLogger : public Callback {
 // "0.4963" style value formatting used by the progress display and ModelCheckpoint messages.
 std::string format_log_value(double value);
 double monotonic_seconds();
+// Keras's line at the end of evaluate: "4/4 - 0s 1ms/step - accuracy: 0.8750 - loss: 0.3343".
+std::string evaluate_result_line(int64_t steps, double seconds, const Logs& logs);
 
 }  // namespace cairn

@@ -50,7 +50,8 @@ void clear_session() {
 Layer::Layer(std::string class_name, std::string name, std::optional<uint64_t> seed)
     : class_name_(std::move(class_name)),
       name_(name.empty() ? unique_layer_name(to_snake_case(class_name_)) : std::move(name)),
-      generator_(seed ? *seed : next_seed()) {}
+      generator_(seed ? *seed : next_seed()),
+      initial_generator_state_(generator_.state()) {}
 
 namespace {
 Shape with_unknown_batch(Shape shape) {
@@ -182,7 +183,16 @@ VariablePtr Layer::add_weight(const std::string& name, const Shape& shape, const
   if (!trainable_) v->mutable_value().impl().watched_by_default = false;
   weights_.push_back(v);
   own_weights_.emplace_back(name, v);
+  initializers_.push_back(initializer);
   return v;
+}
+
+void Layer::reset_weights() {
+  generator_.set_state(initial_generator_state_);
+  for (size_t i = 0; i < own_weights_.size(); ++i) {
+    const VariablePtr& weight = own_weights_[i].second;
+    weight->assign((*initializers_[i])(weight->value().shape(), generator_));
+  }
 }
 
 void Layer::incompatible_input(const std::string& detail) const {

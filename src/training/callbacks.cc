@@ -3,11 +3,11 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <fstream>
 #include <iostream>
 #include <limits>
 #include <sstream>
 
+#include "cairn/env.h"
 #include "cairn/error.h"
 #include "cairn/model.h"
 
@@ -25,6 +25,29 @@ std::string format_log_value(double value) {
   else
     std::snprintf(buffer, sizeof buffer, "%.4f", value);
   return buffer;
+}
+
+// ---------------------------------------------------------------- Logs
+
+namespace {
+[[noreturn]] void throw_missing_log(const Logs& logs, const std::string& key) {
+  std::string present;
+  for (const auto& [name, value] : logs) present += (present.empty() ? "" : ", ") + name;
+  throw InvalidArgument("logs have no \"" + excerpt(key) + "\"; they hold: " + (present.empty() ? "nothing" : present) +
+                        " (metrics are named as given to compile())");
+}
+}  // namespace
+
+double& Logs::at(const std::string& key) {
+  auto it = find(key);
+  if (it == end()) throw_missing_log(*this, key);
+  return it->second;
+}
+
+const double& Logs::at(const std::string& key) const {
+  auto it = find(key);
+  if (it == end()) throw_missing_log(*this, key);
+  return it->second;
 }
 
 // ---------------------------------------------------------------- History
@@ -147,43 +170,39 @@ void EarlyStopping::set_state(const CallbackState& state) {
 
 // ---------------------------------------------------------------- CSVLogger
 
-CSVLogger::CSVLogger(std::string filename, char separator, bool append)
-    : filename_(std::move(filename)), separator_(separator), append_(append) {}
+CSVLogger::CSVLogger(std::string filename, char separator, bool append, Env* env)
+    : filename_(std::move(filename)), separator_(separator), append_(append), env_(env) {}
+
+Env& CSVLogger::env() const { return env_ ? *env_ : Env::Default(); }
 
 void CSVLogger::on_train_begin(const Logs&) {
   keys_.clear();
-  if (!append_) {
-    std::ofstream truncate(filename_, std::ios::trunc);
-    if (!truncate) throw IOError("CSVLogger: cannot open '" + filename_ + "' for writing");
-  }
+  content_.clear();
+  env().create_dirs(parent_dir(filename_));
+  if (append_ && env().file_exists(filename_)) content_ = env().read_file(filename_);
+  write_file_atomically(env(), filename_, content_);
 }
 
 void CSVLogger::on_epoch_end(int epoch, Logs& logs) {
-  std::ifstream probe(filename_);
-  const bool has_header = probe.good() && probe.peek() != std::ifstream::traits_type::eof();
-  std::ofstream out(filename_, std::ios::app);
-  if (!out) throw IOError("CSVLogger: cannot open '" + filename_ + "' for appending");
+  std::ostringstream out;
   if (keys_.empty())
     for (const auto& [k, v] : logs) keys_.push_back(k);
-  if (!has_header) {
+  if (content_.empty()) {
     out << "epoch";
     for (const auto& k : keys_) out << separator_ << k;
     out << "\n";
   }
   out << epoch;
+  out.precision(17);
   for (const auto& k : keys_) {
     auto it = logs.find(k);
     out << separator_;
-    if (it != logs.end()) {
-      std::ostringstream v;
-      v.precision(17);
-      v << it->second;
-      out << v.str();
-    } else {
-      out << "NA";
-    }
+    if (it != logs.end()) out << it->second;
+    else out << "NA";
   }
   out << "\n";
+  content_ += out.str();
+  write_file_atomically(env(), filename_, content_);
 }
 
 // ---------------------------------------------------------------- TerminateOnNaN

@@ -248,6 +248,12 @@ History Model::fit(const Tensor& x_all, const Tensor& y_all, FitOptions options)
   auto history = std::make_shared<History>();
   std::vector<CallbackPtr> callbacks;
   std::ostream& out = options.output ? *options.output : std::cout;
+  // An error out of fit may end the program (uncaught) without flushing std::cout: what was printed
+  // up to the error must not be lost with it.
+  struct FlushOnExit {
+    std::ostream& out;
+    ~FlushOnExit() { out.flush(); }
+  } flush_on_exit{out};
   if (options.verbose)
     callbacks.push_back(std::make_shared<ProgbarLogger>(options.verbose, out, options.output == nullptr && stdout_is_terminal()));
   for (auto& c : options.callbacks) callbacks.push_back(c);
@@ -338,6 +344,8 @@ Logs Model::evaluate_checked(const Tensor& x, const Tensor& y, const EvaluateOpt
   CallbackList list(options.callbacks, this, {{"verbose", options.verbose}});
   list.each(&Callback::on_test_begin, Logs{});
   const int64_t n = first_dim(x);
+  const double start = monotonic_seconds();
+  const int64_t steps = (n + options.batch_size - 1) / options.batch_size;
   Logs logs;
   for (int64_t begin = 0, step = 0; begin < n; begin += options.batch_size, ++step) {
     const int64_t end = std::min(n, begin + options.batch_size);
@@ -346,6 +354,11 @@ Logs Model::evaluate_checked(const Tensor& x, const Tensor& y, const EvaluateOpt
     list.each(&Callback::on_test_batch_end, step, logs);
   }
   list.each(&Callback::on_test_end, logs);
+  if (options.verbose) {
+    std::ostream& out = options.output ? *options.output : std::cout;
+    out << evaluate_result_line(steps, monotonic_seconds() - start, logs) << "\n";
+    out.flush();
+  }
   set_metric_totals(saved);
   return logs;
 }

@@ -54,6 +54,11 @@ std::vector<VariablePtr> Model::weights() const {
   return collect(layers(), [](const Layer& l) { return l.weights(); });
 }
 
+void Model::reset_weights() {
+  Layer::reset_weights();
+  for (const auto& layer : layers()) layer->reset_weights();
+}
+
 std::vector<VariablePtr> Model::trainable_weights() const {
   if (!trainable()) return {};
   return collect(layers(), [](const Layer& l) { return l.trainable_weights(); });

@@ -47,6 +47,13 @@ std::string eta_text(double seconds) {
 }
 }  // namespace
 
+std::string evaluate_result_line(int64_t steps, double seconds, const Logs& logs) {
+  std::string line = std::to_string(steps) + "/" + std::to_string(steps) + " - " + std::to_string(std::lround(seconds)) +
+                     "s " + per_step(steps > 0 ? seconds / static_cast<double>(steps) : 0.0);
+  for (const auto& [name, value] : logs) line += " - " + name + ": " + format_log_value(value);
+  return line;
+}
+
 ProgbarLogger::ProgbarLogger(int verbose, std::ostream& out, bool interactive)
     : verbose_(verbose), out_(out), interactive_(interactive) {}
 
@@ -61,10 +68,12 @@ void ProgbarLogger::on_epoch_begin(int epoch, const Logs&) {
   epoch_start_ = monotonic_seconds();
   last_render_ = 0;
   seen_ = 0;
+  ran_ = 0;
 }
 
 void ProgbarLogger::on_train_batch_end(int64_t batch, const Logs& logs) {
   seen_ = batch + 1;
+  ++ran_;
   last_logs_ = logs;
   // Only a terminal gets the live bar, redrawn at most every 50 ms.
   if (verbose_ == 1 && interactive_) {
@@ -80,7 +89,8 @@ void ProgbarLogger::on_epoch_end(int, Logs& logs) { render(seen_, logs, true); }
 
 void ProgbarLogger::render(int64_t step, const Logs& logs, bool final) {
   const double elapsed = monotonic_seconds() - epoch_start_;
-  const double per = step > 0 ? elapsed / static_cast<double>(step) : 0.0;
+  // Per step of the batches this fit ran: after a resume, the epoch's first batches ran before.
+  const double per = ran_ > 0 ? elapsed / static_cast<double>(ran_) : 0.0;
   const std::string total = std::to_string(steps_);
   std::string counter = std::to_string(step);
   counter = std::string(total.size() > counter.size() ? total.size() - counter.size() : 0, ' ') + counter + "/" + total;

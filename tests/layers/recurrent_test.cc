@@ -126,7 +126,7 @@ TEST_F(RecurrentLayers, LstmBiasOptions) {
 
 TEST_F(RecurrentLayers, LstmOutputShapesAndValuesFollowTheOp) {
   LSTM last(4, {.seed = 1});
-  LSTM sequences(4, {.return_sequences = true, .seed = 1});
+  LSTM sequences(4, {.seed = 1, .return_sequences = true});
   Tensor x = random_tensor({3, 6, 2}, 2);
   Tensor h = last(x), hs = sequences(x);
   EXPECT_EQ(h.shape(), (Shape{3, 4}));
@@ -166,7 +166,7 @@ TEST_F(RecurrentLayers, GradientsThroughTheLayersMatchCentralDifferences) {
   for (bool return_sequences : {false, true}) {
     SCOPED_TRACE(return_sequences ? "return_sequences" : "last output");
     Embedding embedding(6, 3, {.embeddings_initializer = random_uniform(-0.5, 0.5), .seed = 4});
-    LSTM lstm(4, {.return_sequences = return_sequences, .seed = 5});
+    LSTM lstm(4, {.seed = 5, .return_sequences = return_sequences});
     Dense dense(2, {.seed = 6});
     Tensor ids = Tensor::from_vector<int64_t>({2, 4}, {1, 5, 0, 1, 3, 3, 2, 5});
     auto model = [&] { return dense(lstm(embedding(ids))); };

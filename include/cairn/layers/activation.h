@@ -18,4 +18,9 @@ class Activation : public Layer {
   std::string activation_;
 };
 
+// The factory of the same style as make_dense, for models written with one kind of call.
+inline std::shared_ptr<Activation> make_activation(std::string activation, std::string name = "") {
+  return std::make_shared<Activation>(std::move(activation), std::move(name));
+}
+
 }  // namespace cairn

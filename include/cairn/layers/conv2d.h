@@ -45,4 +45,9 @@ class Conv2D : public Layer {
   VariablePtr kernel_, bias_;
 };
 
+// std::make_shared cannot forward a braced options list; this factory can: make_conv2d(32, {3, 3}, {.activation = "relu"}).
+inline std::shared_ptr<Conv2D> make_conv2d(int64_t filters, std::array<int, 2> kernel_size, Conv2DOptions options = {}) {
+  return std::make_shared<Conv2D>(filters, kernel_size, std::move(options));
+}
+
 }  // namespace cairn

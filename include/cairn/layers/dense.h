@@ -36,4 +36,9 @@ class Dense : public Layer {
   VariablePtr kernel_, bias_;
 };
 
+// std::make_shared cannot forward a braced options list; this factory can: make_dense(512, {.activation = "relu"}).
+inline std::shared_ptr<Dense> make_dense(int64_t units, DenseOptions options = {}) {
+  return std::make_shared<Dense>(units, std::move(options));
+}
+
 }  // namespace cairn

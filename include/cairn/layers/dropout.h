@@ -22,4 +22,9 @@ class Dropout : public Layer {
   std::optional<uint64_t> seed_;
 };
 
+// The factory of the same style as make_dense, for models written with one kind of call.
+inline std::shared_ptr<Dropout> make_dropout(double rate, std::optional<uint64_t> seed = {}, std::string name = "") {
+  return std::make_shared<Dropout>(rate, seed, std::move(name));
+}
+
 }  // namespace cairn

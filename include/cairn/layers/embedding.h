@@ -32,4 +32,9 @@ class Embedding : public Layer {
   VariablePtr embeddings_;
 };
 
+// std::make_shared cannot forward a braced options list; this factory can: make_embedding(5000, 32, {.name = "words"}).
+inline std::shared_ptr<Embedding> make_embedding(int64_t input_dim, int64_t output_dim, EmbeddingOptions options = {}) {
+  return std::make_shared<Embedding>(input_dim, output_dim, std::move(options));
+}
+
 }  // namespace cairn

@@ -15,4 +15,7 @@ class Flatten : public Layer {
   void check_input(const Shape& input_shape) const override;
 };
 
+// The factory of the same style as make_dense, for models written with one kind of call.
+inline std::shared_ptr<Flatten> make_flatten(std::string name = "") { return std::make_shared<Flatten>(std::move(name)); }
+
 }  // namespace cairn

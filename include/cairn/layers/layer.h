@@ -73,6 +73,9 @@ class Layer : public std::enable_shared_from_this<Layer> {
   virtual std::vector<VariablePtr> weights() const { return weights_; }
   // This layer's own weights with their short names ("kernel", "bias"), in creation order.
   const std::vector<std::pair<std::string, VariablePtr>>& own_weights() const { return own_weights_; }
+  // Re-draws this layer's weights from their initializers, after rewinding its random stream to where it
+  // started: the values the layer's first build gave them.
+  virtual void reset_weights();
   // True for layers that draw random numbers while training (Dropout): their generator's state is part
   // of a checkpoint, so that a resumed run draws the same numbers.
   virtual bool draws_random_numbers() const { return false; }
@@ -111,7 +114,9 @@ class Layer : public std::enable_shared_from_this<Layer> {
   std::string class_name_;
   std::string name_;
   Generator generator_;
+  GeneratorState initial_generator_state_;
   std::vector<VariablePtr> weights_;
+  std::vector<InitializerPtr> initializers_;  // of own_weights_, in the same order
   std::vector<std::pair<std::string, VariablePtr>> own_weights_;
   std::map<std::string, DeferredValue> deferred_;
   Shape input_shape_;

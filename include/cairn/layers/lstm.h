@@ -7,15 +7,16 @@
 
 namespace cairn {
 
+// In the order of keras.layers.LSTM's arguments, so that designated initializers read as in Keras.
 struct LSTMOptions {
-  bool return_sequences = false;
   bool use_bias = true;
-  bool unit_forget_bias = true;  // the forget gate's quarter of the bias starts at 1 (Jozefowicz et al.)
   InitializerPtr kernel_initializer = glorot_uniform();
   InitializerPtr recurrent_initializer = orthogonal();
   InitializerPtr bias_initializer = zeros();
-  std::string name;
+  bool unit_forget_bias = true;  // the forget gate's quarter of the bias starts at 1 (Jozefowicz et al.)
   std::optional<uint64_t> seed;  // seeds the layer's stream; otherwise taken from set_random_seed
+  bool return_sequences = false;
+  std::string name;
 };
 
 class LSTM : public Layer {
@@ -40,5 +41,10 @@ class LSTM : public Layer {
   LSTMOptions options_;
   VariablePtr kernel_, recurrent_kernel_, bias_;
 };
+
+// std::make_shared cannot forward a braced options list; this factory can: make_lstm(64, {.return_sequences = true}).
+inline std::shared_ptr<LSTM> make_lstm(int64_t units, LSTMOptions options = {}) {
+  return std::make_shared<LSTM>(units, std::move(options));
+}
 
 }  // namespace cairn

@@ -31,4 +31,10 @@ class MaxPooling2D : public Layer {
   std::string padding_;
 };
 
+// std::make_shared cannot forward a braced options list; this factory can: make_max_pooling2d({2, 2}, {.padding = "same"}).
+inline std::shared_ptr<MaxPooling2D> make_max_pooling2d(std::array<int, 2> pool_size = {2, 2},
+                                                        MaxPooling2DOptions options = {}) {
+  return std::make_shared<MaxPooling2D>(pool_size, std::move(options));
+}
+
 }  // namespace cairn
