@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "cairn/callbacks.h"
 #include "cairn/config.h"
 #include "cairn/data.h"
 #include "cairn/npy.h"
@@ -103,7 +104,7 @@ TEST_F(WorkflowCli, TrainWritesARunDirectory) {
   // A finished run is not trained again.
   CliResult again = cairn(train_moons("run", 3));
   EXPECT_EQ(again.status, 0) << again.err;
-  EXPECT_TRUE(contains(again.out, "holds a finished run")) << again.out;
+  EXPECT_TRUE(contains(again.out, "holds a run finished after 3 epochs")) << again.out;
 }
 
 TEST_F(WorkflowCli, InterruptedRunsResumeToTheWeightsOfAnUninterruptedOne) {
@@ -141,7 +142,8 @@ TEST_F(WorkflowCli, ResumingWithAnotherModelIsRefused) {
   CliResult other =
       cairn({"train", "--model", "iris_dnn", "--data", "iris", "--checkpoint-dir", path("run")});
   EXPECT_EQ(other.status, 1);
-  EXPECT_TRUE(contains(other.err, path("run/model.json") + " was written for a different model"))
+  EXPECT_TRUE(contains(other.err, path("run") + " holds a run of another model: " + path("run/model.json") +
+                                      " differs from this command's at line "))
       << other.err;
   // The run is intact: the original command still finishes it.
   EXPECT_EQ(cairn(train_moons("run", 3)).status, 0);
@@ -197,16 +199,15 @@ TEST_F(WorkflowCli, EvaluateAgreesWithPredict) {
   EXPECT_EQ(a, p[0]);
   EXPECT_EQ(b, p[1]);
 
-  // The text form: the loss first, with every digit of the JSON's values.
+  // The text form: the loss first, with 4 decimals as Keras prints them (the JSON has every digit).
   CliResult text = cairn({"evaluate", path("run"), "--x", path("test_x.npy"), "--y", path("test_y.npy")});
   ASSERT_EQ(text.status, 0);
   std::vector<std::string> text_lines = lines(text.out);
   ASSERT_EQ(text_lines.size(), 4u) << text.out;
   EXPECT_EQ(text_lines[0], "weights: " + path("run/final"));
   EXPECT_EQ(text_lines[1], "samples: 200");
-  EXPECT_EQ(std::stod(text_lines[2].substr(text_lines[2].find(' '))), results["loss"].get<double>());
-  EXPECT_EQ(text_lines[3].substr(0, 10), "accuracy: ");
-  EXPECT_EQ(std::stod(text_lines[3].substr(10)), accuracy);
+  EXPECT_EQ(text_lines[2], "loss: " + format_log_value(results["loss"].get<double>()));
+  EXPECT_EQ(text_lines[3], "accuracy: " + format_log_value(accuracy));
 
   // An epoch's checkpoint evaluates too, to other numbers than the final weights.
   CliResult epoch1 = cairn(

@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "cairn/callbacks.h"
 #include "command.h"
 #include "format.h"
 #include "workflow.h"
@@ -15,7 +16,11 @@ int run_evaluate(const Args& args) {
   TrainedModel trained = load_trained_model(args.positional("RUN"), args.value("model"));
   Model& model = *trained.model;
   model.compile(evaluation_compile_options(trained, args.value("loss"), args.value("metrics")));
-  LabeledData data = load_labeled_data(args, Split::Test);
+  // Without data options, the data the run trained on (a named dataset's test part).
+  DataOptions data_options = cli::data_options(args);
+  if (!data_options.given())
+    if (std::optional<DataOptions> recorded = recorded_data_options(args.positional("RUN"))) data_options = *recorded;
+  LabeledData data = load_labeled_data(data_options, Split::Test);
   Tensor x = prepare_inputs(data.x, model);
   Logs logs = model.evaluate(x, prepare_labels(data.y), {.batch_size = batch_size});
   const int64_t samples = x.rank() > 0 ? x.dim(0) : 0;
@@ -32,7 +37,7 @@ int run_evaluate(const Args& args) {
   } else {
     std::cout << "weights: " << trained.weights << "\nsamples: " << samples << "\n";
     for (const auto& [name, value] : results)
-      std::cout << name << ": " << format_number(value, Notation::Text) << "\n";
+      std::cout << name << ": " << format_log_value(value) << "\n";
   }
   return 0;
 }
@@ -58,9 +63,10 @@ const RegisterCommand kRegistration({
         "RUN is a run directory of `cairn train` (its latest checkpoint: the final weights once training\n"
         "has finished, else the newest epoch's), a checkpoint prefix such as RUN_DIR/cp-0003.ckpt (the\n"
         "architecture from model.json beside it, the loss and metrics from training_config.json), or a\n"
-        "Keras .h5 or .keras model file. A named dataset is evaluated on its test part. Prints one\n"
-        "\"name: value\" line each for the weights, the number of samples, the loss and the metrics, with\n"
-        "every digit the value has.",
+        "Keras .h5 or .keras model file. Without data options, a run is evaluated on the data it trained\n"
+        "on (as its run.json records it); a named dataset on its test part. Prints one \"name: value\"\n"
+        "line each for the weights, the number of samples, the loss and the metrics, with 4 decimals as\n"
+        "Keras prints them (--json gives every digit).",
     .options = evaluate_options(),
     .positionals = {{"RUN", "a run directory, a checkpoint prefix or a Keras .h5 / .keras file"}},
     .run = run_evaluate,

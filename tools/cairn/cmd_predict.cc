@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -11,6 +12,7 @@
 #include "cairn/env.h"
 #include "cairn/losses.h"
 #include "cairn/npy.h"
+#include "cairn/ops.h"
 #include "command.h"
 #include "workflow.h"
 
@@ -86,8 +88,23 @@ int run_predict(const Args& args) {
   std::optional<std::string> output_path = args.value("output");
   if (output_path && !output_path->ends_with(".npy")) throw UsageError("--output must name an .npy file");
 
+  const bool all_probabilities = args.flag("probabilities");
+  const int64_t top_k = int_option(args, "top-k", 0, 1);
+  if (all_probabilities && top_k > 0) throw UsageError("give either --probabilities or --top-k, not both");
+  if ((all_probabilities || top_k > 0) && (args.flag("raw") || output_path))
+    throw UsageError("--probabilities and --top-k print class probabilities: not with --raw or --output");
+
   TrainedModel trained = load_trained_model(args.positional("RUN"), args.value("model"));
-  Tensor x = prepare_inputs(load_inputs(*input, args.flag("header")), *trained.model);
+  Tensor inputs = load_inputs(*input, args.flag("header"));
+  // --index I picks one input, --limit N the first N (of those from I on, with both).
+  const int64_t available = inputs.rank() > 0 ? inputs.dim(0) : 0;
+  const int64_t first = int_option(args, "index", 0, 0);
+  if (first >= available && args.value("index"))
+    throw UsageError("--index " + std::to_string(first) + " is past the last input of " + *input + " (" +
+                     std::to_string(available) + " inputs)");
+  const int64_t count = int_option(args, "limit", args.value("index") ? 1 : available, 1);
+  if (first > 0 || count < available) inputs = ops::slice_rows(inputs, first, std::min(available, first + count));
+  Tensor x = prepare_inputs(inputs, *trained.model);
   Tensor output = trained.model->predict(x, {.batch_size = batch_size}).to(DType::Float32);
 
   Outputs kind = outputs_of(trained);
@@ -105,6 +122,28 @@ int run_predict(const Args& args) {
   const int64_t rows = result.rank() > 0 ? result.dim(0) : 1;
   const int64_t width = rows > 0 ? result.numel() / rows : 0;
   const float* values = result.data<float>();
+  if (classes && (all_probabilities || top_k > 0)) {
+    if (width == 1)
+      throw UsageError("--probabilities and --top-k need a model of several classes; this one has one output");
+    for (int64_t i = 0; i < rows; ++i) {
+      const float* row = values + i * width;
+      std::vector<int64_t> order(width);
+      for (int64_t c = 0; c < width; ++c) order[c] = c;
+      if (top_k > 0) {  // most probable first; ties by class id, as argmax picks the first
+        std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return row[a] > row[b]; });
+        order.resize(std::min(top_k, width));
+      }
+      std::string line;
+      for (int64_t c : order) {
+        char text[48];
+        if (top_k > 0) std::snprintf(text, sizeof text, "%s%lld:%.4f", line.empty() ? "" : " ", static_cast<long long>(c), row[c]);
+        else std::snprintf(text, sizeof text, "%s%.4f", line.empty() ? "" : " ", row[c]);
+        line += text;
+      }
+      std::cout << line << "\n";
+    }
+    return 0;
+  }
   if (classes) {
     std::vector<int64_t> ids = class_ids(output, kind);
     for (int64_t i = 0; i < rows; ++i) {
@@ -130,10 +169,15 @@ const RegisterCommand kRegistration({
         "with --raw, or for a regression model, the model's outputs separated by spaces. Probabilities come\n"
         "from a softmax (a sigmoid for one output) when the run's loss takes logits (from_logits), else they\n"
         "are the outputs. With --output FILE.npy, writes the probabilities (or raw outputs) as a float32\n"
-        "array instead.",
+        "array instead. --probabilities prints every class's probability, --top-k K the K most probable\n"
+        "classes (\"7:0.9731 2:0.0150\"); --index and --limit pick the inputs.",
     .options = {{"input", "FILE", "the inputs: an .npy, a .csv (every column an input) or an IDX file"},
                 {"output", "FILE.npy", "write the predictions to this .npy file"},
                 {"raw", "", "the model's outputs as they are, not class ids"},
+                {"probabilities", "", "every class's probability, 4 decimals, in class order"},
+                {"top-k", "K", "the K most probable classes as \"id:probability\", most probable first"},
+                {"limit", "N", "predict only the first N inputs (from --index on)"},
+                {"index", "I", "predict input I (counting from 0) only, or with --limit N inputs from it"},
                 {"model", "FILE",
                  "the model's JSON config (default: model.json in the run directory or beside\nthe weights)"},
                 {"header", "", "the .csv input starts with a header line"},

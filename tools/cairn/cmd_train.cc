@@ -1,6 +1,10 @@
 // cairn train --model M --data D: trains a model in a run directory that keeps every epoch's weights and
 // backs the run up as it goes, so that the same command run again after an interruption continues it
 // exactly where the last backup left it.
+#include <signal.h>
+
+#include <algorithm>
+#include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
@@ -9,6 +13,7 @@
 #include <vector>
 
 #include "cairn/callbacks.h"
+#include "cairn/checkpoint.h"
 #include "cairn/config.h"
 #include "cairn/env.h"
 #include "cairn/error.h"
@@ -25,6 +30,8 @@ namespace {
 // The exit status of --stop-after-batches: EX_TEMPFAIL, "try again", which is what resuming does.
 constexpr int kInterruptedExit = 75;
 constexpr int64_t kDefaultBackupEvery = 100;
+// The exit status after Ctrl-C (SIGINT), as a shell reports a process killed by it: 128 + 2.
+constexpr int kInterruptedBySignalExit = 130;
 
 std::string seed_model_list() {
   std::string list;
@@ -78,18 +85,48 @@ CompileOptions compile_options(const Args& args, CompileOptions options) {
   return options;
 }
 
-// The first run writes the file; a resumed run must describe the same model and training, or it would
-// continue someone else's run with other settings.
-void write_or_check(Env& env, const std::string& path, const std::string& text) {
-  if (!env.file_exists(path)) {
-    write_file_atomically(env, path, text);
-    return;
+std::vector<std::string> split_lines(const std::string& text) {
+  std::vector<std::string> lines;
+  for (size_t begin = 0; begin < text.size();) {
+    size_t end = std::min(text.find('\n', begin), text.size());
+    lines.push_back(text.substr(begin, end - begin));
+    begin = end + 1;
   }
-  if (env.read_file(path) != text)
-    throw InvalidArgument(
-        path + " was written for a different model or training setup than this command's. A run " +
-        "directory holds one run: resume it with the command that started it, or give another " +
-        "--checkpoint-dir");
+  return lines;
+}
+
+std::string trimmed(const std::string& line) {
+  const size_t first = line.find_first_not_of(' ');
+  return first == std::string::npos ? "" : line.substr(first);
+}
+
+// The first line where two texts differ, quoted from both, for an error that says what is different.
+std::string first_difference(const std::string& recorded, const std::string& given) {
+  std::vector<std::string> a = split_lines(recorded), b = split_lines(given);
+  for (size_t i = 0; i < std::max(a.size(), b.size()); ++i) {
+    const std::string left = i < a.size() ? a[i] : "(end)", right = i < b.size() ? b[i] : "(end)";
+    if (left != right)
+      return "line " + std::to_string(i + 1) + ": " + excerpt(trimmed(left)) + " in the run, " + excerpt(trimmed(right)) +
+             " here";
+  }
+  return "no line";
+}
+
+// A run directory holds one run: a command for it must describe the same model, training and setup, or
+// it would continue someone else's run with other settings. Checked before anything in dir changes.
+void check_same_text(const std::string& dir, const std::string& path, const std::string& recorded,
+                     const std::string& text, const std::string& what) {
+  if (recorded != text)
+    throw InvalidArgument(dir + " holds a run of another " + what + ": " + path + " differs from this command's at " +
+                          first_difference(recorded, text) +
+                          ". Nothing was changed. Resume the run with `cairn train --resume " + dir +
+                          "`, or give another --checkpoint-dir");
+}
+
+void check_same_run(Env& env, const std::string& dir, const std::string& file, const std::string& text,
+                    const std::string& what) {
+  const std::string path = join_path(dir, file);
+  if (env.file_exists(path)) check_same_text(dir, path, env.read_file(path), text, what);
 }
 
 // "loss 0.3031, accuracy 0.8650": the loss first, as Keras prints it.
@@ -101,68 +138,218 @@ std::string format_logs(const Logs& logs) {
   return text;
 }
 
+// The options that set a run up: with --resume they come from the run directory.
+const std::vector<std::string> kSetupOptions = {"data", "x", "y", "label-column", "header", "batch-size",
+                                                "validation-split", "optimizer", "learning-rate", "loss",
+                                                "metrics", "seed", "monitor", "save-best-only",
+                                                "early-stopping-patience", "backup-every", "checkpoint-dir"};
+
+// The run file of `dir` for --resume: IOError naming the directory and what is missing when it holds no run.
+Json read_run_for_resume(Env& env, const std::string& dir) {
+  if (!env.is_directory(dir)) throw IOError(dir + ": no such run directory (--resume takes a directory of `cairn train`)");
+  for (const char* file : {kRunFile, kModelFile, kTrainingConfigFile})
+    if (!env.file_exists(join_path(dir, file)))
+      throw IOError(dir + " holds no run to resume: " + join_path(dir, file) + " is missing (a run directory of " +
+                    "`cairn train` has " + kRunFile + ", " + kModelFile + " and " + kTrainingConfigFile + ")");
+  const std::string path = join_path(dir, kRunFile);
+  Json run = parse_json(env.read_file(path), path);
+  if (!run.is_object() || !run.contains("setup") || !run["setup"].is_object() || !run.contains("epochs") ||
+      !run["epochs"].is_number_integer())
+    throw FormatError(path + ": not a run file of `cairn train` (no setup or epochs)");
+  return run;
+}
+
+// setup's value of key as T, FormatError naming the run file when it is missing or of another type.
+template <class T>
+T setup_value(const Json& setup, const char* key, const std::string& path) {
+  if (!setup.contains(key)) throw FormatError(path + ": setup has no '" + key + "'");
+  try {
+    return setup[key].get<T>();
+  } catch (const std::exception&) {
+    throw FormatError(path + ": setup '" + key + "' has the wrong type");
+  }
+}
+
+// Set by SIGINT; the training loop checks it between batches, so that a backup in progress completes.
+volatile std::sig_atomic_t interrupted = 0;
+extern "C" void on_interrupt(int) { interrupted = 1; }
+
+[[noreturn]] void report_interruption(const std::string& dir, Model& model, int64_t steps) {
+  Env& env = Env::Default();
+  std::cout << "\ninterrupted in epoch " << model.position().epoch + 1 << " after batch " << model.position().step
+            << " of " << steps << ".\nsaved in " << dir << ":";
+  const std::optional<std::string> backup = latest_checkpoint(join_path(dir, kBackupDir), env);
+  const std::optional<std::string> epoch = latest_checkpoint(dir, env);
+  if (backup) std::cout << "\n  " << *backup << " (the backup, written every --backup-every batches)";
+  if (epoch) std::cout << "\n  " << *epoch << " (the weights of the last epoch checkpoint)";
+  if (!backup && !epoch) std::cout << " nothing yet (the first backup comes after --backup-every batches)";
+  std::cout << "\nresume with: cairn train --resume " << dir << "\n";
+  std::cout.flush();
+  std::_Exit(kInterruptedBySignalExit);
+}
+
 int run_train(const Args& args) {
   Env& env = Env::Default();
-  std::optional<std::string> model_option = args.value("model");
-  if (!model_option)
-    throw UsageError("--model is required: a Keras JSON config file or one of " + seed_model_list());
-  const int epochs = static_cast<int>(int_option(args, "epochs", 1, 1, 1 << 30));
+  const std::optional<std::string> resume = args.value("resume");
+  std::optional<Json> recorded;  // the run file, when dir already holds a run
+  if (resume) {
+    for (const std::string& option : kSetupOptions)
+      if (args.value(option) || (option == "header" || option == "save-best-only" ? args.flag(option) : false))
+        throw UsageError("--" + option + " cannot be given with --resume, which continues the run as " +
+                         join_path(*resume, kRunFile) + " set it up (--epochs N trains it to N epochs)");
+    recorded = read_run_for_resume(env, *resume);
+  }
+  const std::string dir = resume ? *resume : args.value("checkpoint-dir").value_or("cairn_run");
+  const std::string run_path = join_path(dir, kRunFile);
+  if (!resume && env.file_exists(run_path)) recorded = parse_json(env.read_file(run_path), run_path);
+  const Json setup_recorded = resume ? (*recorded)["setup"] : Json();
   const int verbose = static_cast<int>(int_option(args, "verbose", 1, 0, 2));
-  const uint64_t seed = static_cast<uint64_t>(int_option(args, "seed", 0, 0));
-  const int64_t backup_every = int_option(args, "backup-every", kDefaultBackupEvery, 1);
   const int64_t stop_after = int_option(args, "stop-after-batches", 0, 1);
-  const double validation_split = number_option(args, "validation-split").value_or(0.0);
-  if (validation_split < 0 || validation_split >= 1)
-    throw UsageError("--validation-split must be in [0, 1), not " + *args.value("validation-split"));
-  const std::string dir = args.value("checkpoint-dir").value_or("cairn_run");
-  const std::string final_weights = join_path(dir, kFinalWeights);
+  const int64_t interrupt_after = int_option(args, "interrupt-after-batches", 0, 1);
 
-  if (bundle_exists(env, final_weights)) {
-    std::cout
-        << dir << " holds a finished run (" << final_weights
-        << "): nothing to train. Remove the directory, or give another --checkpoint-dir, to train again.\n";
+  int64_t backup_every = 0, batch_size = 0;
+  uint64_t seed = 0;
+  double validation_split = 0;
+  std::string monitor;
+  bool save_best_only = false;
+  std::optional<int> patience;
+  DataOptions data;
+  if (resume) {
+    backup_every = setup_value<int64_t>(setup_recorded, "backup_every", run_path);
+    batch_size = setup_value<int64_t>(setup_recorded, "batch_size", run_path);
+    seed = setup_value<uint64_t>(setup_recorded, "seed", run_path);
+    validation_split = setup_value<double>(setup_recorded, "validation_split", run_path);
+    monitor = setup_value<std::string>(setup_recorded, "monitor", run_path);
+    save_best_only = setup_value<bool>(setup_recorded, "save_best_only", run_path);
+    if (setup_recorded.contains("early_stopping_patience"))
+      patience = setup_value<int>(setup_recorded, "early_stopping_patience", run_path);
+    data = data_options_from_json(setup_value<Json>(setup_recorded, "data", run_path), run_path);
+  } else {
+    seed = static_cast<uint64_t>(int_option(args, "seed", 0, 0));
+    backup_every = int_option(args, "backup-every", kDefaultBackupEvery, 1);
+    validation_split = number_option(args, "validation-split").value_or(0.0);
+    if (validation_split < 0 || validation_split >= 1)
+      throw UsageError("--validation-split must be in [0, 1), not " + *args.value("validation-split"));
+    monitor = args.value("monitor").value_or(validation_split > 0 ? "val_loss" : "loss");
+    save_best_only = args.flag("save-best-only");
+    if (args.value("early-stopping-patience"))
+      patience = static_cast<int>(int_option(args, "early-stopping-patience", 0, 0, 1 << 30));
+    data = data_options(args);
+  }
+  const int recorded_epochs = recorded && recorded->contains("epochs") && (*recorded)["epochs"].is_number_integer()
+                                  ? (*recorded)["epochs"].get<int>()
+                                  : 1;
+  const int epochs = static_cast<int>(int_option(args, "epochs", resume ? recorded_epochs : 1, 1, 1 << 30));
+  std::optional<int> finished_epochs;
+  if (recorded && recorded->contains("finished_epochs") && (*recorded)["finished_epochs"].is_number_integer())
+    finished_epochs = (*recorded)["finished_epochs"].get<int>();
+  const std::string final_weights = join_path(dir, kFinalWeights);
+  const bool finished = bundle_exists(env, final_weights);
+  const bool backed_up = env.is_directory(join_path(dir, kBackupDir)) && latest_checkpoint(join_path(dir, kBackupDir), env);
+
+  if (finished && !finished_epochs) {
+    std::cout << dir << " holds a finished run (" << final_weights
+              << ") that records no epoch count: nothing to train. Remove the directory, or give another "
+                 "--checkpoint-dir, to train again.\n";
+    return 0;
+  }
+  if (finished && epochs <= *finished_epochs && !backed_up) {
+    std::cout << dir << " holds a run finished after " << *finished_epochs << " epochs (" << final_weights
+              << "): nothing to train. Give --epochs N, more than " << *finished_epochs << ", to train it further.\n";
     return 0;
   }
 
   // Everything random (initial weights, dropout, the shuffling) follows from the seed; a resumed run
   // draws the same initial weights and then replaces them, and the rest, from its backup.
   set_random_seed(seed);
-  SeedModel made = model_from_option(*model_option);
-  std::shared_ptr<Model> model = made.model;
-  LabeledData data = load_labeled_data(args, Split::Train);
-  Tensor x = prepare_inputs(data.x, *model);
-  Tensor y = prepare_labels(data.y);
+  std::shared_ptr<Model> model;
+  CompileOptions compile;
+  std::optional<std::string> model_option = args.value("model");
+  if (resume) {
+    const std::string model_path = join_path(dir, kModelFile), config_path = join_path(dir, kTrainingConfigFile);
+    if (model_option) {  // a check that the run is of this model
+      SeedModel given = model_from_option(*model_option);
+      check_same_run(env, dir, kModelFile, model_to_json(*given.model, 2) + "\n", "model than --model " + *model_option);
+      set_random_seed(seed);
+    }
+    try {
+      model = model_from_json(env.read_file(model_path));
+      compile = compile_options_from_training_config(parse_json(env.read_file(config_path), config_path));
+    } catch (const FormatError& e) {
+      throw FormatError(dir + ": " + e.what());
+    }
+  } else {
+    if (!model_option)
+      throw UsageError("--model is required (a Keras JSON config file or one of " + seed_model_list() +
+                       "), or --resume DIR to continue a run");
+    SeedModel made = model_from_option(*model_option);
+    model = made.model;
+    compile = compile_options(args, made.compile);
+    batch_size = int_option(args, "batch-size", made.batch_size, 1);
+  }
+  LabeledData loaded = load_labeled_data(data, Split::Train);
+  Tensor x = prepare_inputs(loaded.x, *model);
+  Tensor y = prepare_labels(loaded.y);
   if (!model->built() && x.rank() >= 1) {  // a config without an input shape: the data gives it
     Shape input = x.shape();
     input[0] = -1;
     model->build(input);
   }
-  CompileOptions compile = compile_options(args, made.compile);
   as_usage_error("metrics", [&] {  // the optimizer and loss are made: only a metric name can fail here
     model->compile(compile);
     return 0;
   });
-  const int64_t batch_size = int_option(args, "batch-size", made.batch_size, 1);
+
+  Json setup = {{"model", resume ? setup_value<std::string>(setup_recorded, "model", run_path) : *model_option},
+                {"data", data_options_to_json(data)},
+                {"batch_size", batch_size},
+                {"seed", seed},
+                {"validation_split", validation_split},
+                {"monitor", monitor},
+                {"save_best_only", save_best_only},
+                {"backup_every", backup_every}};
+  if (patience) setup["early_stopping_patience"] = *patience;
+  const std::string model_json = model_to_json(*model, 2) + "\n";
+  const std::string config_json = training_config(*model).dump(2) + "\n";
+  const std::string setup_json = setup.dump(2) + "\n";
+  if (!resume) {  // everything is checked before anything in dir changes
+    check_same_run(env, dir, kModelFile, model_json, "model");
+    check_same_run(env, dir, kTrainingConfigFile, config_json, "training configuration");
+    if (recorded && recorded->contains("setup"))
+      check_same_text(dir, run_path, (*recorded)["setup"].dump(2) + "\n", setup_json, "setup (data or options)");
+  }
 
   env.create_dirs(dir);
   // One run per directory at a time: a second `cairn train` on it would interleave its epochs and
   // backups with this one's. The lock goes when the process does, however it ends.
   std::unique_ptr<FileLock> run_lock = lock_directory(env, dir);
-  write_or_check(env, join_path(dir, kModelFile), model_to_json(*model, 2) + "\n");
-  write_or_check(env, join_path(dir, kTrainingConfigFile), training_config(*model).dump(2) + "\n");
+  auto write_run_file = [&](std::optional<int> done) {
+    Json run = {{"setup", setup}, {"epochs", epochs}};
+    if (done) run["finished_epochs"] = *done;
+    write_file_atomically(env, run_path, run.dump(2) + "\n");
+  };
+  if (!env.file_exists(join_path(dir, kModelFile))) write_file_atomically(env, join_path(dir, kModelFile), model_json);
+  if (!env.file_exists(join_path(dir, kTrainingConfigFile)))
+    write_file_atomically(env, join_path(dir, kTrainingConfigFile), config_json);
+  write_run_file(finished_epochs);
 
-  const std::string monitor = args.value("monitor").value_or(validation_split > 0 ? "val_loss" : "loss");
+  int initial_epoch = 0;
+  if (finished) {  // training a finished run further, as Keras's initial_epoch: from its final state
+    Checkpoint(model_items(model)).restore(final_weights).assert_existing_objects_matched();
+    initial_epoch = *finished_epochs;
+    std::cout << "continuing " << dir << " from epoch " << initial_epoch << " (" << final_weights << ") to epoch "
+              << epochs << "\n";
+  }
+
   std::vector<CallbackPtr> callbacks;
   callbacks.push_back(std::make_shared<ModelCheckpoint>(
       join_path(dir, kEpochCheckpoints), ModelCheckpointOptions{.monitor = monitor,
                                                                 .verbose = verbose > 0 ? 1 : 0,
-                                                                .save_best_only = args.flag("save-best-only"),
+                                                                .save_best_only = save_best_only,
                                                                 .save_weights_only = true}));
-  if (args.value("early-stopping-patience"))
-    callbacks.push_back(std::make_shared<EarlyStopping>(EarlyStoppingOptions{
-        .monitor = monitor,
-        .patience = static_cast<int>(int_option(args, "early-stopping-patience", 0, 0, 1 << 30)),
-        .verbose = verbose > 0 ? 1 : 0}));
+  if (patience)
+    callbacks.push_back(std::make_shared<EarlyStopping>(
+        EarlyStoppingOptions{.monitor = monitor, .patience = *patience, .verbose = verbose > 0 ? 1 : 0}));
   // The backup is removed only once the final weights are written (below): a run interrupted between
   // the end of fit and that write still resumes instead of starting over.
   auto backup = std::make_shared<BackupAndRestore>(
@@ -177,23 +364,37 @@ int run_train(const Args& args) {
                 << ", after batch " << model->position().step << ")\n";
   };
   int64_t batches = 0;
+  // Checked before a batch: the previous batch's backup (which runs after every other callback) is done.
+  progress->on_batch_begin_fn = [&](int64_t, const Logs&) {
+    if (interrupted) report_interruption(dir, *model, static_cast<int64_t>(progress->params().at("steps")));
+  };
   progress->on_batch_end_fn = [&](int64_t, const Logs&) {
-    if (stop_after == 0 || ++batches < stop_after) return;
+    ++batches;
+    if (interrupt_after > 0 && batches == interrupt_after) std::raise(SIGINT);
+    if (stop_after == 0 || batches < stop_after) return;
     std::cout << "stopping after " << batches << " batches (--stop-after-batches)\n";
     std::cout.flush();
     std::_Exit(kInterruptedExit);  // as abruptly as a kill: no callback gets to save anything more
   };
   callbacks.push_back(progress);
 
+  struct sigaction action {}, previous{};
+  action.sa_handler = on_interrupt;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGINT, &action, &previous);
   History history = model->fit(x, y,
                                {.batch_size = batch_size,
                                 .epochs = epochs,
                                 .verbose = verbose,
                                 .callbacks = callbacks,
                                 .validation_split = validation_split,
+                                .initial_epoch = initial_epoch,
                                 .seed = seed});
+  sigaction(SIGINT, &previous, nullptr);
 
+  const int trained_to = history.epoch.empty() ? std::max(initial_epoch, epochs) : history.epoch.back() + 1;
   model->save_weights(final_weights);
+  write_run_file(trained_to);
   std::filesystem::remove_all(join_path(dir, kBackupDir));
   // Removed while held, so that no other writer can be holding it (see Env::lock_file).
   env.remove_file(run_lock->path());
@@ -203,7 +404,7 @@ int run_train(const Args& args) {
   Logs last;
   for (const auto& [name, values] : history.history)
     if (!values.empty()) last[name] = values.back();
-  std::cout << "trained to epoch " << (history.epoch.empty() ? epochs : history.epoch.back() + 1);
+  std::cout << "trained to epoch " << trained_to;
   if (!last.empty()) std::cout << ": " << format_logs(last);
   std::cout << "\nfinal weights: " << final_weights << "\n";
   return 0;
@@ -230,6 +431,9 @@ std::vector<OptionSpec> train_options() {
        "0 silent, 1 progress bar (one line per epoch when not a terminal), 2 one line per\n"
        "epoch (default 1)"},
       {"checkpoint-dir", "DIR", "the run directory (default cairn_run)"},
+      {"resume", "DIR",
+       "continue the run in DIR with its own model, data and options (only --epochs,\n"
+       "--verbose and --model, checked against the run's, may be given)"},
       {"save-best-only", "", "keep an epoch's checkpoint only when --monitor improved"},
       {"monitor", "NAME",
        "the value --save-best-only and early stopping watch (default val_loss with\n"
@@ -238,6 +442,7 @@ std::vector<OptionSpec> train_options() {
       {"backup-every", "N", "back the run up every N batches (default 100)"},
       {"stop-after-batches", "N",
        "exit with status 75 after N batches, as if killed (for testing resumption)"},
+      {"interrupt-after-batches", "N", "send this process SIGINT (Ctrl-C) after N batches (for testing)"},
   };
   for (OptionSpec& option : rest) options.push_back(std::move(option));
   return options;
@@ -253,11 +458,12 @@ const RegisterCommand kRegistration({
         "  DIR/cp-0001.ckpt ...      the weights after each epoch (ModelCheckpoint)\n"
         "  DIR/backup/               the last two backups (BackupAndRestore), removed at the end\n"
         "  DIR/final                 the final weights, written when training ends\n"
-        "Run the same command again after an interruption (a kill, a crash, a power cut) and it continues\n"
-        "from the last backup; its final weights are bit-identical to those of an uninterrupted run. A\n"
-        "directory whose run has finished is not trained again. `cairn evaluate DIR` and `cairn predict "
-        "DIR`\n"
-        "use the run. While a run trains, DIR is locked (DIR/.cairn.lock holds its pid): a second\n"
+        "  DIR/run.json              the data and options, the target epochs and, at the end, the epochs done\n"
+        "After an interruption (Ctrl-C, a kill, a crash, a power cut), `cairn train --resume DIR` (or the\n"
+        "same command again) continues from the last backup; its final weights are bit-identical to those\n"
+        "of an uninterrupted run. Ctrl-C prints what was saved. A finished run trains further with\n"
+        "--epochs N beyond its epochs (from its final weights and optimizer state, as Keras's\n"
+        "initial_epoch). `cairn evaluate DIR` and `cairn predict DIR` use the run. While a run trains, DIR is locked (DIR/.cairn.lock holds its pid): a second\n"
         "`cairn train` on DIR is refused. Data: --data NAME, or --x and --y files (uint8 inputs, such as\n"
         "IDX images, are scaled to [0, 1]; inputs are reshaped to the model's input shape when only the\n"
         "layout differs).",

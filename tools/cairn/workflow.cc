@@ -123,17 +123,80 @@ std::vector<OptionSpec> labeled_data_options() {
   };
 }
 
-LabeledData load_labeled_data(const Args& args, Split split) {
-  std::optional<std::string> data = args.value("data"), x = args.value("x"), y = args.value("y");
-  const bool header = args.flag("header");
+DataOptions data_options(const Args& args) {
+  return {.data = args.value("data"),
+          .x = args.value("x"),
+          .y = args.value("y"),
+          .label_column = args.value("label-column"),
+          .header = args.flag("header")};
+}
+
+Json data_options_to_json(const DataOptions& options) {
+  Json json = Json::object();
+  auto put = [&](const char* key, const std::optional<std::string>& value) {
+    if (value) json[key] = *value;
+  };
+  put("data", options.data);
+  put("x", options.x);
+  put("y", options.y);
+  put("label-column", options.label_column);
+  if (options.header) json["header"] = true;
+  return json;
+}
+
+DataOptions data_options_from_json(const Json& json, const std::string& source) {
+  if (!json.is_object()) throw FormatError(source + ": the data options are not a JSON object");
+  DataOptions options;
+  for (const auto& [key, value] : json.items()) {
+    if (key == "header" && value.is_boolean()) {
+      options.header = value.get<bool>();
+      continue;
+    }
+    std::optional<std::string>* field = key == "data" ? &options.data
+                                        : key == "x"  ? &options.x
+                                        : key == "y"  ? &options.y
+                                        : key == "label-column" ? &options.label_column
+                                                                : nullptr;
+    if (field == nullptr || !value.is_string())
+      throw FormatError(source + ": unexpected data option '" + excerpt(key) + "'");
+    *field = value.get<std::string>();
+  }
+  return options;
+}
+
+std::optional<DataOptions> recorded_data_options(const std::string& run_or_weights) {
+  Env& env = Env::Default();
+  const std::string dir = env.is_directory(run_or_weights) ? run_or_weights : parent_dir(run_or_weights);
+  const std::string path = join_path(dir, kRunFile);
+  if (!env.file_exists(path)) return std::nullopt;
+  Json run = parse_json(env.read_file(path), path);
+  if (!run.is_object() || !run.contains("setup") || !run["setup"].is_object() || !run["setup"].contains("data"))
+    throw FormatError(path + ": no setup.data (the data options of the run)");
+  return data_options_from_json(run["setup"]["data"], path);
+}
+
+LabeledData load_labeled_data(const Args& args, Split split) { return load_labeled_data(data_options(args), split); }
+
+LabeledData load_labeled_data(const DataOptions& options, Split split) {
+  const std::optional<std::string>& data = options.data;
+  const std::optional<std::string>& x = options.x;
+  const std::optional<std::string>& y = options.y;
+  const bool header = options.header;
   if (data && (x || y)) throw UsageError("give either --data or --x/--y, not both");
   const bool csv_with_labels = x && !y && x->ends_with(".csv");
-  if (args.value("label-column") && !csv_with_labels)
-    throw UsageError("--label-column is for a .csv --x without --y");
+  if (options.label_column && !csv_with_labels) throw UsageError("--label-column is for a .csv --x without --y");
   if (data) return named_dataset(*data, split);
   if (!x) throw UsageError("no data: give --data NAME, or --x FILE and --y FILE");
   if (csv_with_labels) {
-    const int64_t column = int_option(args, "label-column", -1, -kMaxColumns, kMaxColumns - 1);
+    int64_t column = -1;
+    if (options.label_column) {
+      auto [end, error] = std::from_chars(options.label_column->data(),
+                                          options.label_column->data() + options.label_column->size(), column);
+      if (error != std::errc() || end != options.label_column->data() + options.label_column->size() ||
+          column < -kMaxColumns || column >= kMaxColumns)
+        throw UsageError("--label-column needs an integer between " + std::to_string(-kMaxColumns) + " and " +
+                         std::to_string(kMaxColumns - 1) + ", not '" + *options.label_column + "'");
+    }
     LabeledData table = read_csv(
         *x, {.header = header, .label_column = static_cast<int>(column), .label_dtype = DType::Float64});
     return {table.x, labels_from_numbers(table.y)};

@@ -33,12 +33,24 @@ std::vector<std::string> comma_list(const std::string& text);
 // --data, --x, --y, --label-column, --header.
 std::vector<OptionSpec> labeled_data_options();
 
+// Those options' values, as a run directory records them (so that evaluate finds the run's data).
+struct DataOptions {
+  std::optional<std::string> data, x, y, label_column;
+  bool header = false;
+  bool given() const { return data || x || y || label_column || header; }
+};
+DataOptions data_options(const Args& args);
+Json data_options_to_json(const DataOptions& options);
+// FormatError naming `source` for a value that is not what data_options_to_json writes.
+DataOptions data_options_from_json(const Json& json, const std::string& source);
+
 enum class Split { Train, Test };
 
 // The data that --data NAME or --x/--y name: the Train or Test part of a dataset (generated and file
 // datasets have both), or the files whole. UsageError for an unknown dataset or a bad combination of
 // options; the library's errors for unreadable files.
 LabeledData load_labeled_data(const Args& args, Split split);
+LabeledData load_labeled_data(const DataOptions& options, Split split);
 // The inputs of one file: .npy, .csv (every column a feature) or IDX (any other name, gzipped or not).
 Tensor load_inputs(const std::string& path, bool csv_header);
 // x as the model takes it: uint8 (image pixels) scaled to [0, 1] in float32, float64 narrowed to
@@ -56,8 +68,14 @@ inline constexpr const char* kTrainingConfigFile = "training_config.json";  // l
 inline constexpr const char* kFinalWeights = "final";                       // save_weights at the end
 inline constexpr const char* kBackupDir = "backup";                         // BackupAndRestore
 inline constexpr const char* kEpochCheckpoints = "cp-{epoch:04d}.ckpt";     // ModelCheckpoint
+// The run's settings (data, batch size, seed...), its target epochs and, once finished, the epochs done.
+inline constexpr const char* kRunFile = "run.json";
 
 std::string join_path(const std::string& dir, const std::string& name);
+
+// The data options recorded in the run directory of run_or_weights (a run directory, or a checkpoint in
+// one), when it has a run file.
+std::optional<DataOptions> recorded_data_options(const std::string& run_or_weights);
 
 struct TrainedModel {
   std::shared_ptr<Model> model;         // with the weights loaded
