@@ -14,6 +14,7 @@
 #include "keras_io/keras_weights.h"
 #include "keras_io/test_models.h"
 #include "temp_dir.h"
+#include "expect_error.h"
 
 namespace cairn {
 namespace {
@@ -46,18 +47,6 @@ void write_bytes(const std::string& path, std::string_view bytes) {
   write_file_atomically(Env::Default(), path, bytes);
 }
 
-// Expects F to throw E whose message contains every one of `parts`.
-template <class E, class F>
-void expect_error(F&& f, const std::vector<std::string>& parts) {
-  try {
-    f();
-    ADD_FAILURE() << "no exception";
-  } catch (const E& e) {
-    const std::string message = e.what();
-    for (const std::string& part : parts) EXPECT_NE(message.find(part), std::string::npos) << message;
-  }
-}
-
 // An h5 whole-model file whose model_config is `config` and whose model_weights come from `weights_of`.
 void write_whole_model(const std::string& path, const Json& config, const Model& weights_of) {
   std::vector<uint8_t> bytes;
@@ -84,9 +73,9 @@ TEST_F(Errors, TruncatedAndGarbageFilesAreFormatErrorsNamingTheFile) {
       SCOPED_TRACE(keep);
       const std::string path = dir_ / ("truncated_" + std::to_string(keep) + extension);
       write_bytes(path, std::string_view(content).substr(0, keep));
-      expect_error<FormatError>([&] { load_model(path); }, {path});
+      testing::expect_error_mentioning<FormatError>([&] { load_model(path); }, {path});
       auto target = testing::make_model(ModelKind::Dense);
-      expect_error<FormatError>([&] { target->load_weights(path); }, {path});
+      testing::expect_error_mentioning<FormatError>([&] { target->load_weights(path); }, {path});
     }
     std::string garbage(4096, '\0');
     Generator gen(7);
@@ -94,7 +83,7 @@ TEST_F(Errors, TruncatedAndGarbageFilesAreFormatErrorsNamingTheFile) {
     for (const std::string& prefix : {std::string("PK\x03\x04"), std::string("\x89HDF\r\n\x1a\n"), std::string()}) {
       const std::string path = dir_ / ("garbage" + extension);
       write_bytes(path, prefix + garbage);
-      expect_error<FormatError>([&] { load_model(path); }, {path});
+      testing::expect_error_mentioning<FormatError>([&] { load_model(path); }, {path});
     }
   }
 }
@@ -104,10 +93,10 @@ TEST_F(Errors, KerasZipWithoutItsMembers) {
   const std::vector<uint8_t> json = {'{', '}'};
   const std::vector<uint8_t> metadata_only = encode_zip({{"metadata.json", json}});
   write_bytes(path, std::string(metadata_only.begin(), metadata_only.end()));
-  expect_error<FormatError>([&] { load_model(path); }, {path, "config.json"});
+  testing::expect_error_mentioning<FormatError>([&] { load_model(path); }, {path, "config.json"});
   const std::vector<uint8_t> zip = encode_zip({{"config.json", json}, {"model.weights.npz", json}});
   write_bytes(path, std::string(zip.begin(), zip.end()));
-  expect_error<FormatError>([&] { load_model(path); }, {path, "model.weights.npz"});
+  testing::expect_error_mentioning<FormatError>([&] { load_model(path); }, {path, "model.weights.npz"});
 }
 
 TEST_F(Errors, WeightsThatDoNotFitNameTheLayerAndBothShapes) {
@@ -121,7 +110,7 @@ TEST_F(Errors, WeightsThatDoNotFitNameTheLayerAndBothShapes) {
       Shape{5});
   const std::string shapes = dir_ / "shapes.h5";
   write_whole_model(shapes, model_config(*expected), *wider);
-  expect_error<ShapeError>([&] { load_model(shapes); }, {"'hidden'", "(5, 4)", "(5, 6)", shapes});
+  testing::expect_error_mentioning<ShapeError>([&] { load_model(shapes); }, {"'hidden'", "(5, 4)", "(5, 6)", shapes});
 
   auto no_bias = std::make_shared<Sequential>(
       std::vector<LayerPtr>{std::make_shared<Dense>(4, DenseOptions{.name = "hidden"}),
@@ -129,7 +118,7 @@ TEST_F(Errors, WeightsThatDoNotFitNameTheLayerAndBothShapes) {
       Shape{5});
   const std::string counts = dir_ / "counts.h5";
   write_whole_model(counts, model_config(*expected), *no_bias);
-  expect_error<ShapeError>([&] { load_model(counts); },
+  testing::expect_error_mentioning<ShapeError>([&] { load_model(counts); },
                            {"layer 'out' (Dense) has 2 weights [(4, 3), (3,)]", "holds 1", counts});
 }
 
@@ -140,29 +129,29 @@ TEST_F(Errors, UnknownLayerClassIsNamed) {
   config["config"]["layers"][2]["config"]["name"] = "volume";
   const std::string h5_path = dir_ / "unknown.h5";
   write_whole_model(h5_path, config, *model);
-  expect_error<FormatError>([&] { load_model(h5_path); }, {"Conv3D", "'volume'", h5_path});
+  testing::expect_error_mentioning<FormatError>([&] { load_model(h5_path); }, {"Conv3D", "'volume'", h5_path});
 
   const std::string keras_path = dir_ / "unknown.keras";
   const std::string text = config.dump();
   const std::vector<uint8_t> zip = encode_zip({{"config.json", std::vector<uint8_t>(text.begin(), text.end())},
                                                {"model.weights.h5", {1, 2, 3}}});
   write_bytes(keras_path, std::string(zip.begin(), zip.end()));
-  expect_error<FormatError>([&] { load_model(keras_path); }, {"Conv3D", "'volume'", keras_path});
+  testing::expect_error_mentioning<FormatError>([&] { load_model(keras_path); }, {"Conv3D", "'volume'", keras_path});
 
   Json bad_json = model_config(*model);
   bad_json["config"]["layers"][1]["config"]["units"] = "many";
   const std::string value_path = dir_ / "value.h5";
   write_whole_model(value_path, bad_json, *model);
-  expect_error<FormatError>([&] { load_model(value_path); }, {value_path, "model_config"});
+  testing::expect_error_mentioning<FormatError>([&] { load_model(value_path); }, {value_path, "model_config"});
 }
 
 TEST_F(Errors, ArgumentsLoadModelDoesNotTake) {
   auto model = trained_model();
-  expect_error<InvalidArgument>([&] { load_model(dir_.path()); }, {"directory", "load_exported_model"});
-  expect_error<InvalidArgument>([&] { load_model(dir_ / "model.txt"); }, {"model.txt"});
-  expect_error<IOError>([&] { load_model(dir_ / "missing.h5"); }, {"missing.h5"});
+  testing::expect_error_mentioning<InvalidArgument>([&] { load_model(dir_.path()); }, {"directory", "load_exported_model"});
+  testing::expect_error_mentioning<InvalidArgument>([&] { load_model(dir_ / "model.txt"); }, {"model.txt"});
+  testing::expect_error_mentioning<IOError>([&] { load_model(dir_ / "missing.h5"); }, {"missing.h5"});
   model->save_weights(dir_ / "weights.h5");
-  expect_error<FormatError>([&] { load_model(dir_ / "weights.h5"); }, {"weights-only", "load_weights"});
+  testing::expect_error_mentioning<FormatError>([&] { load_model(dir_ / "weights.h5"); }, {"weights-only", "load_weights"});
 }
 
 TEST_F(Errors, FailedSaveLeavesNothingAndKeepsThePreviousFile) {
@@ -197,7 +186,7 @@ TEST_F(Errors, SavesThatCannotStartWriteNothing) {
   EXPECT_THROW(save_model(*model, dir_ / "missing_dir/model.h5"), IOError);
   EXPECT_THROW(model->save_weights(dir_ / "missing_dir/w.h5"), IOError);
   EXPECT_FALSE(std::filesystem::exists(dir_ / "missing_dir"));
-  expect_error<InvalidArgument>([&] { save_model(*model, dir_ / "model.txt"); }, {"model.txt", ".keras"});
+  testing::expect_error_mentioning<InvalidArgument>([&] { save_model(*model, dir_ / "model.txt"); }, {"model.txt", ".keras"});
 
   class Net : public Model {
    public:
@@ -210,9 +199,9 @@ TEST_F(Errors, SavesThatCannotStartWriteNothing) {
   auto net = std::make_shared<Net>();
   (*net)(Tensor::ones({1, 2}));
   for (const std::string name : {"net.h5", "net.keras"})
-    expect_error<InvalidArgument>([&] { save_model(*net, dir_ / name); }, {"subclassed"});
+    testing::expect_error_mentioning<InvalidArgument>([&] { save_model(*net, dir_ / name); }, {"subclassed"});
   auto unbuilt = std::make_shared<Sequential>(std::vector<LayerPtr>{std::make_shared<Dense>(3)});
-  expect_error<InvalidArgument>([&] { save_model(*unbuilt, dir_ / "unbuilt.h5"); }, {"not built"});
+  testing::expect_error_mentioning<InvalidArgument>([&] { save_model(*unbuilt, dir_ / "unbuilt.h5"); }, {"not built"});
   EXPECT_TRUE(listing(dir_.path()).empty());
 
   // A subclassed model's weights go to an h5 weights file (Keras does the same) and load back.
