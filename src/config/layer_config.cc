@@ -225,7 +225,6 @@ Json lstm_config(const Layer& layer) {
           {"go_backwards", false},
           {"stateful", false},
           {"unroll", false},
-          {"time_major", false},
           {"units", l.units()},
           {"activation", "tanh"},
           {"recurrent_activation", "sigmoid"},

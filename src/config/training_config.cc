@@ -58,9 +58,9 @@ double read_learning_rate(ConfigReader& r, double fallback) {
 }  // namespace
 
 Json optimizer_config(const Optimizer& optimizer) {
-  Json config = {{"name", optimizer.class_name()},
-                 {"learning_rate", float32_value(optimizer.learning_rate())},
-                 {"decay", float32_value(optimizer.decay())}};
+  Json config = {{"name", optimizer.class_name()}, {"learning_rate", float32_value(optimizer.learning_rate())}};
+  // Only the legacy optimizers know "decay": tf-keras's current ones refuse the key, Keras 3 ignores it.
+  if (optimizer.decay() != 0) config["decay"] = float32_value(optimizer.decay());
   if (const auto* sgd = dynamic_cast<const SGD*>(&optimizer)) {
     config["momentum"] = float32_value(sgd->momentum());
     config["nesterov"] = sgd->nesterov();
@@ -139,7 +139,9 @@ OptimizerPtr optimizer_from_config(const Json& json) {
 }
 
 Json loss_config(const Loss& loss) {
-  Json config = {{"reduction", "auto"}, {"name", loss.name()}};
+  // "sum_over_batch_size" is what tf.keras's "auto" meant outside a distribution strategy, and the one
+  // spelling both tf-keras and Keras 3 (which refuses "auto") accept.
+  Json config = {{"reduction", "sum_over_batch_size"}, {"name", loss.name()}};
   if (const auto* l = dynamic_cast<const SparseCategoricalCrossentropy*>(&loss)) {
     config["from_logits"] = l->from_logits();
   } else if (const auto* l = dynamic_cast<const CategoricalCrossentropy*>(&loss)) {

@@ -155,9 +155,47 @@ std::shared_ptr<Model> decode_legacy_h5(std::span<const uint8_t> bytes, const st
 
 // ---------------------------------------------------------------- Keras 3 zip
 
+// Keras 3 (and tf-keras 2.13+) deserialize an object of a .keras config only by its module: without one,
+// even a built-in class such as Sequential or Adam "could not be located". The object's kind gives it.
+void name_module(Json& object, const std::string& module) {
+  if (!object.is_object() || !object.contains("class_name") || !object["class_name"].is_string()) return;
+  object["module"] = module;
+  object["registered_name"] = nullptr;
+}
+
+// Names the module of a model (Sequential or Functional, also nested as a layer) and of every object in it.
+void name_modules_of_model_or_layer(Json& entry, bool is_layer) {
+  if (!entry.is_object() || !entry.contains("class_name") || !entry["class_name"].is_string()) return;
+  const std::string class_name = entry["class_name"].get<std::string>();
+  if (class_name == "Sequential") {
+    name_module(entry, "keras");
+  } else if (class_name == "Functional" || class_name == "Model") {
+    // keras.Model builds a Functional from its config in both generations; the module Keras 3 writes
+    // (keras.src.models.functional) has no counterpart in tf-keras.
+    entry["class_name"] = "Model";
+    name_module(entry, "keras");
+  } else {
+    name_module(entry, is_layer ? "keras.layers" : "keras");
+  }
+  if (!entry.contains("config") || !entry["config"].is_object()) return;
+  for (auto& [key, value] : entry["config"].items()) {
+    if (key == "layers" && value.is_array()) {
+      for (Json& layer : value) name_modules_of_model_or_layer(layer, /*is_layer=*/true);
+    } else if (ends_with(key, "_initializer")) {
+      name_module(value, "keras.initializers");
+    } else if (ends_with(key, "_regularizer")) {
+      name_module(value, "keras.regularizers");
+    } else if (ends_with(key, "_constraint")) {
+      name_module(value, "keras.constraints");
+    }
+  }
+}
+
 // Keras 3's compile_config, from the tf.keras 2.x training_config of the same compile.
 Json compile_config(const Model& model) {
-  const Json training = training_config(model);
+  Json training = training_config(model);
+  name_module(training["optimizer_config"], "keras.optimizers");
+  name_module(training["loss"], "keras.losses");
   return {{"optimizer", training["optimizer_config"]},
           {"loss", training["loss"]},
           {"loss_weights", nullptr},
@@ -180,6 +218,7 @@ std::string date_saved() {
 std::vector<uint8_t> encode_keras_zip(const Model& model, const std::string& path) {
   Json config = model_config(model);  // InvalidArgument for a subclassed model
   require_built(model, "save_model", path);
+  name_modules_of_model_or_layer(config, /*is_layer=*/false);
   if (model.compiled()) config["compile_config"] = compile_config(model);
   const Json metadata = {{"keras_version", kKerasVersion}, {"date_saved", date_saved()}};
   std::vector<uint8_t> weights;

@@ -12,7 +12,7 @@ namespace {
 TEST(OptimizerConfig, AdamConfigIsKerasExactly) {
   Adam adam;
   EXPECT_EQ(optimizer_config(adam).dump(),
-            R"({"class_name":"Adam","config":{"name":"Adam","learning_rate":0.001,"decay":0.0,"beta_1":0.9,)"
+            R"({"class_name":"Adam","config":{"name":"Adam","learning_rate":0.001,"beta_1":0.9,)"
             R"("beta_2":0.999,"epsilon":1e-07,"amsgrad":false}})");
 }
 
@@ -110,8 +110,14 @@ TEST(LossConfig, RoundTripsAndReadsKerasForms) {
     EXPECT_EQ(loss_config(*loss_from_config(config)), config) << config.dump();
   }
   EXPECT_EQ(loss_config(*losses[0]).dump(),
-            R"({"class_name":"SparseCategoricalCrossentropy","config":{"reduction":"auto",)"
+            R"({"class_name":"SparseCategoricalCrossentropy","config":{"reduction":"sum_over_batch_size",)"
             R"("name":"sparse_categorical_crossentropy","from_logits":true}})");
+  // tf.keras 2.x wrote "auto" (which Keras 3 refuses, so cairn no longer writes it); it still reads.
+  auto keras2 = std::dynamic_pointer_cast<SparseCategoricalCrossentropy>(loss_from_config(Json::parse(R"({
+      "class_name": "SparseCategoricalCrossentropy",
+      "config": {"reduction": "auto", "name": "sparse_categorical_crossentropy", "from_logits": true}})")));
+  ASSERT_TRUE(keras2);
+  EXPECT_TRUE(keras2->from_logits());
   EXPECT_EQ(loss_from_config("mse")->class_name(), "MeanSquaredError");
   // Keras 3: a function, and a class with its newer keys.
   EXPECT_EQ(loss_from_config(Json::parse(R"({"module": "keras.losses", "class_name": "function",
@@ -138,10 +144,10 @@ TEST(TrainingConfig, CompiledModelRoundTrips) {
                  .metrics = {"accuracy"}});
   const Json config = training_config(model);
   EXPECT_EQ(config.dump(),
-            R"({"loss":{"class_name":"SparseCategoricalCrossentropy","config":{"reduction":"auto",)"
+            R"({"loss":{"class_name":"SparseCategoricalCrossentropy","config":{"reduction":"sum_over_batch_size",)"
             R"("name":"sparse_categorical_crossentropy","from_logits":false}},"metrics":["accuracy"],)"
             R"("weighted_metrics":null,"loss_weights":null,"optimizer_config":{"class_name":"SGD","config":)"
-            R"({"name":"SGD","learning_rate":0.1,"decay":0.0,"momentum":0.9,"nesterov":false}}})");
+            R"({"name":"SGD","learning_rate":0.1,"momentum":0.9,"nesterov":false}}})");
 
   Sequential copy({std::make_shared<Dense>(3)}, Shape{2});
   copy.compile(compile_options_from_training_config(config));

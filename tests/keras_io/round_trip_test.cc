@@ -4,9 +4,11 @@
 
 #include <tuple>
 
+#include "cairn/config.h"
 #include "cairn/data.h"
 #include "cairn/keras_io.h"
 #include "cairn/saving_callbacks.h"
+#include "cairn/zip.h"
 #include "keras_io/test_models.h"
 #include "temp_dir.h"
 
@@ -91,6 +93,49 @@ TEST(ModelCheckpointWholeModel, WritesKerasFilesThatLoadModelReads) {
   std::shared_ptr<Model> loaded = load_model(dir.file("model-02.keras"));
   EXPECT_TRUE(equal_bytes(loaded->predict(d.x), model->predict(d.x)));
   EXPECT_EQ(loaded->optimizer().iterations()->value().item(), 8.0);
+}
+
+}  // namespace
+}  // namespace cairn
+
+namespace cairn {
+namespace {
+
+Json keras_file_config(const std::string& path) {
+  for (const ZipEntry& entry : read_zip(path))
+    if (entry.name == "config.json") return Json::parse(std::string(entry.data.begin(), entry.data.end()));
+  ADD_FAILURE() << path << " has no config.json";
+  return {};
+}
+
+// Keras 3 and tf-keras locate every object of a .keras config by its module ("Could not locate class
+// 'Sequential'" without one) and refuse tf.keras 2.x's loss reduction "auto" and LSTM time_major.
+TEST(KerasFileConfig, NamesTheModuleOfEveryObjectAsKerasReadsIt) {
+  testing::TempDir dir;
+  for (ModelKind kind : {ModelKind::Dense, ModelKind::Recurrent, ModelKind::Functional}) {
+    clear_session();
+    auto model = testing::make_model(kind);
+    model->compile({.optimizer = "adam", .loss = "sparse_categorical_crossentropy"});
+    const std::string path = dir / (testing::kind_name(kind) + ".keras");
+    save_model(*model, path);
+    const Json config = keras_file_config(path);
+    SCOPED_TRACE(config.dump());
+    EXPECT_EQ(config["module"], "keras");
+    EXPECT_TRUE(config["registered_name"].is_null());
+    EXPECT_EQ(config["class_name"], kind == ModelKind::Functional ? "Model" : "Sequential");
+    for (const Json& layer : config["config"]["layers"]) {
+      EXPECT_EQ(layer["module"], "keras.layers");
+      EXPECT_FALSE(layer["config"].contains("time_major"));
+      if (layer["config"].contains("kernel_initializer"))
+        EXPECT_EQ(layer["config"]["kernel_initializer"]["module"], "keras.initializers");
+    }
+    const Json& compile = config["compile_config"];
+    EXPECT_EQ(compile["optimizer"]["module"], "keras.optimizers");
+    EXPECT_FALSE(compile["optimizer"]["config"].contains("decay"));
+    EXPECT_EQ(compile["loss"]["module"], "keras.losses");
+    EXPECT_EQ(compile["loss"]["config"]["reduction"], "sum_over_batch_size");
+    EXPECT_EQ(load_model(path)->layers().size(), model->layers().size());
+  }
 }
 
 }  // namespace
