@@ -12,11 +12,16 @@
 // they change anything; damaged files are FormatErrors naming the file.
 #pragma once
 
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "cairn/env.h"
 #include "cairn/model.h"
+#include "cairn/shape.h"
+#include "cairn/tensor.h"
 
 namespace cairn {
 
@@ -40,5 +45,44 @@ void save_model(const Model& model, const std::string& path, Env& env = Env::Def
 // naming the layer and both shapes when weights do not fit; InvalidArgument for other extensions and
 // for directories (export directories are read by load_exported_model).
 std::shared_ptr<Model> load_model(const std::string& path, Env& env = Env::Default());
+
+// One dataset of a Keras file: a weight, an optimizer variable or anything else the file holds.
+struct KerasDataset {
+  // Its HDF5 path ("/model_weights/dense/dense/kernel:0"); in a .keras zip, inside model.weights.h5
+  // ("/layers/dense/vars/0").
+  std::string path;
+  // numpy's name of the stored type ("float32", "float16", "int64"), or the HDF5 class of one numpy has
+  // no plain name for ("string", "compound").
+  std::string dtype;
+  Shape shape;
+  uint64_t bytes = 0;  // of its values: elements times the stored element's size
+  // The dtype read() gives (float16 widened to float32, int8/int16/uint16/uint32 to int64); nullopt when
+  // cairn cannot read the values.
+  std::optional<DType> read_dtype;
+};
+
+// The datasets of a Keras .h5, .hdf5 or .keras file (the content decides; of a zip, its
+// model.weights.h5), to list them and read each. The HDF5 file is opened, and its links checked, once.
+class KerasFileDatasets {
+ public:
+  // FormatError naming the file for damaged content or one that is neither HDF5 nor a .keras zip;
+  // IOError when it cannot be read.
+  explicit KerasFileDatasets(const std::string& path, Env& env = Env::Default());
+  ~KerasFileDatasets();
+  KerasFileDatasets(const KerasFileDatasets&) = delete;
+  KerasFileDatasets& operator=(const KerasFileDatasets&) = delete;
+
+  const std::string& path() const;
+  // Sorted bytewise by path.
+  const std::vector<KerasDataset>& datasets() const;
+  // The values of the dataset at `dataset_path` (as listed), in its read_dtype: reading checks that
+  // they lie inside the file. FormatError naming the file and the dataset when they cannot be read;
+  // InvalidArgument for a path that is not a listed, readable dataset.
+  Tensor read(const std::string& dataset_path) const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
 
 }  // namespace cairn

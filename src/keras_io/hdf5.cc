@@ -474,6 +474,48 @@ Shape Group::dataset_shape(const std::string& relative_path) const {
   return shape;
 }
 
+Group::DatasetType Group::dataset_type(const std::string& relative_path) const {
+  const std::string place = where(relative_path);
+  Handle dataset = read_handle(H5Dopen2(id(), relative_path.c_str(), H5P_DEFAULT), H5Dclose, place,
+                               "cannot open the dataset");
+  Handle type = read_handle(H5Dget_type(dataset.id()), H5Tclose, place, "cannot read the dataset's type");
+  const size_t item_size = H5Tget_size(type.id());
+  if (item_size == 0) fail_read(place, "cannot read the dataset's type");
+  auto named = [item_size](std::string name) { return DatasetType{std::move(name), item_size}; };
+  const std::string bits = std::to_string(item_size * 8);
+  switch (H5Tget_class(type.id())) {
+    case H5T_FLOAT:
+      return named("float" + bits);
+    case H5T_INTEGER:
+      return named((H5Tget_sign(type.id()) == H5T_SGN_NONE ? "uint" : "int") + bits);
+    case H5T_ENUM: {
+      // h5py stores numpy's bool as an enum of int8 with members FALSE and TRUE.
+      int8_t value = 0;
+      const bool is_bool = H5Tget_nmembers(type.id()) == 2 && item_size == 1 &&
+                           H5Tenum_valueof(type.id(), "TRUE", &value) >= 0;
+      return named(is_bool ? "bool" : "enum");
+    }
+    case H5T_STRING:
+      return named("string");
+    case H5T_COMPOUND:
+      return named("compound");
+    case H5T_ARRAY:
+      return named("array");
+    case H5T_VLEN:
+      return named("vlen");
+    case H5T_REFERENCE:
+      return named("reference");
+    case H5T_OPAQUE:
+      return named("opaque");
+    case H5T_BITFIELD:
+      return named("bitfield");
+    case H5T_TIME:
+      return named("time");
+    default:
+      fail_read(place, "cannot read the dataset's type");
+  }
+}
+
 Tensor Group::read_dataset(const std::string& relative_path, DType dtype) const {
   const std::string place = where(relative_path);
   const Shape shape = dataset_shape(relative_path);

@@ -76,6 +76,13 @@ class Group {
   void set_string_list_attribute(const std::string& name, const std::vector<std::string>& values);
 
   Shape dataset_shape(const std::string& relative_path) const;
+  struct DatasetType {
+    // numpy's name of the stored type ("float32", "float16", "uint8"; "bool" for h5py's enum of int8),
+    // or the HDF5 class of one numpy has no plain name for ("string", "compound"...).
+    std::string name;
+    size_t item_size = 0;  // bytes per element as stored
+  };
+  DatasetType dataset_type(const std::string& relative_path) const;
   // The dataset's values converted by HDF5 to `dtype` (FormatError for non-numeric data;
   // ResourceLimitError, before allocating, when its shape needs more bytes than its file could hold).
   Tensor read_dataset(const std::string& relative_path, DType dtype) const;

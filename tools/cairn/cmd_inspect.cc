@@ -1,4 +1,4 @@
-// cairn inspect PATH: the tensors of a checkpoint, .npy, .npz or .safetensors file.
+// cairn inspect PATH: the tensors of a checkpoint, .npy, .npz, .safetensors or Keras file.
 #include <iostream>
 #include <string>
 #include <variant>
@@ -83,16 +83,18 @@ int run_inspect(const Args& args) {
 
 const RegisterCommand kRegistration({
     .name = "inspect",
-    .summary = "list the tensors of a checkpoint, .npy, .npz or .safetensors file",
+    .summary = "list the tensors of a checkpoint, .npy, .npz, .safetensors or Keras .h5/.keras file",
     .description =
         "Prints one line per tensor, sorted by key: key, dtype, shape and the bytes it takes in the file,\n"
         "then the total. Tensors of TensorFlow dtypes cairn does not hold are listed with TensorFlow's\n"
         "name for the dtype (\"string\" for the object graph), those of a safetensors file with numpy's\n"
-        "(\"float16\", \"uint16\"; float16 and bfloat16 values are read as float32).",
+        "(\"float16\", \"uint16\"; float16 and bfloat16 values are read as float32). Of a Keras .h5 or\n"
+        ".hdf5 file, and of the model.weights.h5 in a .keras zip, every HDF5 dataset (weights, optimizer\n"
+        "variables) is listed by its HDF5 path (\"/model_weights/dense/dense/kernel:0\") with numpy's dtype.",
     .options = {{"json", "", "print a JSON array of {\"key\", \"dtype\", \"shape\", \"bytes\"} objects"},
                 {"values", "",
                  "also print the values of tensors of at most 20 elements (of strings: their lengths)"}},
-    .positionals = {{"PATH", std::string(kPathHelp)}},
+    .positionals = {{"PATH", std::string(kPathOrKerasHelp)}},
     .run = run_inspect,
 });
 

@@ -49,14 +49,16 @@ int run_verify(const Args& args) {
 
 const RegisterCommand kRegistration({
     .name = "verify",
-    .summary = "check that every tensor of a checkpoint, .npy, .npz or .safetensors file is intact",
+    .summary = "check that every tensor of a checkpoint, .npy, .npz, .safetensors or Keras file is intact",
     .description =
         "Reads every tensor, which verifies the checksums of the index blocks and of every entry's data\n"
         "and that each entry lies inside its data file and has its shape's size. Prints\n"
         "\"OK: N tensors, B bytes verified in PATH\" and exits 0, or names each damaged file and key on\n"
         "stderr and exits 1. Tensors of dtypes cairn cannot read are reported as not verified. A\n"
-        "safetensors file has no checksums: its header, offsets and sizes are checked, and bool bytes.",
-    .positionals = {{"PATH", std::string(kPathHelp)}},
+        "safetensors file has no checksums: its header, offsets and sizes are checked, and bool bytes.\n"
+        "Of a Keras .h5, .hdf5 or .keras file (its zip's CRCs checked), every HDF5 dataset is read, which\n"
+        "checks that its data lies inside the file; a damaged one is named by its HDF5 path.",
+    .positionals = {{"PATH", std::string(kPathOrKerasHelp)}},
     .run = run_verify,
 });
 

@@ -10,6 +10,7 @@
 #include "cairn/checkpoint.h"
 #include "cairn/env.h"
 #include "cairn/error.h"
+#include "cairn/keras_io.h"
 #include "cairn/npy.h"
 #include "cairn/safetensors.h"
 #include "cairn/tensor_bundle.h"
@@ -187,6 +188,30 @@ class SafetensorsSource : public TensorSource {
   std::vector<TensorInfo> tensors_;
 };
 
+// A Keras file is opened once, which checks its structure; each read reads one dataset. Keys are the
+// datasets' HDF5 paths.
+class KerasSource : public TensorSource {
+ public:
+  explicit KerasSource(const std::string& path) : file_(path) {
+    for (const KerasDataset& dataset : file_.datasets()) {
+      TensorInfo info{.key = dataset.path, .dtype = dataset.dtype, .shape = dataset.shape, .bytes = dataset.bytes};
+      if (!dataset.read_dtype) {
+        info.readable = false;
+        info.unreadable_reason = "cairn cannot read dtype " + dataset.dtype;
+      }
+      tensors_.push_back(std::move(info));
+    }
+  }
+
+  const std::string& path() const override { return file_.path(); }
+  const std::vector<TensorInfo>& tensors() const override { return tensors_; }
+  TensorValue read(const std::string& key) const override { return file_.read(key); }
+
+ private:
+  KerasFileDatasets file_;
+  std::vector<TensorInfo> tensors_;
+};
+
 std::string join_path(const std::string& dir, const std::string& name) {
   if (name.starts_with("/")) return name;
   return dir.ends_with("/") ? dir + name : dir + "/" + name;
@@ -239,10 +264,12 @@ std::unique_ptr<TensorSource> TensorSource::open(const std::string& path) {
   }
   if (path.ends_with(".npz")) return std::make_unique<ArraySource>(path, load_npz(path));
   if (path.ends_with(".safetensors")) return std::make_unique<SafetensorsSource>(path);
+  if (path.ends_with(".h5") || path.ends_with(".hdf5") || path.ends_with(".keras"))
+    return std::make_unique<KerasSource>(path);
   throw InvalidArgument(
       path +
-      " is neither a checkpoint (prefix, directory, .index or .data file) nor an .npy, .npz or "
-      ".safetensors file");
+      " is neither a checkpoint (prefix, directory, .index or .data file) nor an .npy, .npz, "
+      ".safetensors, .h5, .hdf5 or .keras file");
 }
 
 }  // namespace cairn::cli

@@ -1,6 +1,6 @@
 // The named tensors of a file the user points a command at: a TensorFlow checkpoint (by prefix, by one
-// of its files, or by a directory holding a `checkpoint` state file), a NumPy .npy or .npz file, or a
-// safetensors file.
+// of its files, or by a directory holding a `checkpoint` state file), a NumPy .npy or .npz file, a
+// safetensors file, or a Keras .h5/.hdf5/.keras file (its HDF5 datasets, keyed by path).
 #pragma once
 
 #include <cstdint>
@@ -15,16 +15,22 @@
 
 namespace cairn::cli {
 
-// The help text of a PATH argument that TensorSource::open resolves.
+// The help text of a PATH argument that TensorSource::open resolves (for commands reading Keras files
+// their own way, without them).
 inline constexpr std::string_view kPathHelp =
     "a checkpoint prefix (PATH.index exists) or one of its files, a directory with a\n"
     "`checkpoint` state file (its latest checkpoint), or an .npy, .npz or .safetensors file";
+// The same with the Keras files, whose HDF5 datasets TensorSource lists.
+inline constexpr std::string_view kPathOrKerasHelp =
+    "a checkpoint prefix (PATH.index exists) or one of its files, a directory with a\n"
+    "`checkpoint` state file (its latest checkpoint), an .npy, .npz or .safetensors file, or a\n"
+    "Keras .h5, .hdf5 or .keras file";
 
 struct TensorInfo {
   std::string key;
   // numpy's name for dtypes cairn holds ("float32"), "string" for TensorFlow strings, and a lower-case
   // TensorFlow name for the rest ("bfloat16", "resource"; "tf_dtype_N" when TensorFlow has none). For
-  // safetensors files, numpy's (ml_dtypes') name of the stored dtype ("float16", "uint16").
+  // safetensors and Keras files, numpy's (ml_dtypes') name of the stored dtype ("float16", "uint16").
   std::string dtype;
   Shape shape;
   uint64_t bytes = 0;    // as stored: the entry's bytes in a checkpoint's data or safetensors file, the
@@ -41,7 +47,7 @@ class TensorSource {
   // Resolves PATH in this order: a checkpoint prefix (PATH.index exists); a directory (the checkpoint its
   // `checkpoint` state file names, else its only checkpoint); a checkpoint's .index or .data-* file; an
   // .npy file (one tensor, keyed "arr_0" as numpy.savez names an unnamed array); an .npz file; a
-  // .safetensors file.
+  // .safetensors file; a Keras .h5, .hdf5 or .keras file (keys are HDF5 paths, "/model_weights/d/d/kernel:0").
   // Throws cairn::Error naming PATH when it is none of these or cannot be read.
   static std::unique_ptr<TensorSource> open(const std::string& path);
 
