@@ -44,7 +44,11 @@ case_dir, out = map(pathlib.Path, sys.argv[1:])
 spec = json.loads((case_dir / "case.json").read_text())
 shutil.copy(case_dir / spec["data"], out / spec["data"])
 holds = ["config", "weights", "optimizer", "training_config"]
-spec["files"] = [{"format": "keras", "path": "model.keras", "holds": holds},
+# cairn's .keras is Keras 3's: its optimizer variables begin with iterations and learning_rate, and
+# tf-keras, whose own .keras optimizers hold no learning_rate, skips them all ("Skipping variable loading
+# for optimizer"), as it does for Keras 3's own files. tf-keras is judged there on the model alone.
+keras_holds = holds if spec["keras"] == "keras3" else ["config", "weights", "training_config"]
+spec["files"] = [{"format": "keras", "path": "model.keras", "holds": keras_holds},
                  {"format": "h5", "path": "model.h5", "holds": holds}]
 (out / "case.json").write_text(json.dumps(spec, indent=1))
 PY
