@@ -1,12 +1,15 @@
 // cairn convert SRC DST: the tensors of a checkpoint, .safetensors or .npz file in another of these
-// formats, under the same keys.
+// formats, under the same keys, or a model's weights (and on request its optimizer's variables) under
+// Keras's layer paths.
 #include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <iostream>
+#include <set>
 #include <string>
 #include <variant>
 #include <vector>
@@ -16,6 +19,7 @@
 #include "cairn/env.h"
 #include "cairn/error.h"
 #include "cairn/keras_io.h"
+#include "cairn/layers/lstm.h"
 #include "cairn/npy.h"
 #include "cairn/safetensors.h"
 #include "cairn/tensor_bundle.h"
@@ -166,6 +170,113 @@ void write_safetensors(const std::string& destination, const Contents& contents)
   save_safetensors(destination, contents.tensors, metadata);
 }
 
+// ---- layer-path names
+
+// Which tensors a .safetensors or .npz DST gets, and under which keys.
+enum class Keys {
+  Checkpoint,           // every tensor of SRC under its own key (a checkpoint's object-graph keys)
+  LayerPaths,           // the model's weights as "dense/kernel"
+  LayerPathsOptimizer,  // and the optimizer's variables as "optimizer/adam/dense/kernel/m"
+};
+
+Keys requested_keys(const Args& args, Format format, const std::string& source, const std::string& destination) {
+  const bool weights_only = args.flag("weights-only");
+  const bool with_optimizer = args.flag("with-optimizer");
+  const std::optional<std::string> keys = args.value("keys");
+  if (keys && *keys != "checkpoint" && *keys != "layers")
+    throw UsageError("--keys takes checkpoint or layers, not " + excerpt(*keys));
+  if (weights_only && with_optimizer) throw UsageError("give --weights-only or --with-optimizer, not both");
+  const bool layer_paths_asked = weights_only || with_optimizer || keys == "layers";
+  if (keys == "checkpoint" && layer_paths_asked)
+    throw UsageError("--keys checkpoint keeps every tensor under its key: it does not go with " +
+                     std::string(with_optimizer ? "--with-optimizer" : "--weights-only"));
+  if (!layer_paths_asked) {
+    const bool default_to_layer_paths = !keys && format == Format::Safetensors && !is_array_file(source);
+    return default_to_layer_paths ? Keys::LayerPaths : Keys::Checkpoint;
+  }
+  if (format != Format::Safetensors && format != Format::Npz)
+    throw UsageError("layer-path names (--weights-only, --with-optimizer, --keys layers) are for .safetensors "
+                     "and .npz destinations, not " + destination);
+  if (is_array_file(source))
+    throw UsageError(source + " holds named arrays, not a model: its keys are kept (layer-path names need a " +
+                     "run directory, a checkpoint with its model.json, or a Keras file)");
+  return with_optimizer ? Keys::LayerPathsOptimizer : Keys::LayerPaths;
+}
+
+// Keras's path of each weight of `layer` (a nested model's: of all of its layers), in Keras's order:
+// "dense/kernel"; an LSTM's belong to its cell, "lstm/lstm_cell/kernel", as in Keras.
+void collect_layer_paths(const Layer& layer, std::set<const Variable*>& seen,
+                         std::vector<std::pair<std::string, VariablePtr>>& out) {
+  if (const auto* model = dynamic_cast<const Model*>(&layer)) {
+    for (const LayerPtr& child : model->layers()) collect_layer_paths(*child, seen, out);
+    return;
+  }
+  const std::string prefix = layer.name() + (dynamic_cast<const LSTM*>(&layer) ? "/lstm_cell/" : "/");
+  for (const auto& [short_name, variable] : layer.own_weights())
+    if (seen.insert(variable.get()).second) out.emplace_back(prefix + short_name, variable);
+}
+
+// The directory whose model.json describes the checkpoint or run directory `source`.
+std::string model_directory(const std::string& source) {
+  if (Env::Default().is_directory(source)) return source;
+  return parent_dir(source.ends_with(".index") ? source.substr(0, source.size() - 6) : source);
+}
+
+// The weights of the model in `source` (a run directory, a checkpoint with model.json beside it or
+// model_file, or a Keras file) under their layer paths, and with_optimizer the optimizer's variables:
+// "optimizer/<class in lower case>/" followed by "iter", a hyperparameter's name ("learning_rate") or a
+// weight's path and a slot name ("dense/kernel/m").
+Contents layer_path_contents(const std::string& source, const std::optional<std::string>& model_file,
+                             bool with_optimizer) {
+  TrainedModel trained;
+  try {
+    trained = load_trained_model(source, model_file, with_optimizer);
+  } catch (const IOError& e) {
+    // Weights that exist but lack the model.json that names their layers: say what else would do.
+    Env& env = Env::Default();
+    const std::string directory = model_directory(source);
+    const bool weights_without_model = !model_file && !is_keras_file(source) &&
+                                       (env.is_directory(source) || env.file_exists(source + ".index") ||
+                                        env.file_exists(source)) &&
+                                       !env.file_exists(join_path(directory, kModelFile));
+    if (!weights_without_model) throw;
+    throw IOError(source + ": layer-path names need the model: " + e.what() +
+                  ", or keep the checkpoint's keys with --keys checkpoint");
+  }
+  std::set<const Variable*> seen;
+  std::vector<std::pair<std::string, VariablePtr>> weights;
+  collect_layer_paths(*trained.model, seen, weights);
+
+  Contents contents;
+  std::set<std::string> keys;
+  auto add = [&](const std::string& key, const Tensor& value) {
+    if (!keys.insert(key).second)
+      throw FormatError(source + ": two tensors would be named '" + key + "' (layers of the same name)");
+    contents.tensors.push_back({key, value});
+  };
+  for (const auto& [path, variable] : weights) add(path, variable->value());
+  if (!with_optimizer) return contents;
+
+  if (!trained.model->compiled())
+    throw UsageError(trained.weights + " holds no optimizer state (or no training config beside it): " +
+                     "convert without --with-optimizer");
+  const Optimizer& optimizer = trained.model->optimizer();
+  std::string prefix = "optimizer/";
+  for (char c : optimizer.class_name()) prefix += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  prefix += "/";
+  for (const VariablePtr& variable : optimizer.hyperparameter_variables())
+    add(prefix + variable->name(), variable->value());
+  std::map<const Variable*, std::string> paths;
+  std::vector<VariablePtr> variables;
+  for (const auto& [path, variable] : weights) {
+    paths[variable.get()] = path;
+    if (optimizer.has_slots(*variable)) variables.push_back(variable);
+  }
+  for (const auto& [variable, slot_name] : optimizer.keras_slot_order(variables))
+    add(prefix + paths.at(variable.get()) + "/" + slot_name, optimizer.get_slot(*variable, slot_name)->value());
+  return contents;
+}
+
 void fsync_file(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY);
   if (fd < 0) throw IOError("cannot open " + path + ": " + std::strerror(errno));
@@ -238,6 +349,7 @@ int run_convert(const Args& args) {
   const std::string& source = args.positional("SRC");
   const std::string& destination = args.positional("DST");
   const Format format = destination_format(destination);
+  const Keys keys = requested_keys(args, format, source, destination);
   if (format == Format::Keras) {
     if (is_array_file(source))
       throw UsageError(destination + " holds a whole model: SRC must be a run directory, a checkpoint with " +
@@ -247,7 +359,16 @@ int run_convert(const Args& args) {
     std::cout << "converted the model of " << trained.weights << " to " << destination << "\n";
     return 0;
   }
-  if (args.value("model")) throw UsageError("--model is only for .h5 and .keras destinations");
+  if (keys != Keys::Checkpoint) {
+    Contents contents = layer_path_contents(source, args.value("model"), keys == Keys::LayerPathsOptimizer);
+    write_contents(format, destination, contents);
+    std::cout << "converted " << contents.tensors.size() << (contents.tensors.size() == 1 ? " tensor" : " tensors")
+              << " from " << source << " to " << destination << " under layer paths"
+              << (keys == Keys::LayerPaths ? " (weights only)" : " (weights and optimizer)") << "\n";
+    return 0;
+  }
+  if (args.value("model"))
+    throw UsageError("--model is only for .h5 and .keras destinations and layer-path names");
   if (is_keras_file(source)) {
     convert_keras_file(source, format, destination);
     return 0;
@@ -267,18 +388,35 @@ const RegisterCommand kRegistration({
         "The format of DST follows its name: .safetensors, .npz, .h5 (or .hdf5), .keras, and anything else\n"
         "a TensorFlow checkpoint prefix (DST.index + DST.data-00000-of-00001), or, for an existing directory\n"
         "or a name ending in '/', the checkpoint DST/ckpt with the directory's `checkpoint` state file.\n"
-        "Between checkpoints, .safetensors and .npz files the tensors keep their keys. A checkpoint's string\n"
-        "tensors (its object graph) are kept in a .safetensors file's __metadata__ and come back when it is\n"
-        "converted to a checkpoint; .npz files cannot hold them and they are left out, with a note. float16\n"
-        "and bfloat16 safetensors are read as float32.\n"
+        "A .safetensors DST of a run directory, a checkpoint or a Keras file gets the model's weights only,\n"
+        "under Keras's layer paths: dense/kernel, dense/bias, dense_1/kernel... (an LSTM's under its cell,\n"
+        "lstm/lstm_cell/kernel). The layer names come from the model.json beside the checkpoint (or --model\n"
+        "FILE). --with-optimizer adds the optimizer's variables under optimizer/<its class in lower case>/:\n"
+        "the step count `iter`, the hyperparameters (learning_rate, decay, beta_1...) and one slot per weight\n"
+        "and slot name (optimizer/adam/dense/kernel/m, optimizer/adam/dense/kernel/v). An .npz DST takes the\n"
+        "same options, and keeps the checkpoint's keys by default.\n"
+        "--keys checkpoint keeps every tensor of SRC under its own key (TensorFlow's object-graph keys, such\n"
+        "as layer_with_weights-0/kernel/.ATTRIBUTES/VARIABLE_VALUE, and the optimizer's slots): such a file\n"
+        "converts back into a checkpoint that load_weights and every command restore. A layer-path file\n"
+        "converts into .npz, .safetensors or a name-keyed checkpoint (TF1 Saver style) under the same names,\n"
+        "but not into a checkpoint of a model's object graph or into a Keras file.\n"
+        "Between checkpoints, .safetensors and .npz files (SRC not a model) the tensors keep their keys. A\n"
+        "checkpoint's string tensors (its object graph) are kept in a .safetensors file's __metadata__ and come\n"
+        "back when it is converted to a checkpoint; .npz files cannot hold them and they are left out, with a\n"
+        "note. float16 and bfloat16 safetensors are read as float32.\n"
         "A Keras file holds a whole model: to write one, SRC is a run directory of `cairn train` (or a\n"
         "checkpoint) whose model.json (or --model FILE) gives the architecture; its training config and\n"
-        "optimizer state come along. A Keras SRC gives its weights in save_weights' keys; converted into a\n"
-        "directory, with the model.json and training_config.json that make it a run directory.\n"
+        "optimizer state come along. A Keras SRC gives its weights in save_weights' keys (to a .safetensors\n"
+        "DST with --keys checkpoint); converted into a directory, with the model.json and training_config.json\n"
+        "that make it a run directory.\n"
         "Everything is read and verified first, and DST appears whole or not at all: a failed conversion\n"
         "leaves no DST (and an existing DST unchanged).",
-    .options = {{"model", "FILE", "the model's JSON config, for an .h5 or .keras DST (default: model.json\n"
-                                  "beside the checkpoint)"}},
+    .options = {{"model", "FILE", "the model's JSON config, for an .h5 or .keras DST and for layer-path names\n"
+                                  "(default: model.json beside the checkpoint)"},
+                {"weights-only", "", "the model's weights under their layer paths (the default for .safetensors)"},
+                {"with-optimizer", "", "the weights and the optimizer's variables under layer paths"},
+                {"keys", "KIND", "checkpoint: every tensor under its own key (TensorFlow's object-graph keys,\n"
+                                 "which a checkpoint DST needs); layers: as --weights-only"}},
     .positionals = {{"SRC", std::string(kPathHelp) + ", or an .h5 or .keras file"},
                     {"DST", "the file, checkpoint prefix or directory to write"}},
     .run = run_convert,

@@ -1,0 +1,172 @@
+// `cairn convert` to .safetensors and .npz under Keras's layer paths (weights only by default, the
+// optimizer's variables with --with-optimizer) and, with --keys checkpoint, under the checkpoint's keys.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "cairn/env.h"
+#include "cairn/npy.h"
+#include "cairn/safetensors.h"
+#include "cairn/tensor_bundle.h"
+#include "tools/cli_runner.h"
+
+namespace cairn {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::CliResult;
+using testing::contains;
+
+// The checkpoint key of a weight of the trained moons_mlp (dense: layer_with_weights-0, dense_1: -1).
+std::string checkpoint_key(const std::string& layer_path, const std::string& slot = "") {
+  const std::string object = std::string(layer_path.starts_with("dense_1/") ? "layer_with_weights-1/"
+                                                                            : "layer_with_weights-0/") +
+                             layer_path.substr(layer_path.find('/') + 1);
+  if (slot.empty()) return object + "/.ATTRIBUTES/VARIABLE_VALUE";
+  return object + "/.OPTIMIZER_SLOT/optimizer/" + slot + "/.ATTRIBUTES/VARIABLE_VALUE";
+}
+
+const std::vector<std::string> kWeights = {"dense/bias", "dense/kernel", "dense_1/bias", "dense_1/kernel"};
+
+void expect_same_values(const Tensor& actual, const Tensor& expected, const std::string& key) {
+  ASSERT_EQ(actual.dtype(), expected.dtype()) << key;
+  ASSERT_EQ(actual.shape(), expected.shape()) << key;
+  EXPECT_EQ(actual.nbytes(), expected.nbytes()) << key;
+  EXPECT_TRUE(std::equal(static_cast<const char*>(actual.raw_data()),
+                         static_cast<const char*>(actual.raw_data()) + actual.nbytes(),
+                         static_cast<const char*>(expected.raw_data())))
+      << key;
+}
+
+std::vector<std::string> sorted(std::vector<std::string> keys) {
+  std::sort(keys.begin(), keys.end());
+  return keys;
+}
+
+class ConvertNamesCli : public testing::CliFixture {
+ protected:
+  // One epoch of moons_mlp with Adam, whose m and v slots the checkpoint holds.
+  void SetUp() override {
+    const CliResult trained = cairn({"train", "--model", "moons_mlp", "--optimizer", "adam", "--data", "moons",
+                                     "--epochs", "1", "--verbose", "0", "--checkpoint-dir", path("run")});
+    ASSERT_EQ(trained.status, 0) << trained.err;
+  }
+  Tensor from_checkpoint(const std::string& key) const {
+    return BundleReader(Env::Default(), path("run/final")).read(key);
+  }
+};
+
+TEST_F(ConvertNamesCli, SafetensorsGetsTheWeightsUnderLayerPaths) {
+  const CliResult converted = cairn({"convert", path("run"), path("w.safetensors")});
+  ASSERT_EQ(converted.status, 0) << converted.err;
+  EXPECT_EQ(converted.out, "converted 4 tensors from " + path("run") + " to " + path("w.safetensors") +
+                               " under layer paths (weights only)\n");
+  const SafetensorsFile file(path("w.safetensors"));
+  EXPECT_EQ(sorted(file.keys()), kWeights);
+  for (const std::string& key : kWeights)
+    expect_same_values(file.read(key), from_checkpoint(checkpoint_key(key)), key);
+  for (const auto& [name, text] : file.metadata())  // no object graph of string tensors either
+    EXPECT_FALSE(name.starts_with("cairn.string_tensor:")) << name;
+
+  // --weights-only says the same explicitly, and an .npz file takes it too.
+  ASSERT_EQ(cairn({"convert", path("run/final"), path("w.npz"), "--weights-only"}).status, 0);
+  std::map<std::string, Tensor> arrays;
+  for (NamedTensor& array : load_npz(path("w.npz"))) arrays.emplace(array.name, array.tensor);
+  ASSERT_EQ(arrays.size(), kWeights.size());
+  for (const std::string& key : kWeights) expect_same_values(arrays.at(key), file.read(key), key);
+}
+
+TEST_F(ConvertNamesCli, WithOptimizerAddsItsVariablesUnderKerasLikeNames) {
+  const CliResult converted = cairn({"convert", path("run"), path("o.safetensors"), "--with-optimizer"});
+  ASSERT_EQ(converted.status, 0) << converted.err;
+  EXPECT_TRUE(contains(converted.out, "converted 17 tensors ") &&
+              contains(converted.out, "(weights and optimizer)"))
+      << converted.out;
+  std::vector<std::string> expected = kWeights;
+  for (const char* hyperparameter : {"beta_1", "beta_2", "decay", "iter", "learning_rate"})
+    expected.push_back(std::string("optimizer/adam/") + hyperparameter);
+  for (const std::string& weight : kWeights)
+    for (const char* slot : {"m", "v"}) expected.push_back("optimizer/adam/" + weight + "/" + slot);
+  const SafetensorsFile file(path("o.safetensors"));
+  EXPECT_EQ(sorted(file.keys()), sorted(expected));
+  for (const std::string& weight : kWeights) {
+    expect_same_values(file.read(weight), from_checkpoint(checkpoint_key(weight)), weight);
+    for (const char* slot : {"m", "v"})
+      expect_same_values(file.read("optimizer/adam/" + weight + "/" + slot),
+                         from_checkpoint(checkpoint_key(weight, slot)), weight + "/" + slot);
+  }
+  expect_same_values(file.read("optimizer/adam/iter"),
+                     from_checkpoint("optimizer/iter/.ATTRIBUTES/VARIABLE_VALUE"), "iter");
+  EXPECT_GT(file.read("optimizer/adam/iter").data<int64_t>()[0], 0);
+}
+
+TEST_F(ConvertNamesCli, CheckpointKeysOnRequestRoundTrip) {
+  const CliResult raw = cairn({"convert", path("run"), path("raw.safetensors"), "--keys", "checkpoint"});
+  ASSERT_EQ(raw.status, 0) << raw.err;
+  const SafetensorsFile file(path("raw.safetensors"));
+  EXPECT_EQ(file.keys().size(), 17u);  // every number; the object graph rides in __metadata__
+  EXPECT_TRUE(std::count(file.keys().begin(), file.keys().end(), checkpoint_key("dense/kernel", "m")) == 1);
+  ASSERT_EQ(cairn({"convert", path("raw.safetensors"), path("back")}).status, 0);
+  const CliResult same = cairn({"diff", path("run/final"), path("back")});
+  EXPECT_EQ(same.out, "identical: 18 tensors\n");
+  EXPECT_EQ(same.status, 0);
+}
+
+TEST_F(ConvertNamesCli, LayerPathFilesConvertUnderTheSameNames) {
+  ASSERT_EQ(cairn({"convert", path("run"), path("w.safetensors")}).status, 0);
+  // Between array files and into a checkpoint the keys stay: a name-keyed checkpoint of the weights.
+  ASSERT_EQ(cairn({"convert", path("w.safetensors"), path("again.safetensors")}).status, 0);
+  EXPECT_EQ(sorted(SafetensorsFile(path("again.safetensors")).keys()), kWeights);
+  ASSERT_EQ(cairn({"convert", path("w.safetensors"), path("named")}).status, 0);
+  BundleReader named(Env::Default(), path("named"));
+  EXPECT_EQ(named.keys(), kWeights);
+  for (const std::string& key : kWeights)
+    expect_same_values(named.read(key), from_checkpoint(checkpoint_key(key)), key);
+  // A Keras file of the run gives the same names and values.
+  ASSERT_EQ(cairn({"convert", path("run"), path("m.keras")}).status, 0);
+  ASSERT_EQ(cairn({"convert", path("m.keras"), path("k.safetensors")}).status, 0);
+  const CliResult diff = cairn({"diff", path("w.safetensors"), path("k.safetensors")});
+  EXPECT_EQ(diff.out, "identical: 4 tensors\n");
+}
+
+TEST_F(ConvertNamesCli, RefusesWhatLayerPathsCannotDo) {
+  auto expect_refused = [&](const std::vector<std::string>& args, int status,
+                            const std::vector<std::string>& parts) {
+    const CliResult run = cairn(args);
+    EXPECT_EQ(run.status, status) << args.back();
+    for (const std::string& part : parts) EXPECT_TRUE(contains(run.err, part)) << run.err;
+    EXPECT_FALSE(fs::exists(path("out.safetensors")));
+  };
+  expect_refused({"convert", path("run"), path("ckpt"), "--weights-only"}, 2, {"not " + path("ckpt")});
+  expect_refused({"convert", path("run"), path("m.h5"), "--with-optimizer"}, 2, {"not " + path("m.h5")});
+  expect_refused({"convert", path("run"), path("out.safetensors"), "--keys", "names"}, 2, {"\"names\""});
+  expect_refused({"convert", path("run"), path("out.safetensors"), "--keys", "checkpoint", "--with-optimizer"}, 2,
+                 {"--keys checkpoint", "--with-optimizer"});
+  expect_refused({"convert", path("run"), path("out.safetensors"), "--weights-only", "--with-optimizer"}, 2,
+                 {"not both"});
+  ASSERT_EQ(cairn({"convert", path("run"), path("w.npz")}).status, 0);
+  expect_refused({"convert", path("w.npz"), path("out.safetensors"), "--weights-only"}, 2,
+                 {path("w.npz"), "not a model"});
+  // A checkpoint away from its model.json: the names are unknown; --model or --keys checkpoint help.
+  fs::create_directories(path("lone"));
+  for (const char* suffix : {".index", ".data-00000-of-00001"})
+    fs::copy_file(path("run/final") + suffix, path("lone/final") + suffix);
+  expect_refused({"convert", path("lone/final"), path("out.safetensors")}, 1,
+                 {path("lone/final") + ": layer-path names need the model: " + path("lone/model.json"), "--model FILE",
+                  "--keys checkpoint"});
+  const CliResult given =
+      cairn({"convert", path("lone/final"), path("given.safetensors"), "--model", path("run/model.json")});
+  ASSERT_EQ(given.status, 0) << given.err;
+  EXPECT_EQ(sorted(SafetensorsFile(path("given.safetensors")).keys()), kWeights);
+  // Without its training config the run's model is not compiled: there is no optimizer to write.
+  fs::remove(path("run/training_config.json"));
+  expect_refused({"convert", path("run"), path("out.safetensors"), "--with-optimizer"}, 2,
+                 {path("run/final") + " holds no optimizer state"});
+}
+
+}  // namespace
+}  // namespace cairn
