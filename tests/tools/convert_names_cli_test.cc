@@ -4,11 +4,17 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <string>
 #include <vector>
 
+#include "cairn/config.h"
 #include "cairn/env.h"
+#include "cairn/layers/dense.h"
+#include "cairn/layers/embedding.h"
+#include "cairn/layers/lstm.h"
+#include "cairn/model.h"
 #include "cairn/npy.h"
 #include "cairn/safetensors.h"
 #include "cairn/tensor_bundle.h"
@@ -166,6 +172,35 @@ TEST_F(ConvertNamesCli, RefusesWhatLayerPathsCannotDo) {
   fs::remove(path("run/training_config.json"));
   expect_refused({"convert", path("run"), path("out.safetensors"), "--with-optimizer"}, 2,
                  {path("run/final") + " holds no optimizer state"});
+}
+
+using ConvertLayerPathsCli = testing::CliFixture;
+
+// An LSTM's weights belong to its cell in Keras ("lstm/lstm_cell/kernel"), as in its .h5 weight names.
+TEST_F(ConvertLayerPathsCli, AnLstmsWeightsAreUnderItsCell) {
+  auto model = std::make_shared<Sequential>(
+      std::vector<LayerPtr>{std::make_shared<Embedding>(10, 4), std::make_shared<LSTM>(3), std::make_shared<Dense>(1)},
+      Shape{5});
+  fs::create_directories(path("run"));
+  model->save_weights(path("run/final"));
+  std::ofstream(path("run/model.json")) << model_to_json(*model);
+  const std::vector<LayerPtr> layers = model->layers();
+  const std::string embedding = layers[0]->name(), lstm = layers[1]->name(), dense = layers[2]->name();
+  const std::map<std::string, VariablePtr> expected = {
+      {embedding + "/embeddings", layers[0]->own_weights()[0].second},
+      {lstm + "/lstm_cell/kernel", layers[1]->own_weights()[0].second},
+      {lstm + "/lstm_cell/recurrent_kernel", layers[1]->own_weights()[1].second},
+      {lstm + "/lstm_cell/bias", layers[1]->own_weights()[2].second},
+      {dense + "/kernel", layers[2]->own_weights()[0].second},
+      {dense + "/bias", layers[2]->own_weights()[1].second}};
+
+  const CliResult converted = cairn({"convert", path("run"), path("w.safetensors")});
+  ASSERT_EQ(converted.status, 0) << converted.err;
+  const SafetensorsFile file(path("w.safetensors"));
+  std::vector<std::string> keys;
+  for (const auto& [key, variable] : expected) keys.push_back(key);
+  EXPECT_EQ(sorted(file.keys()), keys);
+  for (const auto& [key, variable] : expected) expect_same_values(file.read(key), variable->value(), key);
 }
 
 }  // namespace
