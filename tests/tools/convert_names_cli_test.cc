@@ -139,6 +139,51 @@ TEST_F(ConvertNamesCli, LayerPathFilesConvertUnderTheSameNames) {
   EXPECT_EQ(diff.out, "identical: 4 tensors\n");
 }
 
+TEST_F(ConvertNamesCli, LayerPathFilesComeBackIntoTheModelWithItsConfig) {
+  ASSERT_EQ(cairn({"convert", path("run"), path("o.safetensors"), "--with-optimizer"}).status, 0);
+  const CliResult back = cairn({"convert", path("o.safetensors"), path("back/"), "--model", path("run/model.json")});
+  ASSERT_EQ(back.status, 0) << back.err;
+  EXPECT_EQ(back.out, "converted the weights of " + path("o.safetensors") + " to " + path("back/ckpt") + "\n");
+  // The model's checkpoint of the weights (the optimizer's variables are not restored), in a run directory.
+  EXPECT_TRUE(fs::exists(path("back/model.json")));
+  BundleReader restored(Env::Default(), path("back/ckpt"));
+  for (const std::string& key : kWeights)
+    expect_same_values(restored.read(checkpoint_key(key)), from_checkpoint(checkpoint_key(key)), key);
+  EXPECT_FALSE(restored.contains(checkpoint_key("dense/kernel", "m")));
+  const CliResult evaluated = cairn({"evaluate", path("back"), "--data", "moons", "--loss",
+                                     "sparse_categorical_crossentropy", "--metrics", "accuracy", "--json"});
+  const CliResult original = cairn({"evaluate", path("run"), "--data", "moons", "--json"});
+  ASSERT_EQ(evaluated.status, 0) << evaluated.err;
+  const Json a = Json::parse(evaluated.out), b = Json::parse(original.out);
+  EXPECT_EQ(a["loss"], b["loss"]);
+  EXPECT_EQ(a["accuracy"], b["accuracy"]);
+  ASSERT_EQ(cairn({"convert", path("o.safetensors"), path("m.keras"), "--model", path("run/model.json")}).status, 0);
+  const CliResult from_keras = cairn({"convert", path("m.keras"), path("k.safetensors")});
+  ASSERT_EQ(from_keras.status, 0) << from_keras.err;
+  EXPECT_EQ(cairn({"diff", path("k.safetensors"), path("o.safetensors")}).status, 1);  // no optimizer in k
+  EXPECT_EQ(sorted(SafetensorsFile(path("k.safetensors")).keys()), kWeights);
+
+  // What does not fit the model is refused, naming the file and the key; nothing is written.
+  ASSERT_EQ(cairn({"convert", path("run"), path("raw.safetensors"), "--keys", "checkpoint"}).status, 0);
+  const Tensor kernel = SafetensorsFile(path("o.safetensors")).read("dense/kernel");
+  save_safetensors(path("wrong_shape.safetensors"),
+                   {{"dense/kernel", kernel.reshape({20, 1})}, {"dense/bias", Tensor({10})},
+                    {"dense_1/kernel", Tensor({10, 2})}, {"dense_1/bias", Tensor({2})}});
+  save_safetensors(path("extra.safetensors"), {{"dense/kernel", kernel}, {"dense/bias", Tensor({10})},
+                                               {"dense_1/kernel", Tensor({10, 2})}, {"dense_1/bias", Tensor({2})},
+                                               {"dense_2/kernel", Tensor({2, 2})}});
+  for (const auto& [file, parts] : std::vector<std::pair<std::string, std::vector<std::string>>>{
+           {"raw.safetensors", {"no tensor 'dense/kernel'"}},
+           {"wrong_shape.safetensors", {"'dense/kernel' has shape (20, 1)", "(2, 10)"}},
+           {"extra.safetensors", {"'dense_2/kernel' is no weight of the model"}}}) {
+    const CliResult refused = cairn({"convert", path(file), path("refused"), "--model", path("run/model.json")});
+    EXPECT_EQ(refused.status, 1) << file;
+    EXPECT_TRUE(contains(refused.err, path(file))) << refused.err;
+    for (const std::string& part : parts) EXPECT_TRUE(contains(refused.err, part)) << refused.err;
+    EXPECT_FALSE(fs::exists(path("refused.index"))) << file;
+  }
+}
+
 TEST_F(ConvertNamesCli, RefusesWhatLayerPathsCannotDo) {
   auto expect_refused = [&](const std::vector<std::string>& args, int status,
                             const std::vector<std::string>& parts) {

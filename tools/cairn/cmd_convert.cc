@@ -319,21 +319,12 @@ void write_contents(Format format, const std::string& destination, const Content
   }
 }
 
-// A Keras model file to a checkpoint (with its object graph; a directory DST also gets the model.json
-// and training_config.json that make it a run directory), .safetensors or .npz.
-void convert_keras_file(const std::string& source, Format format, const std::string& destination) {
-  std::shared_ptr<Model> model = load_trained_model(source, std::nullopt).model;
-  Checkpoint checkpoint(model_items(model));
-  if (format != Format::Checkpoint) {
-    Contents contents;
-    for (auto& [key, tensor] : checkpoint.values()) contents.tensors.push_back({key, tensor});
-    write_contents(format, destination, contents);
-    std::cout << "converted the " << contents.tensors.size() << " tensors of " << source << " to " << destination
-              << "\n";
-    return;
-  }
+// The model's weights (and optimizer, once compiled) as save_weights writes them, at DST or, for a
+// directory, at DST/ckpt with the model.json and training_config.json that make it a run directory.
+// Returns the checkpoint prefix.
+std::string write_model_checkpoint(const std::shared_ptr<Model>& model, const std::string& destination) {
   const std::string prefix = checkpoint_prefix(destination);
-  checkpoint.write(prefix);
+  Checkpoint(model_items(model)).write(prefix);
   name_in_state_file(destination, prefix);
   if (prefix != destination) {
     Env& env = Env::Default();
@@ -342,7 +333,62 @@ void convert_keras_file(const std::string& source, Format format, const std::str
       write_file_atomically(env, join_path(destination, kTrainingConfigFile),
                             training_config(*model).dump(2) + "\n");
   }
-  std::cout << "converted the weights of " << source << " to " << prefix << "\n";
+  return prefix;
+}
+
+// A Keras model file to a checkpoint (with its object graph; a directory DST also gets the model.json
+// and training_config.json that make it a run directory), .safetensors or .npz.
+void convert_keras_file(const std::string& source, Format format, const std::string& destination) {
+  std::shared_ptr<Model> model = load_trained_model(source, std::nullopt).model;
+  if (format != Format::Checkpoint) {
+    Contents contents;
+    for (auto& [key, tensor] : Checkpoint(model_items(model)).values()) contents.tensors.push_back({key, tensor});
+    write_contents(format, destination, contents);
+    std::cout << "converted the " << contents.tensors.size() << " tensors of " << source << " to " << destination
+              << "\n";
+    return;
+  }
+  std::cout << "converted the weights of " << source << " to " << write_model_checkpoint(model, destination) << "\n";
+}
+
+// A model read from model_file with its weights from the layer-path .safetensors or .npz file `source`,
+// which must hold each of them (under its path, in its shape) and nothing else but optimizer variables.
+std::shared_ptr<Model> model_from_layer_path_file(const std::string& source, const std::string& model_file) {
+  Env& env = Env::Default();
+  if (!env.file_exists(model_file)) throw IOError(model_file + " does not exist");
+  std::shared_ptr<Model> model;
+  try {
+    model = model_from_json(env.read_file(model_file));
+  } catch (const FormatError& e) {
+    throw FormatError(model_file + ": " + e.what());
+  }
+  if (!model->built())
+    throw InvalidArgument(model_file + ": the model has no input shape, so its weights do not exist before a call");
+  std::unique_ptr<TensorSource> file = TensorSource::open(source);
+  std::set<const Variable*> seen;
+  std::vector<std::pair<std::string, VariablePtr>> weights;
+  collect_layer_paths(*model, seen, weights);
+  std::map<std::string, Tensor> values;
+  for (const auto& [path, variable] : weights) {
+    const auto info = std::find_if(file->tensors().begin(), file->tensors().end(),
+                                   [&](const TensorInfo& tensor) { return tensor.key == path; });
+    if (info == file->tensors().end())
+      throw FormatError(source + " has no tensor '" + path + "' for a weight of the model of " + model_file +
+                        " (a file of layer paths, as convert writes by default, is needed)");
+    if (info->shape != variable->shape())
+      throw ShapeError(source + ": '" + path + "' has shape " + shape_str(info->shape) + ", but the model of " +
+                       model_file + " has " + shape_str(variable->shape()));
+    TensorValue value = file->read(path);
+    if (!std::holds_alternative<Tensor>(value) || std::get<Tensor>(value).dtype() != variable->dtype())
+      throw FormatError(source + ": '" + path + "' is not a " + std::string(dtype_name(variable->dtype())) +
+                        " tensor, as the model's weight is");
+    values.emplace(path, std::get<Tensor>(std::move(value)));
+  }
+  for (const TensorInfo& info : file->tensors())
+    if (!values.contains(info.key) && !info.key.starts_with("optimizer/"))
+      throw FormatError(source + ": '" + info.key + "' is no weight of the model of " + model_file);
+  for (const auto& [path, variable] : weights) variable->assign(values.at(path));
+  return model;
 }
 
 int run_convert(const Args& args) {
@@ -350,10 +396,23 @@ int run_convert(const Args& args) {
   const std::string& destination = args.positional("DST");
   const Format format = destination_format(destination);
   const Keys keys = requested_keys(args, format, source, destination);
+  const std::optional<std::string> model_file = args.value("model");
+  if (is_array_file(source) && model_file && (format == Format::Keras || format == Format::Checkpoint)) {
+    std::shared_ptr<Model> model = model_from_layer_path_file(source, *model_file);
+    if (format == Format::Keras) {
+      save_model(*model, destination);
+      std::cout << "converted the weights of " << source << " to " << destination << "\n";
+    } else {
+      std::cout << "converted the weights of " << source << " to " << write_model_checkpoint(model, destination)
+                << "\n";
+    }
+    return 0;
+  }
   if (format == Format::Keras) {
     if (is_array_file(source))
       throw UsageError(destination + " holds a whole model: SRC must be a run directory, a checkpoint with " +
-                       "model.json beside it (or --model FILE), or a Keras file, not " + source);
+                       "model.json beside it (or --model FILE), a Keras file, or a layer-path file with " +
+                       "--model FILE, not " + source);
     TrainedModel trained = load_trained_model(source, args.value("model"), /*with_optimizer=*/true);
     save_model(*trained.model, destination);
     std::cout << "converted the model of " << trained.weights << " to " << destination << "\n";
@@ -368,7 +427,7 @@ int run_convert(const Args& args) {
     return 0;
   }
   if (args.value("model"))
-    throw UsageError("--model is only for .h5 and .keras destinations and layer-path names");
+    throw UsageError("--model is for .h5, .keras and checkpoint destinations and for layer-path names");
   if (is_keras_file(source)) {
     convert_keras_file(source, format, destination);
     return 0;
@@ -399,7 +458,9 @@ const RegisterCommand kRegistration({
         "as layer_with_weights-0/kernel/.ATTRIBUTES/VARIABLE_VALUE, and the optimizer's slots): such a file\n"
         "converts back into a checkpoint that load_weights and every command restore. A layer-path file\n"
         "converts into .npz, .safetensors or a name-keyed checkpoint (TF1 Saver style) under the same names,\n"
-        "but not into a checkpoint of a model's object graph or into a Keras file.\n"
+        "and, with --model FILE (the model.json of its run), into the model's checkpoint (as save_weights\n"
+        "writes it, a run directory for a directory DST) or a Keras file, with the weights only: each weight\n"
+        "must be in the file under its path and shape, and the file may hold no other tensors but optimizer/.\n"
         "Between checkpoints, .safetensors and .npz files (SRC not a model) the tensors keep their keys. A\n"
         "checkpoint's string tensors (its object graph) are kept in a .safetensors file's __metadata__ and come\n"
         "back when it is converted to a checkpoint; .npz files cannot hold them and they are left out, with a\n"
@@ -412,7 +473,8 @@ const RegisterCommand kRegistration({
         "Everything is read and verified first, and DST appears whole or not at all: a failed conversion\n"
         "leaves no DST (and an existing DST unchanged).",
     .options = {{"model", "FILE", "the model's JSON config, for an .h5 or .keras DST and for layer-path names\n"
-                                  "(default: model.json beside the checkpoint)"},
+                                  "(default: model.json beside the checkpoint); with a layer-path SRC, for a\n"
+                                  "checkpoint, .h5 or .keras DST"},
                 {"weights-only", "", "the model's weights under their layer paths (the default for .safetensors)"},
                 {"with-optimizer", "", "the weights and the optimizer's variables under layer paths"},
                 {"keys", "KIND", "checkpoint: every tensor under its own key (TensorFlow's object-graph keys,\n"
