@@ -53,7 +53,7 @@ class TutorialFlowCli : public testing::CliFixture {
   }
 };
 
-TEST_F(TutorialFlowCli, TrainInterruptResumeExtendEvaluatePredict) {
+TEST_F(TutorialFlowCli, TrainInterruptResumeExtendEvaluatePredictConvertInspect) {
   // moons_mlp: 1000 training points, 80 a batch: 13 batches an epoch; a backup every 5 batches. SIGINT
   // after 20 batches: the backup after the 20th (epoch 2, batch 7) is the last one written.
   expect_lines(transcript({"train", "--model", "moons_mlp", "--data", "moons", "--epochs", "3", "--checkpoint-dir",
@@ -102,6 +102,14 @@ TEST_F(TutorialFlowCli, TrainInterruptResumeExtendEvaluatePredict) {
                {"0.0538 0.9462", "0.1980 0.8020", "0.4616 0.5384", "0.8676 0.1324", "0.9769 0.0231"});
   expect_lines(transcript({"predict", path("run"), "--input", path("points.npy"), "--top-k", "2", "--index", "3"}, 0),
                {"0:0.8676 1:0.1324"});
+
+  // The weights alone under Keras layer paths, for safetensors users, and what the file holds.
+  expect_lines(transcript({"convert", path("run"), path("weights.safetensors")}, 0),
+               {"converted 4 tensors from DIR/run to DIR/weights.safetensors under layer paths (weights only)"});
+  expect_lines(transcript({"inspect", path("weights.safetensors")}, 0),
+               {"key             dtype    shape    bytes", "dense/bias      float32  (10,)       40",
+                "dense/kernel    float32  (2, 10)     80", "dense_1/bias    float32  (2,)         8",
+                "dense_1/kernel  float32  (10, 2)     80", "total: 4 tensors, 208 bytes in DIR/weights.safetensors"});
 }
 
 TEST_F(TutorialFlowCli, ResumeRefusesADirectoryWithoutARunOrARunOfAnotherModel) {
