@@ -627,9 +627,13 @@ void File::rehearse_in_child_process(std::span<const uint8_t> bytes, const std::
     std::this_thread::sleep_for(pause);
     pause = std::min(pause * 2, std::chrono::microseconds(10000));
   }
+  // The child ends with status 0 whatever it found; anything else means it did not get to the end.
   if (done == child && WIFSIGNALED(status))
     throw FormatError(source + ": the HDF5 library crashed reading this file (signal " +
                       std::to_string(WTERMSIG(status)) + "): it is damaged or hostile; cairn did not read it");
+  if (done == child && WIFEXITED(status) && WEXITSTATUS(status) != 0)
+    throw FormatError(source + ": the HDF5 library failed reading this file (exit status " +
+                      std::to_string(WEXITSTATUS(status)) + "): it is damaged or hostile; cairn did not read it");
 }
 
 // ---------------------------------------------------------------- File
