@@ -146,7 +146,9 @@ TEST(KillTest, RandomSigkillsNeverLoseTheRunAndResumeIsExact) {
     }
   }
   EXPECT_GT(restorable, kills / 4) << "kills should mostly come after the first backup";
-  if (kills >= 16) EXPECT_GT(kills_in_train_end, 0) << "aimed kills should land while the backups are deleted";
+  if (kills >= 16) {
+    EXPECT_GT(kills_in_train_end, 0) << "aimed kills should land while the backups are deleted";
+  }
   ASSERT_TRUE(run_worker(worker, (root / "backup").string(), resumed, std::nullopt).completed);
   expect_same_weights();
   RecordProperty("trainings_completed_between_kills", trainings);
