@@ -1,6 +1,6 @@
 // cairn-bench: training throughput of the seed workloads on synthetic inputs, and the speed of saving
 // and restoring a checkpoint; one JSON line per workload in the schema of
-// ../shared/peers/pytorch_peer.py, with the same flags:
+// bench/pytorch_peer.py, with the same flags:
 //
 //   build/bench/cairn-bench --threads 1 --seconds 5 --only moons_mlp,mnist_cnn
 //   build/bench/cairn-bench --only save_state_dict --checkpoint-mb 512

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # cairn side by side with PyTorch, in one run on the same machine: ratios hold on a shared machine where
 # absolute times do not. For each of 1 and 2 threads, each training workload runs in cairn-bench and
-# then in ../shared/peers/pytorch_peer.py; then the 512 MB checkpoint save/load in both, and dd for the
+# then in bench/pytorch_peer.py; then the 512 MB checkpoint save/load in both, and dd for the
 # disk. Prints a table of samples/s and cairn/pytorch ratios (>1 = cairn faster), and MB/s. About 3.5
 # minutes with the defaults.
 #
@@ -13,7 +13,7 @@ set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(dirname "$here")"
-peer="$here/../../shared/peers/pytorch_peer.py"
+peer="$here/pytorch_peer.py"
 bench="${CAIRN_BENCH:-$repo/build/bench/cairn-bench}"
 seconds=5
 checkpoint_mb=512

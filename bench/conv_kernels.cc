@@ -395,7 +395,7 @@ int main(int argc, char** argv) {
       "\"threads\": %d, \"peer\": \"cairn\"}\n",
       static_cast<long long>(kBatch), step_ms, step.median_ms, threads);
   std::fflush(stdout);
-  const std::string script = std::string(CAIRN_SHARED_DIR) + "/peers/pytorch_peer.py";
+  const std::string script = std::string(CAIRN_SOURCE_DIR) + "/bench/pytorch_peer.py";
   if (peer && std::filesystem::exists(script)) {
     const double torch_ms = peer_step_ms(script, peer_seconds);
     if (torch_ms > 0)

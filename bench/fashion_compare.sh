@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Time to accuracy on the real Fashion-MNIST: the seed CNN trained by cairn and by PyTorch
-# (../shared/peers/pytorch_fashion.py), same epochs, batch and learning rate, one after the other.
+# (bench/pytorch_fashion.py), same epochs, batch and learning rate, one after the other.
 #   bench/fashion_compare.sh [epochs] [threads]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 epochs="${1:-3}"
 threads="${2:-1}"
-peer="$(cd .. && pwd)/shared/peers/pytorch_fashion.py"
+peer="$(pwd)/bench/pytorch_fashion.py"
 if ! /usr/bin/python3 -c 'import torch' 2>/dev/null; then
   echo "PyTorch is not installed: run scripts/setup --peers first" >&2
   exit 1

@@ -34,6 +34,6 @@ function(cairn_test module)
   target_link_libraries(test_${module} PRIVATE cairn_${module} ${ARG_DEPS} GTest::gtest GTest::gtest_main)
   target_compile_definitions(test_${module} PRIVATE
     CAIRN_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
-    CAIRN_SHARED_DIR="${PROJECT_SOURCE_DIR}/tests")
+    CAIRN_FIXTURES_DIR="${PROJECT_SOURCE_DIR}/tests/fixtures")
   gtest_discover_tests(test_${module} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS ${module})
 endfunction()

@@ -23,7 +23,7 @@ using testing::read_bytes;
 using testing::TempDir;
 using testing::write_bytes;
 
-const std::string kFixture = std::string(CAIRN_SHARED_DIR) + "/fixtures/tf_checkpoint/variables";
+const std::string kFixture = std::string(CAIRN_FIXTURES_DIR) + "/tf_checkpoint/variables";
 
 std::string from_hex(std::string_view hex) {
   std::string out;

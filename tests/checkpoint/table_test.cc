@@ -15,7 +15,7 @@ namespace {
 using table::Entry;
 using testing::TempDir;
 
-const std::string kFixtureIndex = std::string(CAIRN_SHARED_DIR) + "/fixtures/tf_checkpoint/variables.index";
+const std::string kFixtureIndex = std::string(CAIRN_FIXTURES_DIR) + "/tf_checkpoint/variables.index";
 
 std::string build_table(const std::vector<Entry>& entries) {
   TempDir dir;

@@ -30,7 +30,7 @@ class LayerConfig : public ::testing::Test {
 };
 
 Json read_fixture_json() {
-  std::ifstream in(std::string(CAIRN_SHARED_DIR) + "/fixtures/keras_h5/kotlindl_lstm_model.json");
+  std::ifstream in(std::string(CAIRN_FIXTURES_DIR) + "/keras_h5/kotlindl_lstm_model.json");
   EXPECT_TRUE(in.good());
   std::stringstream text;
   text << in.rdbuf();

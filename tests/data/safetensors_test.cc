@@ -19,7 +19,7 @@ using data_test::TempDir;
 using data_test::testdata;
 using data_test::write_bytes;
 
-const std::string kFixtures = std::string(CAIRN_SHARED_DIR) + "/fixtures/safetensors/";
+const std::string kFixtures = std::string(CAIRN_FIXTURES_DIR) + "/safetensors/";
 
 // A safetensors file: the header's length, the header text as given, then `data` zero bytes.
 std::vector<uint8_t> file_bytes(const std::string& header, size_t data = 0) {

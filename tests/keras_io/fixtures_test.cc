@@ -1,4 +1,4 @@
-// Files real Keras versions wrote (../shared/fixtures/keras_h5), and the layouts of Keras 3's legacy h5
+// Files real Keras versions wrote (tests/fixtures/keras_h5), and the layouts of Keras 3's legacy h5
 // writer (variable-length string lists, weight names without ":0", the learning rate in the optimizer).
 #include <gtest/gtest.h>
 
@@ -17,7 +17,7 @@
 namespace cairn {
 namespace {
 
-std::string fixture(const std::string& name) { return std::string(CAIRN_SHARED_DIR) + "/fixtures/keras_h5/" + name; }
+std::string fixture(const std::string& name) { return std::string(CAIRN_FIXTURES_DIR) + "/keras_h5/" + name; }
 
 std::string read_text(const std::string& path) {
   std::ifstream in(path);

@@ -75,7 +75,7 @@ TEST_F(HostileModelFile, SizesOutOfRangeAreFormatErrorsNamingFileLayerAndKey) {
 TEST_F(HostileModelFile, WeightsTheFileCannotHoldAreRefusedBeforeAllocating) {
   // 4 x 2^24 float32 weights take 256 MiB, which a file of a few kilobytes cannot hold; 2^31 - 1 units
   // (32 GiB) ended in a bare std::bad_alloc.
-  for (const char* units : {"16777216", "2147483647"}) {
+  for (const std::string units : {"16777216", "2147483647"}) {
     for (const std::string& path : {write_h5("big.h5", dense_model(units)), write_keras("big.keras", dense_model(units))}) {
       SCOPED_TRACE(path);
       expect_error_mentioning<ResourceLimitError>([&] { load_model(path); },

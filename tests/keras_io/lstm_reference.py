@@ -1,5 +1,5 @@
 """Makes tests/keras_io/testdata/kotlindl_lstm_reference.npz: the output of the real tf.keras 2.4 model in
-../shared/fixtures/keras_h5 (kotlindl_lstm_model.json + kotlindl_lstm_weights_only.h5) on a fixed input,
+tests/fixtures/keras_h5 (kotlindl_lstm_model.json + kotlindl_lstm_weights_only.h5) on a fixed input,
 computed here with NumPy alone, so that lstm_fixture_test.cc checks cairn's model_from_json + load_weights
 against an independent forward pass (and CI needs neither Python nor h5py).
 
@@ -30,7 +30,7 @@ import h5py
 import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-FIXTURES = os.path.join(HERE, "..", "..", "..", "shared", "fixtures", "keras_h5")
+FIXTURES = os.path.join(HERE, "..", "fixtures", "keras_h5")
 OUTPUT = os.path.join(HERE, "testdata", "kotlindl_lstm_reference.npz")
 
 

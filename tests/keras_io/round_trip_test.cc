@@ -126,8 +126,9 @@ TEST(KerasFileConfig, NamesTheModuleOfEveryObjectAsKerasReadsIt) {
     for (const Json& layer : config["config"]["layers"]) {
       EXPECT_EQ(layer["module"], "keras.layers");
       EXPECT_FALSE(layer["config"].contains("time_major"));
-      if (layer["config"].contains("kernel_initializer"))
+      if (layer["config"].contains("kernel_initializer")) {
         EXPECT_EQ(layer["config"]["kernel_initializer"]["module"], "keras.initializers");
+      }
     }
     const Json& compile = config["compile_config"];
     EXPECT_EQ(compile["optimizer"]["module"], "keras.optimizers");

@@ -208,7 +208,7 @@ TEST_F(CheckpointTest, DamageInTheLastValueChangesNothing) {
 }
 
 TEST_F(CheckpointTest, ReadsTheRealTensorFlowCheckpointIntoAnEquivalentModel) {
-  const std::string fixture = std::string(CAIRN_SHARED_DIR) + "/fixtures/tf_checkpoint/variables";
+  const std::string fixture = std::string(CAIRN_FIXTURES_DIR) + "/tf_checkpoint/variables";
   auto model = std::make_shared<Sequential>(
       std::vector<LayerPtr>{std::make_shared<Dense>(5, DenseOptions{.activation = "relu"}), std::make_shared<Dense>(5),
                             std::make_shared<Dense>(1, DenseOptions{.activation = "sigmoid"})},

@@ -108,8 +108,11 @@ TEST(KillTest, RandomSigkillsNeverLoseTheRunAndResumeIsExact) {
   auto expect_same_weights = [&] {
     BundleReader a(Env::Default(), reference), b(Env::Default(), resumed);
     ASSERT_EQ(a.keys(), b.keys());
-    for (const auto& key : a.keys())
-      if (key != "_CHECKPOINTABLE_OBJECT_GRAPH") EXPECT_TRUE(equal_bytes(a.read(key), b.read(key))) << key;
+    for (const auto& key : a.keys()) {
+      if (key != "_CHECKPOINTABLE_OBJECT_GRAPH") {
+        EXPECT_TRUE(equal_bytes(a.read(key), b.read(key))) << key;
+      }
+    }
   };
 
   const char* env = std::getenv("CAIRN_KILL_ROUNDS");

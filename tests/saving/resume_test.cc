@@ -269,8 +269,9 @@ TEST_F(ResumeTest, AKillWhileTheBackupsAreDeletedNeverBlocksTheNextRun) {
       FitOptions resumed = fit;
       resumed.callbacks = {restore};
       ASSERT_NO_THROW(second->fit(w.x, w.y, resumed)) << cut;
-      if (restore->restored_from())
+      if (restore->restored_from()) {
         EXPECT_EQ(*restore->restored_from(), dir_ / "backup-18") << cut << ": the newest backup is the last one deleted";
+      }
       auto a = state_of(*reference), b = state_of(*second);
       ASSERT_EQ(a.size(), b.size());
       for (size_t i = 0; i < a.size(); ++i) EXPECT_TRUE(equal_bytes(a[i], b[i])) << "tensor " << i << ", " << cut;

@@ -22,7 +22,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const std::string kFixture = std::string(CAIRN_SHARED_DIR) + "/fixtures/tf_checkpoint/variables";
+const std::string kFixture = std::string(CAIRN_FIXTURES_DIR) + "/tf_checkpoint/variables";
 
 using testing::CliResult;
 using testing::lines;

@@ -15,7 +15,7 @@
 namespace cairn {
 namespace {
 
-const std::string kOverall = std::string(CAIRN_SHARED_DIR) + "/fixtures/safetensors/overall.safetensors";
+const std::string kOverall = std::string(CAIRN_FIXTURES_DIR) + "/safetensors/overall.safetensors";
 
 using testing::CliResult;
 using testing::contains;
