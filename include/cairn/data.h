@@ -146,6 +146,12 @@ class BatchIterator {
   // InvalidArgument if the state is for a different number of samples or out of range.
   void set_state(const BatchIteratorState& state);
 
+  // Data parallelism: this iterator is replica `index` of `count` that train together on the same
+  // batches. The batches and the state stay global (position counts every replica's samples), and
+  // next() returns this replica's rows of each: rows [n * index / count, n * (index + 1) / count) of a
+  // batch of n, which may be empty for a short last batch.
+  void shard(int index, int count);
+
  private:
   void compute_order();
   Tensor gather(const Tensor& source, int64_t begin, int64_t count) const;
@@ -154,6 +160,7 @@ class BatchIterator {
   int64_t num_samples_;
   int64_t batch_size_;
   bool shuffle_;
+  int shard_index_ = 0, shard_count_ = 1;
   BatchIteratorState state_;
   std::vector<int64_t> order_;  // the sample order of state_.epoch
 };

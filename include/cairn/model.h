@@ -16,6 +16,7 @@
 #include "cairn/losses.h"
 #include "cairn/metrics.h"
 #include "cairn/optimizers.h"
+#include "cairn/replica_context.h"
 
 namespace cairn {
 
@@ -59,6 +60,10 @@ struct FitOptions {
   int64_t steps_per_epoch = 0;  // 0: one pass over the data per epoch
   std::optional<uint64_t> seed;  // shuffling seed; from next_seed() when absent
   std::ostream* output = nullptr;  // progress output; std::cout when null
+  // Data-parallel training (cairn/replica_context.h; MultiWorkerMirroredStrategy in cairn/distributed.h):
+  // batch_size is then the global batch, each replica trains on its equal part of every batch, gradients
+  // and the logged loss and metrics are reduced across replicas, and only replica 0 shows progress.
+  std::shared_ptr<ReplicaContext> replica_context;
 };
 
 struct EvaluateOptions {
@@ -177,6 +182,8 @@ class Model : public Layer {
   Logs train_step(const Tensor& x, const Tensor& y);
   Logs test_step(const Tensor& x, const Tensor& y);
   Logs current_logs() const;
+  // current_logs() over every replica's samples (collective) when data-parallel.
+  Logs replicated_logs() const;
   void reset_metrics();
 
   std::vector<std::pair<std::string, LayerPtr>> tracked_;
@@ -188,6 +195,7 @@ class Model : public Layer {
   TrainingPosition position_;
   std::optional<std::array<int64_t, 4>> pending_iterator_state_;
   const BatchIterator* iterator_ = nullptr;
+  ReplicaContext* replica_context_ = nullptr;  // of the fit in progress, when data-parallel
   std::vector<CallbackPtr> active_callbacks_;
   int64_t output_classes_ = 0;  // the model's last dimension, learned by probe()
 };

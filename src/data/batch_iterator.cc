@@ -36,11 +36,20 @@ std::optional<Batch> BatchIterator::next() {
     compute_order();
     return std::nullopt;
   }
-  int64_t count = std::min(batch_size_, num_samples_ - state_.position);
-  Batch batch{gather(x_, state_.position, count),
-              y_.defined() ? gather(y_, state_.position, count) : Tensor()};
+  const int64_t count = std::min(batch_size_, num_samples_ - state_.position);
+  const int64_t begin = state_.position + count * shard_index_ / shard_count_;
+  const int64_t end = state_.position + count * (shard_index_ + 1) / shard_count_;
+  Batch batch{gather(x_, begin, end - begin), y_.defined() ? gather(y_, begin, end - begin) : Tensor()};
   state_.position += count;
   return batch;
+}
+
+void BatchIterator::shard(int index, int count) {
+  if (count < 1 || index < 0 || index >= count)
+    throw InvalidArgument("BatchIterator::shard: replica " + std::to_string(index) + " of " + std::to_string(count) +
+                          " does not exist");
+  shard_index_ = index;
+  shard_count_ = count;
 }
 
 void BatchIterator::set_state(const BatchIteratorState& state) {

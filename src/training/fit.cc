@@ -15,6 +15,7 @@
 #include "cairn/error.h"
 #include "cairn/model.h"
 #include "cairn/ops.h"
+#include "cairn/replica_context.h"
 
 namespace cairn {
 
@@ -82,6 +83,21 @@ void warn_about_non_finite_inputs(const char* call, const std::vector<std::pair<
   }
   if (!found.empty())
     std::cerr << "WARNING: " << call << ": " << found << "; the results computed from them are NaN or infinite.\n";
+}
+
+// Data-parallel fit: every replica takes an equal part of each global batch, starts from replica 0's
+// weights and shuffles with replica 0's seed (so that the replicas' parts are disjoint). Returns the seed.
+uint64_t start_replicas(ReplicaContext& replicas, const std::vector<VariablePtr>& weights, const FitOptions& options) {
+  const int count = replicas.num_replicas_in_sync();
+  if (options.batch_size % count != 0)
+    throw InvalidArgument("fit: the global batch_size " + std::to_string(options.batch_size) +
+                          " is not divisible by the " + std::to_string(count) +
+                          " replicas training together: each replica trains on an equal part of every batch");
+  Tensor seed = Tensor::from_vector<int64_t>({1}, {static_cast<int64_t>(options.seed ? *options.seed : next_seed())});
+  std::vector<Tensor> values{seed};
+  for (const auto& w : weights) values.push_back(w->value());
+  replicas.broadcast_from_first(values);
+  return static_cast<uint64_t>(seed.data<int64_t>()[0]);
 }
 }  // namespace
 
@@ -183,20 +199,41 @@ void Model::check_labels(const Tensor& y, const char* method) {
 
 Logs Model::train_step(const Tensor& x, const Tensor& y) {
   const auto vars = trainable_weights();
+  const int64_t samples = first_dim(x);
   Tensor y_pred, loss_value;
   std::vector<Tensor> grads;
-  {
+  if (samples > 0) {
     GradientTape tape;
     y_pred = (*this)(x, /*training=*/true);
     loss_value = loss()(y, y_pred);
     grads = tape.gradient(loss_value, vars);
+  } else {
+    // A replica whose part of a short last batch is empty adds nothing to the others' gradients.
+    for (const auto& v : vars) grads.emplace_back(v->value().shape(), v->value().dtype());
   }
+  if (replica_context_) replica_context_->all_reduce_gradients(grads, samples);
   optimizer().apply_gradients(grads, vars);
   autodiff::NoGradGuard no_grad;
-  ensure_metrics(y, y_pred);
-  loss_tracker_.update(loss_value.item(), static_cast<double>(first_dim(x)));
-  for (auto& m : metrics_) m->update_state(y, y_pred);
-  return current_logs();
+  if (samples > 0) {
+    ensure_metrics(y, y_pred);
+    loss_tracker_.update(loss_value.item(), static_cast<double>(samples));
+    for (auto& m : metrics_) m->update_state(y, y_pred);
+  }
+  return replica_context_ ? replicated_logs() : current_logs();
+}
+
+Logs Model::replicated_logs() const {
+  const auto totals = metric_totals();
+  std::vector<double> sums;
+  for (const auto& [name, total] : totals) sums.insert(sums.end(), {total.first, total.second});
+  replica_context_->all_reduce_sum(sums);
+  Logs logs;
+  size_t i = 0;
+  for (const auto& [name, total] : totals) {
+    logs[name] = sums[i + 1] > 0 ? sums[i] / sums[i + 1] : 0.0;  // Metric::result() of the sums
+    i += 2;
+  }
+  return logs;
 }
 
 Logs Model::test_step(const Tensor& x, const Tensor& y) {
@@ -242,7 +279,14 @@ History Model::fit(const Tensor& x_all, const Tensor& y_all, FitOptions options)
   }
   if (validation) check_fit_arguments(validation->first, validation->second, "fit (validation_data)");
 
-  BatchIterator iterator(x, y, options.batch_size, options.shuffle, options.seed);
+  ReplicaContext* replicas = options.replica_context.get();
+  std::optional<uint64_t> seed = options.seed;
+  if (replicas) {
+    seed = start_replicas(*replicas, weights(), options);
+    if (replicas->replica_id_in_sync_group() != 0) options.verbose = 0;
+  }
+  BatchIterator iterator(x, y, options.batch_size, options.shuffle, seed);
+  if (replicas) iterator.shard(replicas->replica_id_in_sync_group(), replicas->num_replicas_in_sync());
   const int64_t steps = options.steps_per_epoch > 0 ? options.steps_per_epoch : iterator.batches_per_epoch();
 
   auto history = std::make_shared<History>();
@@ -271,15 +315,18 @@ History Model::fit(const Tensor& x_all, const Tensor& y_all, FitOptions options)
     pending_iterator_state_.reset();
   }
   iterator_ = &iterator;
+  replica_context_ = replicas;
   // The iterator lives in this frame: forget it (and the callbacks) however fit ends, by an exception too.
   struct ForgetFitState {
     const BatchIterator*& iterator;
+    ReplicaContext*& replicas;
     std::vector<CallbackPtr>& callbacks;
     ~ForgetFitState() {
       iterator = nullptr;
+      replicas = nullptr;
       callbacks.clear();
     }
-  } forget_fit_state{iterator_, active_callbacks_};
+  } forget_fit_state{iterator_, replica_context_, active_callbacks_};
   Logs epoch_logs;
   bool continue_epoch = resumed && position_.step > 0;
   for (int epoch = position_.epoch; epoch < options.epochs && !stop_training; ++epoch) {
