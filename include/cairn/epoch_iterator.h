@@ -23,6 +23,10 @@ struct EpochIteratorOptions {
   std::optional<uint64_t> seed;  // of the data order; from next_seed() when absent
   // Batches per epoch; 0: one pass over the data. More than a pass carries on into the data's next pass.
   int64_t steps_per_epoch = 0;
+  // Data parallelism (BatchIterator::shard): this iterator is replica `replica_id` of `num_replicas`,
+  // and its batches are that replica's rows of the global batches. Steps and positions stay global.
+  int replica_id = 0;
+  int num_replicas = 1;
 };
 
 // Where an EpochIterator is: the epoch in progress (or the next one, between epochs), the batches of it
@@ -42,6 +46,9 @@ class EpochIterator {
   EpochIterator(Tensor x, Tensor y, EpochIteratorOptions options = {});
 
   int64_t steps_per_epoch() const { return steps_per_epoch_; }
+  // Data parallelism: this iterator yields replica `index` of `count`'s rows of every batch (see
+  // BatchIterator::shard); steps and positions stay global.
+  void shard(int index, int count) { data_.shard(index, count); }
 
   // Starts `epoch` at step 0 in the data order of that epoch, whatever the epoch before it did. If the
   // iterator was put (by restore) at a step > 0 of this very epoch, the epoch continues from there

@@ -13,6 +13,7 @@ EpochIterator::EpochIterator(Tensor x, Tensor y, EpochIteratorOptions options)
     throw InvalidArgument("EpochIterator: steps_per_epoch must be >= 0 (0: one pass over the data), got " +
                           std::to_string(options.steps_per_epoch));
   steps_per_epoch_ = options.steps_per_epoch > 0 ? options.steps_per_epoch : data_.batches_per_epoch();
+  data_.shard(options.replica_id, options.num_replicas);
 }
 
 bool EpochIterator::begin_epoch(int epoch) {
