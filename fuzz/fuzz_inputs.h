@@ -15,6 +15,7 @@
 
 #include "cairn/env.h"
 #include "cairn/error.h"
+#include "io/memory_file.h"
 
 namespace cairn::fuzz {
 
@@ -25,7 +26,7 @@ class MemoryEnv : public Env {
 
   std::unique_ptr<WritableFile> new_writable_file(const std::string& path) override { refuse(path); }
   std::unique_ptr<RandomAccessFile> new_random_access_file(const std::string& path) override {
-    return std::make_unique<File>(path, find(path));
+    return std::make_unique<MemoryFile>(find(path), path);
   }
   uint64_t file_size(const std::string& path) override { return find(path).size(); }
   bool file_exists(const std::string& path) override { return files_.contains(path); }
@@ -49,21 +50,6 @@ class MemoryEnv : public Env {
   void sync_dir(const std::string& dir) override { refuse(dir); }
 
  private:
-  class File : public RandomAccessFile {
-   public:
-    File(std::string path, const std::string& bytes) : path_(std::move(path)), bytes_(bytes) {}
-    size_t read(uint64_t offset, size_t n, char* dst) const override {
-      if (offset >= bytes_.size()) return 0;
-      return bytes_.copy(dst, n, offset);
-    }
-    uint64_t size() const override { return bytes_.size(); }
-    const std::string& path() const override { return path_; }
-
-   private:
-    std::string path_;
-    const std::string& bytes_;
-  };
-
   const std::string& find(const std::string& path) const {
     auto it = files_.find(path);
     if (it == files_.end()) throw IOError(path + ": no such file in the fuzzer's MemoryEnv");

@@ -96,11 +96,46 @@ class Env {
   virtual std::unique_ptr<FileLock> lock_file(const std::string& path);
 };
 
+// An Env that forwards every call to another one (LevelDB's EnvWrapper): derive from it and override
+// only the operations to change, as tests do to fail, count or skip some of them. read_file is left to
+// Env's, which opens the file through new_random_access_file, so that an override of that sees it too.
+class EnvWrapper : public Env {
+ public:
+  explicit EnvWrapper(Env& target) : target_(target) {}
+  Env& target() const { return target_; }
+
+  std::unique_ptr<WritableFile> new_writable_file(const std::string& path) override {
+    return target_.new_writable_file(path);
+  }
+  std::unique_ptr<RandomAccessFile> new_random_access_file(const std::string& path) override {
+    return target_.new_random_access_file(path);
+  }
+  uint64_t file_size(const std::string& path) override { return target_.file_size(path); }
+  bool file_exists(const std::string& path) override { return target_.file_exists(path); }
+  bool is_directory(const std::string& path) override { return target_.is_directory(path); }
+  void rename_file(const std::string& from, const std::string& to) override { target_.rename_file(from, to); }
+  void remove_file(const std::string& path) override { target_.remove_file(path); }
+  std::vector<std::string> list_dir(const std::string& dir) override { return target_.list_dir(dir); }
+  void create_dirs(const std::string& dir) override { target_.create_dirs(dir); }
+  void sync_dir(const std::string& dir) override { target_.sync_dir(dir); }
+  FileStatus file_status(const std::string& path, bool follow_symlinks) override {
+    return target_.file_status(path, follow_symlinks);
+  }
+  std::unique_ptr<FileLock> lock_file(const std::string& path) override { return target_.lock_file(path); }
+
+ private:
+  Env& target_;
+};
+
 // The lock a writer of a directory holds while it uses it (dir/.cairn.lock, see Env::lock_file).
 // IOError naming dir and the pid of the writer that holds it.
 std::unique_ptr<FileLock> lock_directory(Env& env, const std::string& dir);
 // The lock file's name in a locked directory.
 inline constexpr const char* kDirectoryLockFileName = ".cairn.lock";
+
+// dir/name, purely lexical (Python's os.path.join): name itself when it is absolute or dir is empty,
+// and no doubled '/' when dir ends with one.
+std::string join_path(const std::string& dir, const std::string& name);
 
 // The directory part of a path ("." when there is none), as sync_dir expects it.
 std::string parent_dir(const std::string& path);

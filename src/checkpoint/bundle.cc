@@ -7,8 +7,8 @@
 
 #include "cairn/error.h"
 #include "cairn/tensor_bundle.h"
-#include "checkpoint/coding.h"
-#include "checkpoint/crc32c.h"
+#include "cairn/internal/io/coding.h"
+#include "cairn/internal/io/crc32c.h"
 #include "checkpoint/proto/tensor_bundle.pb.h"
 #include "checkpoint/table.h"
 
@@ -85,7 +85,7 @@ void remove_bundle(Env& env, const std::string& prefix) {
   bool removed = false;
   for (const std::string& name : env.list_dir(dir)) {
     if (name.starts_with(base + ".data-") || name.starts_with(base + ".index.tempstate")) {
-      env.remove_file(dir + "/" + name);
+      env.remove_file(join_path(dir, name));
       removed = true;
     }
   }

@@ -4,8 +4,8 @@
 #include <iterator>
 
 #include "cairn/error.h"
-#include "checkpoint/coding.h"
-#include "checkpoint/crc32c.h"
+#include "cairn/internal/io/coding.h"
+#include "cairn/internal/io/crc32c.h"
 
 namespace cairn::table {
 namespace {

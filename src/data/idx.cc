@@ -4,9 +4,9 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <filesystem>
 
 #include "cairn/data.h"
+#include "cairn/internal/io/coding.h"
 #include "data/file_util.h"
 
 namespace cairn {
@@ -84,8 +84,8 @@ class ByteStream {
 };
 
 std::string find_idx_file(const std::string& dir, const std::string& name) {
-  for (const std::string& candidate : {dir + "/" + name + ".gz", dir + "/" + name})
-    if (std::filesystem::exists(candidate)) return candidate;
+  for (const std::string& candidate : {join_path(dir, name + ".gz"), join_path(dir, name)})
+    if (Env::Default().file_exists(candidate)) return candidate;
   throw IOError("cannot find " + name + "(.gz) in " + dir);
 }
 
@@ -126,7 +126,7 @@ Tensor read_idx(const std::string& path) {
   uint64_t elements = 1;
   bool empty = false;
   for (size_t i = 0; i < rank; ++i) {
-    uint32_t dim = data_internal::load_be32(&dims_bytes[4 * i]);
+    uint32_t dim = coding::decode_big_endian32(&dims_bytes[4 * i]);
     shape.push_back(dim);
     // uint32 dimensions; keeping the nonzero product below 2^48 keeps every product in range.
     if (dim == 0)

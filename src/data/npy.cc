@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "cairn/zip.h"
+#include "cairn/internal/io/coding.h"
 #include "data/file_util.h"
 
 namespace cairn {
@@ -236,7 +237,7 @@ Layout read_layout(std::span<const uint8_t> bytes, const std::string& source) {
   size_t header_start = 8 + length_size;
   if (bytes.size() < header_start) throw fail("truncated header length");
   size_t header_length =
-      major == 1 ? data_internal::load_le16(&bytes[8]) : data_internal::load_le32(&bytes[8]);
+      major == 1 ? coding::decode_fixed16(&bytes[8]) : coding::decode_fixed32(&bytes[8]);
   if (header_length > bytes.size() - header_start)
     throw fail("header of " + std::to_string(header_length) + " bytes overruns the file");
   std::string_view text(reinterpret_cast<const char*>(bytes.data()) + header_start, header_length);
@@ -312,9 +313,9 @@ std::vector<uint8_t> encode_npy(const Tensor& tensor) {
   out.push_back(version2 ? 2 : 1);
   out.push_back(0);
   if (version2)
-    data_internal::append_le32(out, static_cast<uint32_t>(header_length));
+    coding::put_fixed32(out, static_cast<uint32_t>(header_length));
   else
-    data_internal::append_le16(out, static_cast<uint16_t>(header_length));
+    coding::put_fixed16(out, static_cast<uint16_t>(header_length));
   out.insert(out.end(), dict.begin(), dict.end());
   out.insert(out.end(), header_length - dict.size() - 1, ' ');
   out.push_back('\n');
@@ -344,8 +345,8 @@ std::vector<NamedTensor> load_npz(const std::string& path) {
     const std::vector<uint8_t> preamble = archive.read_prefix(member, kPreambleSize);
     const size_t header_length =
         preamble.size() < kPreambleSize ? 0
-        : preamble[6] == 1              ? data_internal::load_le16(&preamble[8])
-                                        : data_internal::load_le32(&preamble[8]);
+        : preamble[6] == 1              ? coding::decode_fixed16(&preamble[8])
+                                        : coding::decode_fixed32(&preamble[8]);
     const Layout layout = read_layout(archive.read_prefix(member, kPreambleSize + header_length), source);
     if (layout.data_offset > member.size || member.size - layout.data_offset != layout.data_bytes)
       throw FormatError(source + ": " + describe_data(layout) + ", but the member declares " +

@@ -17,6 +17,7 @@
 #include <unordered_map>
 
 #include "cairn/error.h"
+#include "cairn/internal/io/coding.h"
 #include "data/file_util.h"
 
 namespace cairn {
@@ -270,7 +271,7 @@ class HeaderParser {
               fail("high surrogate not followed by a low one in a \\u escape");
             code_point = 0x10000 + ((code_point - 0xd800) << 10) + (low - 0xdc00);
           }
-          data_internal::append_utf8(out, code_point);
+          coding::append_utf8(out, code_point);
           break;
         }
         default:
@@ -629,7 +630,7 @@ SafetensorsFile::SafetensorsFile(const std::string& path) : impl_(std::make_uniq
   const uint64_t file_size = f.mapping.size();
   if (file_size < 8)
     fail("the file has " + std::to_string(file_size) + " bytes, fewer than the 8 of the header length");
-  uint64_t header_bytes = data_internal::load_le64(f.mapping.data());
+  uint64_t header_bytes = coding::decode_fixed64(f.mapping.data());
   if (header_bytes > kMaxHeaderBytes)
     fail("the header length " + std::to_string(header_bytes) + " exceeds the limit of " +
          std::to_string(kMaxHeaderBytes) + " bytes");
@@ -679,7 +680,7 @@ Tensor SafetensorsFile::read(const std::string& key) const {
     float* out = tensor.data<float>();
     bool brain = info.dtype == "BF16";
     for (size_t i = 0; i < bytes.size() / 2; ++i) {
-      uint16_t half = data_internal::load_le16(bytes.data() + 2 * i);
+      uint16_t half = coding::decode_fixed16(bytes.data() + 2 * i);
       out[i] = brain ? std::bit_cast<float>(static_cast<uint32_t>(half) << 16) : half_to_float(half);
     }
     return tensor;

@@ -8,15 +8,16 @@
 #include <string_view>
 
 #include "cairn/error.h"
+#include "cairn/internal/io/coding.h"
 #include "data/file_util.h"
 
 namespace cairn {
 
-using data_internal::append_le16;
-using data_internal::append_le32;
-using data_internal::load_le16;
-using data_internal::load_le32;
-using data_internal::load_le64;
+using coding::decode_fixed16;
+using coding::decode_fixed32;
+using coding::decode_fixed64;
+using coding::put_fixed16;
+using coding::put_fixed32;
 
 namespace {
 
@@ -102,7 +103,7 @@ class Parser {
     uint64_t lowest = bytes_.size() > kEndSize + 0xffff ? bytes_.size() - kEndSize - 0xffff : 0;
     for (uint64_t pos = bytes_.size() - kEndSize + 1; pos-- > lowest;) {
       const uint8_t* p = bytes_.data() + pos;
-      if (load_le32(p) == kEndSignature && pos + kEndSize + load_le16(p + 20) == bytes_.size()) return pos;
+      if (decode_fixed32(p) == kEndSignature && pos + kEndSize + decode_fixed16(p + 20) == bytes_.size()) return pos;
     }
     fail("no end of central directory record");
   }
@@ -110,9 +111,9 @@ class Parser {
   std::vector<CentralEntry> read_central_directory() {
     uint64_t end_pos = find_end_record();
     const uint8_t* end = bytes_.data() + end_pos;
-    uint64_t disk = load_le16(end + 4), directory_disk = load_le16(end + 6);
-    uint64_t entries_on_disk = load_le16(end + 8), total_entries = load_le16(end + 10);
-    uint64_t directory_size = load_le32(end + 12), directory_offset = load_le32(end + 16);
+    uint64_t disk = decode_fixed16(end + 4), directory_disk = decode_fixed16(end + 6);
+    uint64_t entries_on_disk = decode_fixed16(end + 8), total_entries = decode_fixed16(end + 10);
+    uint64_t directory_size = decode_fixed32(end + 12), directory_offset = decode_fixed32(end + 16);
     uint64_t directory_end = end_pos;
 
     bool zip64 = entries_on_disk == 0xffff || total_entries == 0xffff || directory_size == kZip64Marker ||
@@ -120,22 +121,22 @@ class Parser {
     if (zip64) {
       if (end_pos < kZip64LocatorSize) fail("Zip64 end of central directory locator missing");
       const uint8_t* locator = bytes_.data() + end_pos - kZip64LocatorSize;
-      if (load_le32(locator) != kZip64LocatorSignature)
+      if (decode_fixed32(locator) != kZip64LocatorSignature)
         fail("Zip64 end of central directory locator missing");
-      uint64_t record_pos = load_le64(locator + 8);
-      if (load_le32(locator + 4) != 0 || load_le32(locator + 16) != 1)
+      uint64_t record_pos = decode_fixed64(locator + 8);
+      if (decode_fixed32(locator + 4) != 0 || decode_fixed32(locator + 16) != 1)
         fail("multi-disk archives are not supported");
       if (record_pos > end_pos - kZip64LocatorSize ||
           end_pos - kZip64LocatorSize - record_pos < kZip64EndSize)
         fail("Zip64 end of central directory record out of place");
       const uint8_t* record = bytes_.data() + record_pos;
-      if (load_le32(record) != kZip64EndSignature) fail("bad Zip64 end of central directory signature");
-      disk = load_le32(record + 16);
-      directory_disk = load_le32(record + 20);
-      entries_on_disk = load_le64(record + 24);
-      total_entries = load_le64(record + 32);
-      directory_size = load_le64(record + 40);
-      directory_offset = load_le64(record + 48);
+      if (decode_fixed32(record) != kZip64EndSignature) fail("bad Zip64 end of central directory signature");
+      disk = decode_fixed32(record + 16);
+      directory_disk = decode_fixed32(record + 20);
+      entries_on_disk = decode_fixed64(record + 24);
+      total_entries = decode_fixed64(record + 32);
+      directory_size = decode_fixed64(record + 40);
+      directory_offset = decode_fixed64(record + 48);
       directory_end = record_pos;
     }
     if (disk != 0 || directory_disk != 0 || entries_on_disk != total_entries)
@@ -155,15 +156,15 @@ class Parser {
     uint64_t pos = directory_offset;
     for (uint64_t i = 0; i < total_entries; ++i) {
       const uint8_t* h = at(pos, kCentralHeaderSize, "central directory header");
-      if (load_le32(h) != kCentralHeaderSignature) fail("bad central directory header signature");
+      if (decode_fixed32(h) != kCentralHeaderSignature) fail("bad central directory header signature");
       CentralEntry entry;
       ZipMember& member = entry.member;
-      entry.flags = load_le16(h + 8);
-      member.method = load_le16(h + 10);
-      member.crc = load_le32(h + 16);
-      HeaderSizes sizes{load_le32(h + 24), load_le32(h + 20), load_le32(h + 42), load_le16(h + 34)};
-      uint64_t name_length = load_le16(h + 28), extra_length = load_le16(h + 30),
-               comment_length = load_le16(h + 32);
+      entry.flags = decode_fixed16(h + 8);
+      member.method = decode_fixed16(h + 10);
+      member.crc = decode_fixed32(h + 16);
+      HeaderSizes sizes{decode_fixed32(h + 24), decode_fixed32(h + 20), decode_fixed32(h + 42), decode_fixed16(h + 34)};
+      uint64_t name_length = decode_fixed16(h + 28), extra_length = decode_fixed16(h + 30),
+               comment_length = decode_fixed16(h + 32);
       uint64_t header_size = kCentralHeaderSize + name_length + extra_length + comment_length;
       if (header_size > directory_offset + directory_size - pos)
         fail("central directory header overruns the directory");
@@ -191,16 +192,16 @@ class Parser {
     if (!need_uncompressed && !need_compressed && !need_offset && !need_disk) return;
     uint64_t pos = 0;
     while (pos + 4 <= length) {
-      uint16_t id = load_le16(extra + pos), size = load_le16(extra + pos + 2);
+      uint16_t id = decode_fixed16(extra + pos), size = decode_fixed16(extra + pos + 2);
       if (size > length - pos - 4) fail("extra field overruns its header for '" + member_name + "'");
       if (id == 1) {
         const uint8_t* field = extra + pos + 4;
         uint64_t needed = 8 * (need_uncompressed + need_compressed + need_offset) + 4 * need_disk;
         if (size < needed) fail("Zip64 extra field too short for '" + member_name + "'");
-        if (need_uncompressed) sizes.uncompressed = load_le64(field), field += 8;
-        if (need_compressed) sizes.compressed = load_le64(field), field += 8;
-        if (need_offset) sizes.offset = load_le64(field), field += 8;
-        if (need_disk) sizes.disk = load_le32(field);
+        if (need_uncompressed) sizes.uncompressed = decode_fixed64(field), field += 8;
+        if (need_compressed) sizes.compressed = decode_fixed64(field), field += 8;
+        if (need_offset) sizes.offset = decode_fixed64(field), field += 8;
+        if (need_disk) sizes.disk = decode_fixed32(field);
         return;
       }
       pos += 4 + size;
@@ -219,12 +220,12 @@ class Parser {
         fail_member(source_, member, "compression method " + std::to_string(member.method) +
                                          " is not supported (only stored and deflate)");
       const uint8_t* h = at(entry.local_offset, kLocalHeaderSize, "local header");
-      if (load_le32(h) != kLocalHeaderSignature) fail_member(source_, member, "bad local header signature");
-      uint16_t local_flags = load_le16(h + 6);
+      if (decode_fixed32(h) != kLocalHeaderSignature) fail_member(source_, member, "bad local header signature");
+      uint16_t local_flags = decode_fixed16(h + 6);
       if (local_flags & kFlagEncrypted) fail_member(source_, member, "encrypted members are not supported");
-      if (load_le16(h + 8) != member.method)
+      if (decode_fixed16(h + 8) != member.method)
         fail_member(source_, member, "local and central headers disagree on the method");
-      uint64_t name_length = load_le16(h + 26), extra_length = load_le16(h + 28);
+      uint64_t name_length = decode_fixed16(h + 26), extra_length = decode_fixed16(h + 28);
       const uint8_t* name =
           at(entry.local_offset + kLocalHeaderSize, name_length + extra_length, "local header");
       if (std::string_view(reinterpret_cast<const char*>(name), name_length) != member.name)
@@ -250,8 +251,8 @@ class Parser {
   // it checked.
   void check_local_sizes(const ZipMember& member, uint16_t local_flags, const uint8_t* header,
                          const uint8_t* extra, uint64_t extra_length) const {
-    uint32_t crc = load_le32(header + 14);
-    HeaderSizes local{load_le32(header + 22), load_le32(header + 18)};
+    uint32_t crc = decode_fixed32(header + 14);
+    HeaderSizes local{decode_fixed32(header + 22), decode_fixed32(header + 18)};
     read_zip64_extra(member.name, local, /*central=*/false, extra, extra_length);
     bool deferred = (local_flags & kFlagDataDescriptor) != 0;
     auto agrees = [&](uint64_t local_value, uint64_t central_value) {
@@ -437,42 +438,42 @@ std::vector<uint8_t> encode_zip(const std::vector<ZipEntry>& entries) {
         std::any_of(entry.name.begin(), entry.name.end(), [](char c) { return c & 0x80; }) ? kFlagUtf8 : 0;
     uint32_t offset = static_cast<uint32_t>(out.size());
     auto common = [&](std::vector<uint8_t>& v) {  // the fields local and central headers share
-      append_le16(v, kVersion);
-      append_le16(v, flags);
-      append_le16(v, kMethodStored);
-      append_le16(v, 0);
-      append_le16(v, kDosDate);
-      append_le32(v, crc);
-      append_le32(v, static_cast<uint32_t>(entry.data.size()));
-      append_le32(v, static_cast<uint32_t>(entry.data.size()));
-      append_le16(v, static_cast<uint16_t>(entry.name.size()));
-      append_le16(v, 0);  // extra length
+      put_fixed16(v, kVersion);
+      put_fixed16(v, flags);
+      put_fixed16(v, kMethodStored);
+      put_fixed16(v, 0);
+      put_fixed16(v, kDosDate);
+      put_fixed32(v, crc);
+      put_fixed32(v, static_cast<uint32_t>(entry.data.size()));
+      put_fixed32(v, static_cast<uint32_t>(entry.data.size()));
+      put_fixed16(v, static_cast<uint16_t>(entry.name.size()));
+      put_fixed16(v, 0);  // extra length
     };
-    append_le32(out, kLocalHeaderSignature);
+    put_fixed32(out, kLocalHeaderSignature);
     common(out);
     out.insert(out.end(), entry.name.begin(), entry.name.end());
     out.insert(out.end(), entry.data.begin(), entry.data.end());
 
-    append_le32(directory, kCentralHeaderSignature);
-    append_le16(directory, (3 << 8) | kVersion);  // made by: Unix
+    put_fixed32(directory, kCentralHeaderSignature);
+    put_fixed16(directory, (3 << 8) | kVersion);  // made by: Unix
     common(directory);
-    append_le16(directory, 0);               // comment length
-    append_le16(directory, 0);               // start disk
-    append_le16(directory, 0);               // internal attributes
-    append_le32(directory, 0100644u << 16);  // external attributes: a regular file, rw-r--r--
-    append_le32(directory, offset);
+    put_fixed16(directory, 0);               // comment length
+    put_fixed16(directory, 0);               // start disk
+    put_fixed16(directory, 0);               // internal attributes
+    put_fixed32(directory, 0100644u << 16);  // external attributes: a regular file, rw-r--r--
+    put_fixed32(directory, offset);
     directory.insert(directory.end(), entry.name.begin(), entry.name.end());
   }
   uint32_t directory_offset = static_cast<uint32_t>(out.size());
   out.insert(out.end(), directory.begin(), directory.end());
-  append_le32(out, kEndSignature);
-  append_le16(out, 0);
-  append_le16(out, 0);
-  append_le16(out, static_cast<uint16_t>(entries.size()));
-  append_le16(out, static_cast<uint16_t>(entries.size()));
-  append_le32(out, static_cast<uint32_t>(directory.size()));
-  append_le32(out, directory_offset);
-  append_le16(out, 0);  // comment length
+  put_fixed32(out, kEndSignature);
+  put_fixed16(out, 0);
+  put_fixed16(out, 0);
+  put_fixed16(out, static_cast<uint16_t>(entries.size()));
+  put_fixed16(out, static_cast<uint16_t>(entries.size()));
+  put_fixed32(out, static_cast<uint32_t>(directory.size()));
+  put_fixed32(out, directory_offset);
+  put_fixed16(out, 0);  // comment length
   return out;
 }
 

@@ -28,11 +28,6 @@ std::filesystem::path normalized_path(const std::string& dir) {
 
 }  // namespace
 
-std::string join_path(const std::string& dir, const std::string& name) {
-  if (dir.empty() || name.starts_with('/')) return name;
-  return dir.ends_with('/') ? dir + name : dir + "/" + name;
-}
-
 std::string path_relative_to(const std::string& dir, const std::string& path) {
   std::filesystem::path relative =
       std::filesystem::path(path).lexically_normal().lexically_relative(normalized_path(dir));

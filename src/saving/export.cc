@@ -39,8 +39,6 @@ bool is_version_name(const std::string& name) {
   return !name.empty() && std::all_of(name.begin(), name.end(), [](unsigned char c) { return std::isdigit(c); });
 }
 
-std::string join(const std::string& dir, const std::string& name) { return dir.empty() ? name : dir + "/" + name; }
-
 }  // namespace
 
 std::string export_model(const Model& model, const std::string& dir, Env& env) {
@@ -51,9 +49,9 @@ std::string export_model(const Model& model, const std::string& dir, Env& env) {
 
   env.create_dirs(dir);
   int64_t version = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-  while (env.file_exists(join(dir, std::to_string(version)))) ++version;  // two exports in one second
-  const std::string final_dir = join(dir, std::to_string(version));
-  const std::string temp_dir = join(dir, ".tmp-" + std::to_string(version) + "-" + std::to_string(std::random_device{}()));
+  while (env.file_exists(join_path(dir, std::to_string(version)))) ++version;  // two exports in one second
+  const std::string final_dir = join_path(dir, std::to_string(version));
+  const std::string temp_dir = join_path(dir, ".tmp-" + std::to_string(version) + "-" + std::to_string(std::random_device{}()));
   try {
     env.create_dirs(temp_dir + "/variables");
     write_file_atomically(env, temp_dir + "/model.json", config);
@@ -78,15 +76,15 @@ std::string export_model(const Model& model, const std::string& dir, Env& env) {
 
 std::shared_ptr<Model> load_exported_model(const std::string& dir, Env& env) {
   std::string version_dir = dir;
-  if (!env.file_exists(join(dir, "model.json"))) {
+  if (!env.file_exists(join_path(dir, "model.json"))) {
     std::vector<std::string> versions;
     for (const auto& name : env.list_dir(dir))
-      if (is_version_name(name) && env.file_exists(join(dir, name) + "/model.json")) versions.push_back(name);
+      if (is_version_name(name) && env.file_exists(join_path(dir, name) + "/model.json")) versions.push_back(name);
     if (versions.empty()) throw IOError("load_exported_model: no export (a <timestamp>/model.json) under '" + dir + "'");
     std::sort(versions.begin(), versions.end(), [](const std::string& a, const std::string& b) {
       return a.size() != b.size() ? a.size() < b.size() : a < b;
     });
-    version_dir = join(dir, versions.back());
+    version_dir = join_path(dir, versions.back());
   }
   std::shared_ptr<Model> model;
   try {

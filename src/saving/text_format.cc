@@ -7,7 +7,7 @@
 #include <limits>
 
 #include "cairn/error.h"
-#include "data/file_util.h"
+#include "cairn/internal/io/coding.h"
 
 namespace cairn::text_format {
 namespace {
@@ -145,7 +145,7 @@ class Parser {
             v = v * 16 + static_cast<uint32_t>(d);
           }
           if (v > 0x10FFFF) fail("\\U escape beyond Unicode");
-          data_internal::append_utf8(out, v);
+          coding::append_utf8(out, v);
           break;
         }
         default:

@@ -147,7 +147,7 @@ class LogDirReader {
     Run run{run_name, {}};
     std::vector<std::string> subdirectories;
     for (const std::string& name : names) {
-      const std::string path = dir + "/" + name;
+      const std::string path = join_path(dir, name);
       const FileStatus status = env_.file_status(path, /*follow_symlinks=*/false);
       switch (status.type) {
         case FileStatus::Type::kDirectory:
@@ -175,7 +175,7 @@ class LogDirReader {
     }
     runs_.push_back(std::move(run));
     for (const std::string& name : subdirectories)
-      scan(dir + "/" + name, run_name.empty() ? name : run_name + "/" + name);
+      scan(join_path(dir, name), run_name.empty() ? name : run_name + "/" + name);
   }
 
   // A symlink to a directory of the tree (a loop, an alias of a run) is not followed, silently: that

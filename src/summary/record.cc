@@ -1,8 +1,8 @@
 #include "summary/record.h"
 
 #include "cairn/error.h"
-#include "checkpoint/coding.h"
-#include "checkpoint/crc32c.h"
+#include "cairn/internal/io/coding.h"
+#include "cairn/internal/io/crc32c.h"
 
 namespace cairn::tfrecord {
 

@@ -9,12 +9,12 @@
 #include <map>
 #include <random>
 
-#include "checkpoint/coding.h"
-#include "checkpoint/crc32c.h"
+#include "cairn/internal/io/coding.h"
+#include "cairn/internal/io/crc32c.h"
 #include "checkpoint/proto/tensor_bundle.pb.h"
 #include "checkpoint/proto/trackable_object_graph.pb.h"
 #include "checkpoint/table.h"
-#include "checkpoint/test_util.h"
+#include "io/test_util.h"
 
 namespace cairn {
 namespace {

@@ -5,9 +5,9 @@
 #include <random>
 
 #include "cairn/error.h"
-#include "checkpoint/coding.h"
-#include "checkpoint/crc32c.h"
-#include "checkpoint/test_util.h"
+#include "cairn/internal/io/coding.h"
+#include "cairn/internal/io/crc32c.h"
+#include "io/test_util.h"
 
 namespace cairn {
 namespace {

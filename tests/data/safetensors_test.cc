@@ -7,7 +7,7 @@
 #include <limits>
 
 #include "cairn/random.h"
-#include "checkpoint/fault_injection_env.h"
+#include "io/fault_injection_env.h"
 #include "data/test_util.h"
 
 namespace cairn {

@@ -9,7 +9,7 @@
 #include "cairn/error.h"
 #include "cairn/keras_io.h"
 #include "cairn/zip.h"
-#include "checkpoint/fault_injection_env.h"
+#include "io/fault_injection_env.h"
 #include "keras_io/hdf5.h"
 #include "keras_io/keras_weights.h"
 #include "keras_io/test_models.h"

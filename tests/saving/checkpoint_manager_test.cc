@@ -11,8 +11,8 @@
 #include <memory>
 
 #include "cairn/tensor_bundle.h"
-#include "checkpoint/fault_injection_env.h"
-#include "checkpoint/test_util.h"
+#include "io/fault_injection_env.h"
+#include "io/test_util.h"
 
 namespace cairn {
 namespace {

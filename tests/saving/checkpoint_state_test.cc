@@ -8,7 +8,7 @@
 
 #include "cairn/checkpoint.h"
 #include "cairn/tensor_bundle.h"
-#include "checkpoint/test_util.h"
+#include "io/test_util.h"
 #include "saving/paths.h"
 #include "saving/text_format.h"
 

@@ -7,8 +7,8 @@
 
 #include "cairn/cairn.h"
 #include "cairn/checkpoint_manager.h"
-#include "checkpoint/fault_injection_env.h"
-#include "checkpoint/test_util.h"
+#include "io/fault_injection_env.h"
+#include "io/test_util.h"
 
 namespace cairn {
 namespace {

@@ -14,11 +14,12 @@
 
 #include "cairn/error.h"
 #include "cairn/summary.h"
-#include "checkpoint/crc32c.h"
-#include "checkpoint/fault_injection_env.h"
+#include "cairn/internal/io/crc32c.h"
+#include "io/fault_injection_env.h"
+#include "io/memory_file.h"
 #include "summary/proto/event.pb.h"
 #include "summary/record.h"
-#include "checkpoint/test_util.h"
+#include "io/test_util.h"
 #include "fifo_unblocker.h"
 
 namespace cairn {
@@ -75,25 +76,10 @@ std::string only_file_in(const std::string& dir) {
   return dir + "/" + names[0];
 }
 
-// Bytes in memory as a file, for the record reader.
-class StringFile : public RandomAccessFile {
- public:
-  StringFile(std::string bytes, std::string path) : bytes_(std::move(bytes)), path_(std::move(path)) {}
-  size_t read(uint64_t offset, size_t n, char* dst) const override {
-    if (offset >= bytes_.size()) return 0;
-    return bytes_.copy(dst, n, offset);
-  }
-  uint64_t size() const override { return bytes_.size(); }
-  const std::string& path() const override { return path_; }
-
- private:
-  std::string bytes_, path_;
-};
-
 // The serialized Events of a file, in order.
 std::vector<proto::Event> events_of(const std::string& bytes) {
   std::vector<proto::Event> events;
-  const StringFile file(bytes, "file");
+  const MemoryFile file(bytes, "file");
   tfrecord::RecordReader reader(file);
   while (auto record = reader.next()) {
     events.emplace_back();
@@ -121,7 +107,7 @@ TEST(TfRecord, EmptyRecord) {
 }
 
 TEST(TfRecord, ReaderReturnsRecordsWithOffsets) {
-  const StringFile file(tfrecord::frame("first") + tfrecord::frame("") + tfrecord::frame("third one"), "f");
+  const MemoryFile file(tfrecord::frame("first") + tfrecord::frame("") + tfrecord::frame("third one"), "f");
   tfrecord::RecordReader reader(file);
   // A record's data is valid until the next call.
   auto record = reader.next();
@@ -450,7 +436,7 @@ SmallFile small_file(const TempDir& dir) {
   writer.add_scalar("accuracy", 0.5, 1, 10.0);
   writer.close();
   SmallFile file{read_bytes(writer.path()), {}};
-  const StringFile source(file.bytes, writer.path());
+  const MemoryFile source(file.bytes, writer.path());
   tfrecord::RecordReader reader(source);
   while (auto record = reader.next()) file.record_starts.push_back(record->offset);
   EXPECT_EQ(file.record_starts.size(), 3u);
@@ -516,21 +502,12 @@ TEST(EventFiles, ATornLastRecordGivesTheEventsBeforeItWithAWarning) {
 }
 
 // An Env that forwards to the default one and notes the reads of the files it opens.
-class ReadCountingEnv : public Env {
+class ReadCountingEnv : public EnvWrapper {
  public:
-  std::unique_ptr<WritableFile> new_writable_file(const std::string& path) override {
-    return base_.new_writable_file(path);
-  }
+  ReadCountingEnv() : EnvWrapper(Env::Default()) {}
   std::unique_ptr<RandomAccessFile> new_random_access_file(const std::string& path) override {
-    return std::make_unique<CountedFile>(base_.new_random_access_file(path), *this);
+    return std::make_unique<CountedFile>(target().new_random_access_file(path), *this);
   }
-  uint64_t file_size(const std::string& path) override { return base_.file_size(path); }
-  bool file_exists(const std::string& path) override { return base_.file_exists(path); }
-  void rename_file(const std::string& from, const std::string& to) override { base_.rename_file(from, to); }
-  void remove_file(const std::string& path) override { base_.remove_file(path); }
-  std::vector<std::string> list_dir(const std::string& dir) override { return base_.list_dir(dir); }
-  void create_dirs(const std::string& dir) override { base_.create_dirs(dir); }
-  void sync_dir(const std::string& dir) override { base_.sync_dir(dir); }
 
   uint64_t bytes_read = 0;
   size_t largest_read = 0;
@@ -552,8 +529,6 @@ class ReadCountingEnv : public Env {
     std::unique_ptr<RandomAccessFile> file_;
     ReadCountingEnv& env_;
   };
-
-  Env& base_ = Env::Default();
 };
 
 TEST(EventFiles, AHugeSparseFileIsReadOneRecordAtATime) {

@@ -212,11 +212,6 @@ class KerasSource : public TensorSource {
   std::vector<TensorInfo> tensors_;
 };
 
-std::string join_path(const std::string& dir, const std::string& name) {
-  if (name.starts_with("/")) return name;
-  return dir.ends_with("/") ? dir + name : dir + "/" + name;
-}
-
 // The checkpoint a directory stands for: the one its `checkpoint` state file names (TensorFlow's
 // latest_checkpoint), or, in a directory without one such as a SavedModel's variables/, its only one.
 std::string checkpoint_in_directory(const std::string& dir) {

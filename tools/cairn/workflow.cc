@@ -236,10 +236,6 @@ Tensor prepare_labels(const Tensor& y) {
   return y;
 }
 
-std::string join_path(const std::string& dir, const std::string& name) {
-  return dir.ends_with("/") ? dir + name : dir + "/" + name;
-}
-
 bool is_keras_file(const std::string& path) {
   return path.ends_with(".h5") || path.ends_with(".hdf5") || path.ends_with(".keras");
 }

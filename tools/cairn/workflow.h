@@ -71,8 +71,6 @@ inline constexpr const char* kEpochCheckpoints = "cp-{epoch:04d}.ckpt";     // M
 // The run's settings (data, batch size, seed...), its target epochs and, once finished, the epochs done.
 inline constexpr const char* kRunFile = "run.json";
 
-std::string join_path(const std::string& dir, const std::string& name);
-
 // The data options recorded in the run directory of run_or_weights (a run directory, or a checkpoint in
 // one), when it has a run file.
 std::optional<DataOptions> recorded_data_options(const std::string& run_or_weights);

@@ -22,27 +22,13 @@ void report(const std::string& line) {
 }
 
 // The default Env, reporting each removal.
-class ReportingEnv : public Env {
+class ReportingEnv : public EnvWrapper {
  public:
-  std::unique_ptr<WritableFile> new_writable_file(const std::string& path) override {
-    return base_.new_writable_file(path);
-  }
-  std::unique_ptr<RandomAccessFile> new_random_access_file(const std::string& path) override {
-    return base_.new_random_access_file(path);
-  }
-  uint64_t file_size(const std::string& path) override { return base_.file_size(path); }
-  bool file_exists(const std::string& path) override { return base_.file_exists(path); }
-  void rename_file(const std::string& from, const std::string& to) override { base_.rename_file(from, to); }
+  ReportingEnv() : EnvWrapper(Env::Default()) {}
   void remove_file(const std::string& path) override {
     report("remove " + path.substr(path.find_last_of('/') + 1));
-    base_.remove_file(path);
+    target().remove_file(path);
   }
-  std::vector<std::string> list_dir(const std::string& dir) override { return base_.list_dir(dir); }
-  void create_dirs(const std::string& dir) override { base_.create_dirs(dir); }
-  void sync_dir(const std::string& dir) override { base_.sync_dir(dir); }
-
- private:
-  Env& base_ = Env::Default();
 };
 
 }  // namespace

@@ -1,4 +1,4 @@
-// Helpers shared by the checkpoint tests.
+// Helpers shared by the tests of the modules that write files through an Env.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -6,7 +6,6 @@
 #include <memory>
 #include <string>
 #include <string_view>
-#include <vector>
 
 #include "cairn/env.h"
 #include "cairn/error.h"
@@ -24,7 +23,7 @@ inline std::string read_bytes(const std::string& path) { return Env::Default().r
 
 // The POSIX Env without fsync, for tests that run hundreds of saves under a FaultInjectionEnv (which
 // models durability itself): real fsyncs would make them take as long as the disk pleases.
-class NoSyncEnv : public Env {
+class NoSyncEnv : public EnvWrapper {
  public:
   class File : public WritableFile {
    public:
@@ -38,22 +37,11 @@ class NoSyncEnv : public Env {
     std::unique_ptr<WritableFile> base_;
   };
 
+  NoSyncEnv() : EnvWrapper(Env::Default()) {}
   std::unique_ptr<WritableFile> new_writable_file(const std::string& path) override {
-    return std::make_unique<File>(base_.new_writable_file(path));
+    return std::make_unique<File>(target().new_writable_file(path));
   }
-  std::unique_ptr<RandomAccessFile> new_random_access_file(const std::string& path) override {
-    return base_.new_random_access_file(path);
-  }
-  uint64_t file_size(const std::string& path) override { return base_.file_size(path); }
-  bool file_exists(const std::string& path) override { return base_.file_exists(path); }
-  void rename_file(const std::string& from, const std::string& to) override { base_.rename_file(from, to); }
-  void remove_file(const std::string& path) override { base_.remove_file(path); }
-  std::vector<std::string> list_dir(const std::string& dir) override { return base_.list_dir(dir); }
-  void create_dirs(const std::string& dir) override { base_.create_dirs(dir); }
   void sync_dir(const std::string& dir) override {}
-
- private:
-  Env& base_ = Env::Default();
 };
 
 }  // namespace cairn::testing

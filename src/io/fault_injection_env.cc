@@ -1,4 +1,4 @@
-#include "checkpoint/fault_injection_env.h"
+#include "fault_injection_env.h"
 
 #include <algorithm>
 #include <cstring>
@@ -112,7 +112,7 @@ class FaultWritableFile : public WritableFile {
   std::shared_ptr<FaultInjectionEnv::FileState> state_;
 };
 
-FaultInjectionEnv::FaultInjectionEnv(Env& base) : base_(base) {}
+FaultInjectionEnv::FaultInjectionEnv(Env& base) : EnvWrapper(base) {}
 FaultInjectionEnv::~FaultInjectionEnv() = default;
 
 void FaultInjectionEnv::fail_nth(int n, std::optional<FileOp> op, int error, bool short_write) {
@@ -150,15 +150,15 @@ std::optional<int> FaultInjectionEnv::next_fault(FileOp op, const std::string& p
 }
 
 std::optional<std::string> FaultInjectionEnv::durable_content(const std::string& path) {
-  if (!base_.file_exists(path)) return std::nullopt;
-  std::string content = base_.read_file(path);
+  if (!target().file_exists(path)) return std::nullopt;
+  std::string content = target().read_file(path);
   auto it = files_.find(path);
   if (it != files_.end() && content.size() > it->second->synced_size) content.resize(it->second->synced_size);
   return content;
 }
 
 void FaultInjectionEnv::restore(const std::string& path, const std::string& content) {
-  auto file = base_.new_writable_file(path);
+  auto file = target().new_writable_file(path);
   file->append(content);
   file->sync();
   file->close();
@@ -168,7 +168,7 @@ std::unique_ptr<WritableFile> FaultInjectionEnv::new_writable_file(const std::st
   std::lock_guard lock(mutex_);
   next_fault(FileOp::Create, path);
   PendingChange change{FileOp::Create, path, "", durable_content(path), nullptr, {directory_of(path)}};
-  auto base = base_.new_writable_file(path);
+  auto base = target().new_writable_file(path);
   auto state = std::make_shared<FileState>();
   state->open = base.get();
   if (auto it = files_.find(path); it != files_.end()) change.previous_state = it->second;
@@ -177,20 +177,12 @@ std::unique_ptr<WritableFile> FaultInjectionEnv::new_writable_file(const std::st
   return std::make_unique<FaultWritableFile>(*this, std::move(base), std::move(state));
 }
 
-std::unique_ptr<RandomAccessFile> FaultInjectionEnv::new_random_access_file(const std::string& path) {
-  return base_.new_random_access_file(path);
-}
-
-uint64_t FaultInjectionEnv::file_size(const std::string& path) { return base_.file_size(path); }
-
-bool FaultInjectionEnv::file_exists(const std::string& path) { return base_.file_exists(path); }
-
 void FaultInjectionEnv::rename_file(const std::string& from, const std::string& to) {
   std::lock_guard lock(mutex_);
   next_fault(FileOp::Rename, to);
   PendingChange change{FileOp::Rename, to, from, durable_content(to), nullptr, {directory_of(to)}};
   if (directory_of(from) != directory_of(to)) change.dirs.push_back(directory_of(from));
-  base_.rename_file(from, to);
+  target().rename_file(from, to);
   if (auto it = files_.find(to); it != files_.end()) {
     change.previous_state = it->second;
     files_.erase(it);
@@ -206,7 +198,7 @@ void FaultInjectionEnv::remove_file(const std::string& path) {
   std::lock_guard lock(mutex_);
   next_fault(FileOp::Remove, path);
   PendingChange change{FileOp::Remove, path, "", durable_content(path), nullptr, {directory_of(path)}};
-  base_.remove_file(path);
+  target().remove_file(path);
   if (auto it = files_.find(path); it != files_.end()) {
     change.previous_state = it->second;
     files_.erase(it);
@@ -214,20 +206,16 @@ void FaultInjectionEnv::remove_file(const std::string& path) {
   pending_.push_back(std::move(change));
 }
 
-std::vector<std::string> FaultInjectionEnv::list_dir(const std::string& dir) { return base_.list_dir(dir); }
-
-std::unique_ptr<FileLock> FaultInjectionEnv::lock_file(const std::string& path) { return base_.lock_file(path); }
-
 void FaultInjectionEnv::create_dirs(const std::string& dir) {
   std::lock_guard lock(mutex_);
   next_fault(FileOp::CreateDirs, dir);
-  base_.create_dirs(dir);
+  target().create_dirs(dir);
 }
 
 void FaultInjectionEnv::sync_dir(const std::string& dir) {
   std::lock_guard lock(mutex_);
   next_fault(FileOp::SyncDir, dir);
-  base_.sync_dir(dir);
+  target().sync_dir(dir);
   std::string synced = dir;
   while (synced.size() > 1 && synced.back() == '/') synced.pop_back();
   for (auto& change : pending_) std::erase(change.dirs, synced);
@@ -258,8 +246,8 @@ void FaultInjectionEnv::drop_unsynced_data() {
     }
   }
   for (auto& [path, state] : files_) {
-    if (base_.file_exists(path) && base_.file_size(path) > state->synced_size) {
-      std::string content = base_.read_file(path);
+    if (target().file_exists(path) && target().file_size(path) > state->synced_size) {
+      std::string content = target().read_file(path);
       content.resize(state->synced_size);
       restore(path, content);
     }
@@ -267,10 +255,10 @@ void FaultInjectionEnv::drop_unsynced_data() {
   for (auto it = pending_.rbegin(); it != pending_.rend(); ++it) {
     switch (it->op) {
       case FileOp::Create:
-        if (base_.file_exists(it->path)) base_.remove_file(it->path);
+        if (target().file_exists(it->path)) target().remove_file(it->path);
         break;
       case FileOp::Rename:
-        base_.rename_file(it->path, it->from);
+        target().rename_file(it->path, it->from);
         break;
       default:  // Remove: the previous content is restored below
         break;

@@ -315,7 +315,7 @@ std::unique_ptr<FileLock> Env::lock_file(const std::string& path) {
 }
 
 std::unique_ptr<FileLock> lock_directory(Env& env, const std::string& dir) {
-  const std::string path = (dir.empty() ? std::string(".") : dir) + "/" + kDirectoryLockFileName;
+  const std::string path = join_path(dir.empty() ? std::string(".") : dir, kDirectoryLockFileName);
   try {
     return env.lock_file(path);
   } catch (const IOError& e) {
@@ -328,6 +328,11 @@ std::string Env::read_file(const std::string& path) {
   std::string bytes(file->size(), '\0');
   bytes.resize(file->read(0, bytes.size(), bytes.data()));
   return bytes;
+}
+
+std::string join_path(const std::string& dir, const std::string& name) {
+  if (dir.empty() || name.starts_with('/')) return name;
+  return dir.ends_with('/') ? dir + name : dir + "/" + name;
 }
 
 std::string parent_dir(const std::string& path) {

@@ -22,7 +22,7 @@ namespace cairn {
 // The operations of an Env that change the disk; reads are never counted or failed.
 enum class FileOp { Create, Append, Sync, Close, Rename, Remove, SyncDir, CreateDirs };
 
-class FaultInjectionEnv : public Env {
+class FaultInjectionEnv : public EnvWrapper {
  public:
   explicit FaultInjectionEnv(Env& base);
   ~FaultInjectionEnv() override;
@@ -43,16 +43,11 @@ class FaultInjectionEnv : public Env {
   void drop_unsynced_data();
 
   std::unique_ptr<WritableFile> new_writable_file(const std::string& path) override;
-  std::unique_ptr<RandomAccessFile> new_random_access_file(const std::string& path) override;
-  uint64_t file_size(const std::string& path) override;
-  bool file_exists(const std::string& path) override;
   void rename_file(const std::string& from, const std::string& to) override;
   void remove_file(const std::string& path) override;
-  std::vector<std::string> list_dir(const std::string& dir) override;
   void create_dirs(const std::string& dir) override;
   void sync_dir(const std::string& dir) override;
-  // Forwarded to the base Env: a lock is not data, and a crash releases it anyway.
-  std::unique_ptr<FileLock> lock_file(const std::string& path) override;
+  // Reads, listings and locks go to the base Env unchanged (a lock is not data, and a crash releases it).
 
  private:
   friend class FaultWritableFile;
@@ -65,7 +60,6 @@ class FaultInjectionEnv : public Env {
   std::optional<std::string> durable_content(const std::string& path);
   void restore(const std::string& path, const std::string& content);
 
-  Env& base_;
   mutable std::mutex mutex_;
   int operation_count_ = 0;
   int fault_countdown_ = 0;

@@ -1,4 +1,4 @@
-#include "checkpoint/crc32c.h"
+#include "cairn/internal/io/crc32c.h"
 
 #include <gtest/gtest.h>
 

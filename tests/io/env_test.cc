@@ -7,8 +7,8 @@
 #include <algorithm>
 #include <functional>
 
-#include "checkpoint/fault_injection_env.h"
-#include "checkpoint/test_util.h"
+#include "io/fault_injection_env.h"
+#include "io/test_util.h"
 
 namespace cairn {
 namespace {
