@@ -59,3 +59,11 @@ if(NOT TARGET DNNL::dnnl)
   target_include_directories(DNNL::dnnl INTERFACE ${CAIRN_DNNL_INCLUDE_DIR})
   target_link_libraries(DNNL::dnnl INTERFACE ${CAIRN_DNNL_LIBRARY})
 endif()
+# MPI, for the distributed module when cairn is built with CAIRN_WITH_MPI (the installed package of such a
+# build sets CAIRN_WITH_MPI before it includes this file).
+if(CAIRN_WITH_MPI)
+  find_package(MPI QUIET COMPONENTS CXX)
+  if(NOT MPI_CXX_FOUND)
+    cairn_dependency_missing("MPI for its distributed module (CAIRN_WITH_MPI)" "libopenmpi-dev")
+  endif()
+endif()

@@ -1,0 +1,95 @@
+// Data-parallel training over MPI, as tf.distribute.MultiWorkerMirroredStrategy and PyTorch's DDP: every
+// process holds the whole model, trains on its part of every global batch, and the gradients are averaged
+// across processes before each optimizer step. Started with `mpirun -np N program` (on one machine or,
+// with a hostfile, on several); started alone, a program is a job of one process and trains as without
+// the strategy. Built when cairn is configured with CAIRN_WITH_MPI (on where MPI is installed, Debian's
+// libopenmpi-dev); not included by cairn/cairn.h. See docs/distributed.md.
+//
+//   MultiWorkerMirroredStrategy strategy;
+//   strategy.distribute(*model);  // each process's dropout stream from its layer's seed and its rank
+//   model->fit(x, y, {.batch_size = 64,  // the global batch: 64 / N rows per process and step
+//                     .verbose = 1,      // progress from process 0 only
+//                     .replica_context = strategy.replica_context()});
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "cairn/replica_context.h"
+
+namespace cairn {
+
+class Model;
+
+// The processes of one job, as MPI numbers them (MPI_COMM_WORLD). Every call that is not a plain
+// accessor is collective: all processes make it, in the same order.
+class Communicator {
+ public:
+  // This process's job. MPI is initialized on first use (unless the program did so itself) and then
+  // finalized when the program exits.
+  static Communicator& world();
+
+  int rank() const { return rank_; }
+  int size() const { return size_; }
+
+  // Each element replaced by its sum over all processes.
+  void all_reduce_sum(std::span<float> values);
+  void all_reduce_sum(std::span<double> values);
+  void all_reduce_sum(std::span<int64_t> values);
+  // Root's bytes into every process's buffer of the same size.
+  void broadcast(void* data, size_t bytes, int root = 0);
+  // Root's string on every process.
+  std::string broadcast(const std::string& value, int root = 0);
+  // Every process's string, in rank order, on root (empty elsewhere).
+  std::vector<std::string> gather(const std::string& value, int root = 0);
+  // Whether every process passed true: a vote that lets all processes take the same branch after one
+  // of them failed locally (a collective call that some skip would hang the others).
+  bool all_true(bool value);
+  void barrier();
+
+  Communicator(const Communicator&) = delete;
+  Communicator& operator=(const Communicator&) = delete;
+
+ private:
+  Communicator();
+  int rank_ = 0;
+  int size_ = 1;
+};
+
+struct MultiWorkerMirroredStrategyOptions {
+  // Gradients are fused into buffers of about this size, each reduced while the next is filled (DDP's
+  // and Horovod's default is 25 MB): a few large reductions instead of one per variable.
+  int64_t bucket_bytes = 25 << 20;
+};
+
+// tf.distribute.MultiWorkerMirroredStrategy over MPI_COMM_WORLD: one replica per process.
+class MultiWorkerMirroredStrategy {
+ public:
+  explicit MultiWorkerMirroredStrategy(MultiWorkerMirroredStrategyOptions options = {});
+
+  int num_replicas_in_sync() const { return communicator_.size(); }
+  int replica_id() const { return communicator_.rank(); }
+  // Replica 0 prints, writes logs and files that need one writer (TensorFlow's "chief").
+  bool is_chief() const { return replica_id() == 0; }
+  Communicator& communicator() const { return communicator_; }
+
+  // Derives the random stream of every layer of `model` that draws while training (Dropout) from that
+  // layer's seed and this replica's id, so that replicas drop different units; replica 0 keeps the
+  // layer's own stream (one replica trains exactly as without the strategy). Once per model.
+  void distribute(Model& model) const;
+
+  // For FitOptions::replica_context: fit then checks that the global batch divides among the replicas
+  // (InvalidArgument naming both numbers), starts every replica from replica 0's weights, gives each its
+  // equal part of every batch, averages the gradients (fused into buckets) and the logged loss and
+  // metrics across replicas, and shows progress on replica 0 only.
+  std::shared_ptr<ReplicaContext> replica_context() const { return context_; }
+
+ private:
+  Communicator& communicator_;
+  std::shared_ptr<ReplicaContext> context_;
+};
+
+}  // namespace cairn
