@@ -26,6 +26,7 @@ Tensor sqrt(const Tensor& a);
 Tensor square(const Tensor& a);
 Tensor abs(const Tensor& a);
 Tensor clip(const Tensor& a, double low, double high);  // gradient 0 outside [low, high]
+Tensor power(const Tensor& a, double exponent);  // a^exponent elementwise
 
 // ---- activations
 Tensor relu(const Tensor& a);
@@ -33,9 +34,25 @@ Tensor sigmoid(const Tensor& a);
 Tensor tanh(const Tensor& a);
 Tensor softmax(const Tensor& a, int axis = -1);      // numerically stable
 Tensor log_softmax(const Tensor& a, int axis = -1);  // numerically stable
-// By Keras name: "relu", "sigmoid", "tanh", "softmax", "linear"; InvalidArgument otherwise.
+// Keras 3's formulas; gradients as TensorFlow's at the kinks (0 outside the open linear pieces).
+Tensor relu6(const Tensor& a);                                  // min(max(x, 0), 6)
+Tensor leaky_relu(const Tensor& a, double negative_slope = 0.2);  // x > 0 ? x : slope x
+Tensor elu(const Tensor& a, double alpha = 1.0);                // x > 0 ? x : alpha (exp(x) - 1)
+Tensor selu(const Tensor& a);                                   // scale elu(x, alpha), Keras's constants
+Tensor softplus(const Tensor& a);                               // log(1 + exp(x)), stable
+Tensor softsign(const Tensor& a);                               // x / (1 + |x|)
+Tensor silu(const Tensor& a);                                   // x sigmoid(x) (Keras's swish)
+// 0.5 x (1 + erf(x / sqrt 2)); approximate: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).
+Tensor gelu(const Tensor& a, bool approximate = false);
+Tensor hard_sigmoid(const Tensor& a);                           // relu6(x + 3) / 6 (Keras 3)
+Tensor hard_silu(const Tensor& a);                              // x hard_sigmoid(x) (hard_swish)
+Tensor mish(const Tensor& a);                                   // x tanh(softplus(x))
+// By Keras identifier ("relu", "gelu", "swish", "linear"...; "" means linear) with Keras's default
+// arguments; InvalidArgument naming the known names otherwise.
 Tensor activation(const Tensor& a, const std::string& name);
 bool is_activation_name(const std::string& name);
+// Every identifier activation() takes, in keras.activations' order.
+std::vector<std::string> activation_names();
 
 // ---- reductions (empty axes = all axes)
 Tensor sum(const Tensor& a, std::vector<int> axes = {}, bool keepdims = false);
@@ -50,6 +67,8 @@ Tensor slice_rows(const Tensor& a, int64_t begin, int64_t end);  // a[begin:end]
 Tensor gather_rows(const Tensor& a, const std::vector<int64_t>& rows);  // a[rows] on axis 0
 Tensor cast(const Tensor& a, DType dtype);  // differentiable between floating types only
 Tensor stop_gradient(const Tensor& a);
+// numpy.transpose(a, perm): output axis i is input axis perm[i]; perm is a permutation of 0..rank-1.
+Tensor permute(const Tensor& a, const std::vector<int>& perm);
 
 // ---- linear algebra (float32 through BLAS)
 Tensor matmul(const Tensor& a, const Tensor& b, bool transpose_a = false, bool transpose_b = false);

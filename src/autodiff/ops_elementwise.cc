@@ -181,19 +181,6 @@ Tensor tanh(const Tensor& a) {
   return y;
 }
 
-bool is_activation_name(const std::string& name) {
-  return name == "relu" || name == "sigmoid" || name == "tanh" || name == "softmax" || name == "linear" || name.empty();
-}
-
-Tensor activation(const Tensor& a, const std::string& name) {
-  if (name == "relu") return relu(a);
-  if (name == "sigmoid") return sigmoid(a);
-  if (name == "tanh") return tanh(a);
-  if (name == "softmax") return softmax(a);
-  if (name == "linear" || name.empty()) return a;
-  throw InvalidArgument("Unknown activation function: '" + name + "'. Expected one of relu, sigmoid, tanh, softmax, linear");
-}
-
 Tensor cast(const Tensor& a, DType dtype) {
   Tensor y = a.to(dtype);
   if (is_floating(a.dtype()) && is_floating(dtype)) {

@@ -261,8 +261,11 @@ std::string ConfigReader::activation(const std::string& key, const std::string& 
   } else {
     fail(key + " must be an activation name, got " + show(*v));
   }
-  if (name.empty() || !ops::is_activation_name(name))
-    unsupported(key, *v, "cairn has relu, sigmoid, tanh, softmax, linear");
+  if (name.empty() || !ops::is_activation_name(name)) {
+    std::string known;
+    for (const std::string& activation : ops::activation_names()) known += (known.empty() ? "" : ", ") + activation;
+    unsupported(key, *v, "cairn has " + known);
+  }
   return name;
 }
 

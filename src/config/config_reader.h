@@ -74,7 +74,7 @@ class ConfigReader {
   std::array<int, 2> pair(const std::string& key, std::optional<std::array<int, 2>> fallback = std::nullopt);
   // A Keras initializer (string identifier, Keras 2 or Keras 3 object); `fallback` when absent.
   InitializerPtr initializer(const std::string& key, InitializerPtr fallback);
-  // One of cairn's activations (relu, sigmoid, tanh, softmax, linear); null means linear.
+  // One of cairn's activations (ops::activation_names()); null means linear.
   std::string activation(const std::string& key, const std::string& fallback);
 
   // `key` is absent or has one of the `supported` values; otherwise

@@ -6,6 +6,7 @@
 #include "cairn/error.h"
 #include "cairn/metrics.h"
 #include "config/config_reader.h"
+#include "config/keyword_args_json.h"
 
 namespace cairn {
 
@@ -141,18 +142,9 @@ OptimizerPtr optimizer_from_config(const Json& json) {
 Json loss_config(const Loss& loss) {
   // "sum_over_batch_size" is what tf.keras's "auto" meant outside a distribution strategy, and the one
   // spelling both tf-keras and Keras 3 (which refuses "auto") accept.
+  if (!find_loss(loss.class_name())) throw InvalidArgument("loss '" + loss.class_name() + "' has no Keras config");
   Json config = {{"reduction", "sum_over_batch_size"}, {"name", loss.name()}};
-  if (const auto* l = dynamic_cast<const SparseCategoricalCrossentropy*>(&loss)) {
-    config["from_logits"] = l->from_logits();
-  } else if (const auto* l = dynamic_cast<const CategoricalCrossentropy*>(&loss)) {
-    config["from_logits"] = l->from_logits();
-    config["label_smoothing"] = 0;
-  } else if (const auto* l = dynamic_cast<const BinaryCrossentropy*>(&loss)) {
-    config["from_logits"] = l->from_logits();
-    config["label_smoothing"] = 0;
-  } else if (!dynamic_cast<const MeanSquaredError*>(&loss)) {
-    throw InvalidArgument("loss '" + loss.class_name() + "' has no Keras config");
-  }
+  config.update(config_detail::args_to_json(loss.get_config()));
   return {{"class_name", loss.class_name()}, {"config", config}};
 }
 
@@ -181,33 +173,22 @@ LossPtr loss_from_config(const Json& json) {
       if (!inner || !inner->is_string()) entry.fail("a function loss needs its name as config");
       return by_name(inner->get<std::string>());
     }
-    ConfigReader r(inner && !inner->is_null() ? *inner : empty, "loss " + config_detail::clipped(class_name));
+    const std::string context = "loss " + config_detail::clipped(class_name);
+    const Json& arguments = inner && !inner->is_null() ? *inner : empty;
+    ConfigReader r(arguments, context);
     r.require("reduction", {kNull, "auto", "sum_over_batch_size"}, "cairn's losses average over the batch");
     r.ignore("name");  // a display name
+    r.ignore("fn");    // tf-keras repeats the function the class wraps
     if (const Json* dtype = r.take("dtype"); dtype && !config_detail::is_float32_dtype(*dtype))
       r.unsupported("dtype", *dtype, "cairn's losses compute in float32");
-    LossPtr loss;
-    if (class_name == "SparseCategoricalCrossentropy") {
-      loss = std::make_shared<SparseCategoricalCrossentropy>(r.boolean("from_logits", false));
-      r.require("ignore_class", {kNull}, "cairn's loss has no ignored class");
-      r.require("axis", {-1}, "cairn's classes are on the last axis");
-    } else if (class_name == "CategoricalCrossentropy" || class_name == "BinaryCrossentropy") {
-      const bool from_logits = r.boolean("from_logits", false);
-      if (class_name == "CategoricalCrossentropy")
-        loss = std::make_shared<CategoricalCrossentropy>(from_logits);
-      else
-        loss = std::make_shared<BinaryCrossentropy>(from_logits);
-      r.require("label_smoothing", {0}, "cairn's loss has no label smoothing");
-      r.require("axis", {-1}, "cairn's classes are on the last axis");
-    } else if (class_name == "MeanSquaredError") {
-      loss = std::make_shared<MeanSquaredError>();
-    } else {
-      throw FormatError("Unknown loss: " + config_detail::quote_name(class_name) +
-                        ". cairn has SparseCategoricalCrossentropy, CategoricalCrossentropy, BinaryCrossentropy "
-                        "and MeanSquaredError");
+    if (!find_loss(class_name)) {
+      std::string known;
+      for (const LossRegistration& loss : loss_registry()) known += (known.empty() ? "" : ", ") + loss.class_name;
+      throw FormatError("Unknown loss: " + config_detail::quote_name(class_name) + ". cairn has " + known);
     }
-    r.finish();
-    return loss;
+    KeywordArgs args(context, config_detail::args_from_json(arguments, context,
+                                                            {"reduction", "name", "fn", "dtype"}));
+    return config_detail::with_format_errors("loss config", [&] { return make_loss(class_name, args); });
   });
 }
 

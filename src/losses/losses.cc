@@ -4,12 +4,11 @@
 #include <sstream>
 
 #include "cairn/ops.h"
+#include "losses/loss_util.h"
 
 namespace cairn {
 
-namespace {
-// keras.backend.epsilon(): the clipping bound for probabilities and the offset inside binary logs.
-constexpr double kEpsilon = 1e-7;
+namespace loss_detail {
 
 void require_inputs(const Loss& loss, const Tensor& y_true, const Tensor& y_pred) {
   if (!y_true.defined() || !y_pred.defined())
@@ -19,7 +18,7 @@ void require_inputs(const Loss& loss, const Tensor& y_true, const Tensor& y_pred
                           std::string(dtype_name(y_pred.dtype())));
 }
 
-[[noreturn]] void shape_mismatch(const Loss& loss, const Tensor& y_true, const Tensor& y_pred) {
+void shape_mismatch(const Loss& loss, const Tensor& y_true, const Tensor& y_pred) {
   throw ShapeError(loss.class_name() + ": y_true of shape " + shape_str(y_true.shape()) +
                    " does not match y_pred of shape " + shape_str(y_pred.shape()));
 }
@@ -34,8 +33,6 @@ Tensor as_float32(const Tensor& y_true) {
   return y_true.to(DType::Float32);
 }
 
-// y_true as float32 of y_pred's shape. Like Keras's squeeze_or_expand_dimensions, shapes that differ
-// only by a trailing 1 ((B,) against (B, 1)) are reconciled; any other difference is an error.
 Tensor targets_like(const Loss& loss, const Tensor& y_true, const Tensor& y_pred) {
   const Shape& t = y_true.shape();
   const Shape& p = y_pred.shape();
@@ -46,12 +43,34 @@ Tensor targets_like(const Loss& loss, const Tensor& y_true, const Tensor& y_pred
   return t == p ? target : ops::reshape(target, p);
 }
 
-// Keras averages elementwise losses over the last axis to get one loss per sample; a rank-1 y_pred
-// holds one value per sample already (the overall mean is the same either way).
+Tensor same_shape_targets(const Loss& loss, const Tensor& y_true, const Tensor& y_pred) {
+  if (y_pred.rank() == 0 || y_true.shape() != y_pred.shape()) shape_mismatch(loss, y_true, y_pred);
+  return as_float32(y_true);
+}
+
 Tensor mean_over_last_axis(const Tensor& elementwise) {
   return elementwise.rank() >= 2 ? ops::mean(elementwise, {elementwise.rank() - 1}) : elementwise;
 }
 
+Tensor sum_over_last_axis(const Tensor& elementwise) {
+  return elementwise.rank() >= 2 ? ops::sum(elementwise, {elementwise.rank() - 1}) : elementwise;
+}
+
+Tensor smooth_labels(const Tensor& y_true, double label_smoothing, double classes) {
+  if (label_smoothing == 0) return y_true;
+  return ops::add_scalar(ops::scale(y_true, 1.0 - label_smoothing), label_smoothing / classes);
+}
+
+void require_label_smoothing(const std::string& loss, double label_smoothing) {
+  if (!(label_smoothing >= 0 && label_smoothing <= 1))
+    throw InvalidArgument(loss + ": label_smoothing must be in [0, 1], got " + std::to_string(label_smoothing));
+}
+
+}  // namespace loss_detail
+
+using namespace loss_detail;
+
+namespace {
 // The class ids in y_true as a flat int64 tensor, each checked against [0, classes).
 Tensor class_ids(const Loss& loss, const Tensor& y_true, int64_t classes) {
   Tensor ids;
@@ -115,12 +134,25 @@ Tensor SparseCategoricalCrossentropy::call(const Tensor& y_true, const Tensor& y
   return ops::reshape(losses, samples);
 }
 
-CategoricalCrossentropy::CategoricalCrossentropy(bool from_logits)
-    : Loss("CategoricalCrossentropy", "categorical_crossentropy"), from_logits_(from_logits) {}
+ArgList SparseCategoricalCrossentropy::get_config() const {
+  return {{"from_logits", from_logits_}};
+}
+
+CategoricalCrossentropy::CategoricalCrossentropy(bool from_logits, double label_smoothing)
+    : Loss("CategoricalCrossentropy", "categorical_crossentropy"),
+      from_logits_(from_logits),
+      label_smoothing_(label_smoothing) {
+  require_label_smoothing(class_name(), label_smoothing);
+}
+
+ArgList CategoricalCrossentropy::get_config() const {
+  return {{"from_logits", from_logits_}, {"label_smoothing", label_smoothing_}};
+}
 
 Tensor CategoricalCrossentropy::call(const Tensor& y_true, const Tensor& y_pred) const {
   require_inputs(*this, y_true, y_pred);
-  if (y_pred.rank() == 0 || y_true.shape() != y_pred.shape()) shape_mismatch(*this, y_true, y_pred);
+  Tensor target = smooth_labels(same_shape_targets(*this, y_true, y_pred), label_smoothing_,
+                                static_cast<double>(y_pred.shape().back()));
   const int axis = y_pred.rank() - 1;
   Tensor log_probs;
   if (from_logits_) {
@@ -129,15 +161,21 @@ Tensor CategoricalCrossentropy::call(const Tensor& y_true, const Tensor& y_pred)
     Tensor normalized = ops::div(y_pred, ops::sum(y_pred, {axis}, /*keepdims=*/true));
     log_probs = ops::log(ops::clip(normalized, kEpsilon, 1 - kEpsilon));
   }
-  return ops::neg(ops::sum(ops::mul(as_float32(y_true), log_probs), {axis}));
+  return ops::neg(ops::sum(ops::mul(target, log_probs), {axis}));
 }
 
-BinaryCrossentropy::BinaryCrossentropy(bool from_logits)
-    : Loss("BinaryCrossentropy", "binary_crossentropy"), from_logits_(from_logits) {}
+BinaryCrossentropy::BinaryCrossentropy(bool from_logits, double label_smoothing)
+    : Loss("BinaryCrossentropy", "binary_crossentropy"), from_logits_(from_logits), label_smoothing_(label_smoothing) {
+  require_label_smoothing(class_name(), label_smoothing);
+}
+
+ArgList BinaryCrossentropy::get_config() const {
+  return {{"from_logits", from_logits_}, {"label_smoothing", label_smoothing_}};
+}
 
 Tensor BinaryCrossentropy::call(const Tensor& y_true, const Tensor& y_pred) const {
   require_inputs(*this, y_true, y_pred);
-  Tensor target = targets_like(*this, y_true, y_pred);
+  Tensor target = smooth_labels(targets_like(*this, y_true, y_pred), label_smoothing_, 2.0);
   if (from_logits_) return mean_over_last_axis(ops::sigmoid_cross_entropy(y_pred, target));
   Tensor p = ops::clip(y_pred, kEpsilon, 1 - kEpsilon);
   // Keras adds epsilon inside both logs on top of the clipping.
@@ -154,19 +192,6 @@ Tensor MeanSquaredError::call(const Tensor& y_true, const Tensor& y_pred) const 
   require_inputs(*this, y_true, y_pred);
   Tensor target = targets_like(*this, y_true, y_pred);
   return mean_over_last_axis(ops::square(ops::sub(y_pred, target)));
-}
-
-LossPtr get_loss(const std::string& name) {
-  if (name == "sparse_categorical_crossentropy" || name == "SparseCategoricalCrossentropy")
-    return std::make_shared<SparseCategoricalCrossentropy>();
-  if (name == "categorical_crossentropy" || name == "CategoricalCrossentropy")
-    return std::make_shared<CategoricalCrossentropy>();
-  if (name == "binary_crossentropy" || name == "BinaryCrossentropy") return std::make_shared<BinaryCrossentropy>();
-  if (name == "mean_squared_error" || name == "mse" || name == "MeanSquaredError")
-    return std::make_shared<MeanSquaredError>();
-  throw InvalidArgument("unknown loss '" + name +
-                        "' (expected 'sparse_categorical_crossentropy', 'categorical_crossentropy', "
-                        "'binary_crossentropy', 'mean_squared_error' or 'mse')");
 }
 
 }  // namespace cairn

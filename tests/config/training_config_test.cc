@@ -131,10 +131,31 @@ TEST(LossConfig, RoundTripsAndReadsKerasForms) {
   EXPECT_TRUE(keras3->from_logits());
 
   EXPECT_THROW(loss_from_config(Json::parse(R"({"class_name": "CategoricalCrossentropy",
-      "config": {"label_smoothing": 0.1}})")), FormatError);
-  EXPECT_THROW(loss_from_config(Json::parse(R"({"class_name": "Huber", "config": {}})")), FormatError);
+      "config": {"label_smoothing": 1.5}})")), FormatError);
+  EXPECT_THROW(loss_from_config(Json::parse(R"({"class_name": "Huber", "config": {"delta": "one"}})")), FormatError);
+  EXPECT_THROW(loss_from_config(Json::parse(R"({"class_name": "Huber", "config": {"deltas": 1}})")), FormatError);
+  EXPECT_THROW(loss_from_config(Json::parse(R"({"class_name": "Dice", "config": {}})")), FormatError);
   EXPECT_THROW(loss_from_config(Json::parse(R"({"out_a": "mse", "out_b": "mse"})")), FormatError);
-  EXPECT_THROW(loss_from_config("hinge"), FormatError);
+  EXPECT_THROW(loss_from_config("hinges"), FormatError);
+}
+
+TEST(LossConfig, EveryRegisteredLossRoundTripsWithKerasKeys) {
+  for (const LossRegistration& entry : loss_registry()) {
+    const Json config = loss_config(*get_loss(entry.function_name));
+    EXPECT_EQ(config["class_name"], entry.class_name);
+    EXPECT_EQ(loss_config(*loss_from_config(config)), config) << config.dump();
+  }
+  // tf-keras's form (with "fn") and Keras 3's, arguments included.
+  const Json huber = loss_config(*loss_from_config(Json::parse(R"({"class_name": "Huber",
+      "config": {"reduction": "auto", "name": "huber_loss", "delta": 0.5, "fn": "huber"}})")));
+  EXPECT_EQ(huber["config"]["delta"], 0.5);
+  const Json focal = loss_config(*loss_from_config(Json::parse(R"({"module": "keras.losses",
+      "class_name": "BinaryFocalCrossentropy", "config": {"name": "binary_focal_crossentropy",
+      "reduction": "sum_over_batch_size", "from_logits": true, "label_smoothing": 0.1, "axis": -1,
+      "apply_class_balancing": true, "alpha": 0.3, "gamma": 3.0}, "registered_name": null})")));
+  EXPECT_EQ(focal["config"]["apply_class_balancing"], true);
+  EXPECT_EQ(focal["config"]["gamma"], 3);
+  EXPECT_EQ(focal["config"]["label_smoothing"], 0.1);
 }
 
 TEST(TrainingConfig, CompiledModelRoundTrips) {

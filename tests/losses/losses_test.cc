@@ -251,7 +251,7 @@ TEST(Losses, GetLossKnowsKerasNames) {
   EXPECT_FALSE(
       std::dynamic_pointer_cast<SparseCategoricalCrossentropy>(get_loss("sparse_categorical_crossentropy"))
           ->from_logits());
-  expect_error_mentioning<InvalidArgument>([] { get_loss("hinge"); }, {"'hinge'"});
+  expect_error_mentioning<InvalidArgument>([] { get_loss("hinges"); }, {"'hinges'"});
 }
 
 }  // namespace

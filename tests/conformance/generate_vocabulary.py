@@ -1,0 +1,179 @@
+"""Writes tests/conformance/vocabulary/*.npz: what Keras 3 computes for each activation, loss, optimizer,
+learning-rate schedule and metric cairn implements, on fixed inputs, so that the C++ tests compare
+against Keras without Python.
+
+Run in the oracle environment (scripts/setup --oracle):
+
+    .oracle-venv/bin/python tests/conformance/generate_vocabulary.py [--only GROUP]
+
+Groups and their arrays (keys "<case>.<field>"):
+* activations.npz: `x` (8, 16), `w` (8, 16); per activation `<name>.y` and `<name>.grad`, the gradient
+  of sum(y * w) with respect to x.
+* losses.npz: per case `<case>.y_true`, `<case>.y_pred`, `<case>.loss` (the Keras Loss object's value,
+  reduction sum_over_batch_size) and `<case>.grad` (its gradient with respect to y_pred).
+* optimizers.npz: `w0` (initial values of two variables `a` (3, 4) and `b` (4,)), `grads.<step>.<var>`;
+  per case `<case>.<step>.<var>` (the variable after each step) and `<case>.slot.<var>.<name>` (every
+  optimizer variable after the last step, by Keras 3's variable name).
+* schedules.npz: per case `<case>.steps` and `<case>.lr` (the schedule's value at each step).
+* metrics.npz: per case `<case>.y_true.<batch>`, `<case>.y_pred.<batch>` and `<case>.result.<batch>`
+  (result() after each update_state).
+
+Deterministic: fixed seeds, one TensorFlow thread, float32 everywhere, fixed zip timestamps.
+"""
+
+import argparse
+import io
+import os
+import pathlib
+import zipfile
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ["TF_ENABLE_ONEDNN_OPTS"] = "0"
+
+import numpy as np
+import tensorflow as tf
+import keras
+
+tf.config.threading.set_intra_op_parallelism_threads(1)
+tf.config.threading.set_inter_op_parallelism_threads(1)
+
+HERE = pathlib.Path(__file__).resolve().parent / "vocabulary"
+
+
+def write_npz(path, arrays):
+    """numpy.savez with fixed zip timestamps, so that the same arrays give the same bytes."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as archive:
+        for key, value in arrays.items():
+            buffer = io.BytesIO()
+            np.lib.format.write_array(buffer, np.ascontiguousarray(value), allow_pickle=False)
+            archive.writestr(zipfile.ZipInfo(key + ".npy", date_time=(1980, 1, 1, 0, 0, 0)), buffer.getvalue())
+
+
+def f32(a):
+    return np.asarray(a, dtype=np.float32)
+
+
+# ---- activations
+
+ACTIVATIONS = ["relu", "leaky_relu", "relu6", "softmax", "elu", "selu", "softplus", "softsign", "silu",
+               "swish", "gelu", "tanh", "sigmoid", "exponential", "hard_sigmoid", "hard_silu", "hard_swish",
+               "linear", "mish", "log_softmax"]
+
+
+def activations():
+    rng = np.random.default_rng(11)
+    x = f32(rng.uniform(-5, 5, size=(8, 16)))
+    # Keep away from the kinks (0, +-3, 6), where a numerical gradient says nothing.
+    for kink in (0.0, 3.0, -3.0, 6.0):
+        x = np.where(np.abs(x - kink) < 0.05, x + 0.1, x).astype(np.float32)
+    w = f32(rng.uniform(0.5, 1.5, size=(8, 16)))
+    arrays = {"x": x, "w": w}
+    cases = {name: keras.activations.get(name) for name in ACTIVATIONS}
+    cases["gelu_tanh"] = lambda t: keras.activations.gelu(t, approximate=True)
+    cases["leaky_relu_0.1"] = lambda t: keras.activations.leaky_relu(t, negative_slope=0.1)
+    cases["elu_0.5"] = lambda t: keras.activations.elu(t, alpha=0.5)
+    for name, fn in cases.items():
+        xt = tf.constant(x)
+        with tf.GradientTape() as tape:
+            tape.watch(xt)
+            y = fn(xt)
+            total = tf.reduce_sum(y * w)
+        arrays[name + ".y"] = f32(y)
+        arrays[name + ".grad"] = f32(tape.gradient(total, xt))
+    return arrays
+
+
+# ---- losses
+
+def loss_data(kind, rng, shape=(6, 5)):
+    if kind == "regression":
+        return f32(rng.normal(size=shape)), f32(rng.normal(size=shape))
+    if kind == "positive":
+        return f32(rng.uniform(0.1, 3, size=shape)), f32(rng.uniform(0.1, 3, size=shape))
+    if kind == "probabilities":  # soft targets and predictions that sum to 1 per row
+        t = rng.uniform(0.05, 1, size=shape)
+        p = rng.uniform(0.05, 1, size=shape)
+        return f32(t / t.sum(-1, keepdims=True)), f32(p / p.sum(-1, keepdims=True))
+    if kind == "one_hot":
+        t = np.eye(shape[-1])[rng.integers(0, shape[-1], size=shape[0])]
+        p = rng.uniform(0.05, 1, size=shape)
+        return f32(t), f32(p / p.sum(-1, keepdims=True))
+    if kind == "one_hot_logits":
+        t = np.eye(shape[-1])[rng.integers(0, shape[-1], size=shape[0])]
+        return f32(t), f32(rng.normal(size=shape) * 2)
+    if kind == "binary":
+        return f32(rng.integers(0, 2, size=shape)), f32(rng.uniform(0.02, 0.98, size=shape))
+    if kind == "binary_logits":
+        return f32(rng.integers(0, 2, size=shape)), f32(rng.normal(size=shape) * 2)
+    if kind == "signs":
+        return f32(rng.choice([-1.0, 1.0], size=shape)), f32(rng.normal(size=shape))
+    raise ValueError(kind)
+
+
+L = keras.losses
+LOSS_CASES = [
+    ("mean_absolute_error", L.MeanAbsoluteError(), "regression"),
+    ("mean_absolute_percentage_error", L.MeanAbsolutePercentageError(), "positive"),
+    ("mean_squared_logarithmic_error", L.MeanSquaredLogarithmicError(), "positive"),
+    ("mean_squared_error", L.MeanSquaredError(), "regression"),
+    ("huber", L.Huber(), "regression"),
+    ("huber_delta_0.5", L.Huber(delta=0.5), "regression"),
+    ("log_cosh", L.LogCosh(), "regression"),
+    ("kl_divergence", L.KLDivergence(), "probabilities"),
+    ("poisson", L.Poisson(), "positive"),
+    ("hinge", L.Hinge(), "binary_logits"),
+    ("hinge_signs", L.Hinge(), "signs"),
+    ("squared_hinge", L.SquaredHinge(), "binary_logits"),
+    ("categorical_hinge", L.CategoricalHinge(), "one_hot_logits"),
+    ("cosine_similarity", L.CosineSimilarity(), "regression"),
+    ("categorical_crossentropy_smoothing", L.CategoricalCrossentropy(label_smoothing=0.1), "one_hot"),
+    ("categorical_crossentropy_logits_smoothing",
+     L.CategoricalCrossentropy(from_logits=True, label_smoothing=0.2), "one_hot_logits"),
+    ("binary_crossentropy_smoothing", L.BinaryCrossentropy(label_smoothing=0.1), "binary"),
+    ("binary_crossentropy_logits_smoothing",
+     L.BinaryCrossentropy(from_logits=True, label_smoothing=0.2), "binary_logits"),
+    ("categorical_focal_crossentropy", L.CategoricalFocalCrossentropy(), "one_hot"),
+    ("categorical_focal_crossentropy_args",
+     L.CategoricalFocalCrossentropy(alpha=0.5, gamma=1.5, from_logits=True, label_smoothing=0.1),
+     "one_hot_logits"),
+    ("binary_focal_crossentropy", L.BinaryFocalCrossentropy(), "binary"),
+    ("binary_focal_crossentropy_args",
+     L.BinaryFocalCrossentropy(apply_class_balancing=True, alpha=0.3, gamma=3.0, from_logits=True,
+                               label_smoothing=0.1), "binary_logits"),
+]
+
+
+def losses():
+    rng = np.random.default_rng(12)
+    arrays = {}
+    for name, loss, kind in LOSS_CASES:
+        y_true, y_pred = loss_data(kind, rng)
+        p = tf.constant(y_pred)
+        with tf.GradientTape() as tape:
+            tape.watch(p)
+            value = loss(tf.constant(y_true), p)
+        arrays[name + ".y_true"] = y_true
+        arrays[name + ".y_pred"] = y_pred
+        arrays[name + ".loss"] = f32(value)
+        arrays[name + ".grad"] = f32(tape.gradient(value, p))
+    return arrays
+
+
+GROUPS = {"activations": activations, "losses": losses}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--only", help="one group: " + ", ".join(GROUPS))
+    args = parser.parse_args()
+    HERE.mkdir(exist_ok=True)
+    for group, make in GROUPS.items():
+        if args.only and args.only != group:
+            continue
+        arrays = make()
+        write_npz(HERE / (group + ".npz"), arrays)
+        print(f"{group}.npz: {len(arrays)} arrays")
+
+
+if __name__ == "__main__":
+    main()
