@@ -142,14 +142,16 @@ class Adam : public Optimizer {
   float alpha_ = 0.f, b1_ = 0.f, b2_ = 0.f;
 };
 
-// acc += g^2; w -= lr g / (sqrt(acc) + epsilon). Slot "accumulator", starting at
-// initial_accumulator_value.
+// acc += g^2; w -= lr g / sqrt(acc + epsilon), as Keras 3 and tf.keras 2.11+. `legacy` is the rule of
+// tf.keras.optimizers.legacy.Adagrad (TF 2.0-2.10, and Keras 2.2): w -= lr g / (sqrt(acc) + epsilon).
+// Slot "accumulator", starting at initial_accumulator_value.
 class Adagrad : public Optimizer {
  public:
   explicit Adagrad(double learning_rate = 0.001, double initial_accumulator_value = 0.1, double epsilon = 1e-7,
-                   double decay = 0.0);
+                   double decay = 0.0, bool legacy = false);
   double initial_accumulator_value() const { return initial_accumulator_value_; }
   double epsilon() const { return epsilon_; }
+  bool legacy() const { return legacy_; }
   std::vector<std::string> slot_names() const override;
 
  protected:
@@ -160,21 +162,25 @@ class Adagrad : public Optimizer {
  private:
   double initial_accumulator_value_;
   double epsilon_;
+  bool legacy_;
   float lr_ = 0.f;
 };
 
-// rms = rho rms + (1 - rho) g^2, denominator rms (centered: rms - mg^2 with mg = rho mg + (1 - rho) g).
-// Without momentum: w -= lr g / (sqrt(denominator) + epsilon). With momentum TF's kernel puts epsilon
-// inside the root: mom = momentum mom + lr g / sqrt(denominator + epsilon); w -= mom.
+// rms = rho rms + (1 - rho) g^2, denominator rms (centered: rms - mg^2 with mg = rho mg + (1 - rho) g),
+// increment = lr g / sqrt(denominator + epsilon) as Keras 3 and tf.keras 2.11+; without momentum
+// w -= increment, with it mom = momentum mom + increment; w -= mom. `legacy` is the rule of
+// tf.keras.optimizers.legacy.RMSprop (TF 2.0-2.10, and Keras 2.2), which differs without momentum only:
+// w -= lr g / (sqrt(denominator) + epsilon).
 // Slots "rms", then "momentum" when momentum > 0, then "mg" when centered.
 class RMSprop : public Optimizer {
  public:
   explicit RMSprop(double learning_rate = 0.001, double rho = 0.9, double momentum = 0.0, double epsilon = 1e-7,
-                   bool centered = false, double decay = 0.0);
+                   bool centered = false, double decay = 0.0, bool legacy = false);
   double rho() const { return read(rho_); }
   double momentum() const { return read(momentum_); }
   double epsilon() const { return epsilon_; }
   bool centered() const { return centered_; }
+  bool legacy() const { return legacy_; }
   std::vector<std::string> slot_names() const override;
 
  protected:
@@ -186,6 +192,7 @@ class RMSprop : public Optimizer {
   double epsilon_;
   bool use_momentum_;
   bool centered_;
+  bool legacy_;
   float lr_ = 0.f, step_rho_ = 0.f, step_momentum_ = 0.f;
 };
 

@@ -40,10 +40,17 @@ void read_common_optimizer_keys(ConfigReader& r) {
   r.require("gradient_accumulation_steps", {kNull, 1}, "cairn's optimizers apply every gradient");
   const bool use_ema = r.boolean("use_ema", false);
   if (use_ema) r.unsupported("use_ema", true, "cairn's optimizers keep no moving average of the weights");
-  // How Keras 2.11+ and Keras 3 run the same update (XLA, the optimizer generation), and the settings of
-  // the moving average that is off.
-  for (const char* key : {"ema_momentum", "ema_overwrite_frequency", "jit_compile", "is_legacy_optimizer"})
-    r.ignore(key);
+  // How Keras 2.11+ and Keras 3 run the same update (XLA), and the settings of the moving average that is
+  // off.
+  for (const char* key : {"ema_momentum", "ema_overwrite_frequency", "jit_compile"}) r.ignore(key);
+}
+
+// Whether the config is of a legacy optimizer (TF 2.0-2.10's, tf.keras.optimizers.legacy, Keras 2.2's),
+// whose Adagrad and RMSprop add epsilon after the square root: tf.keras 2.11+ says so in
+// "is_legacy_optimizer"; without it, only the legacy generations write "decay" (or Keras 2.2's "lr").
+bool read_is_legacy(ConfigReader& r) {
+  if (r.has("is_legacy_optimizer")) return r.boolean("is_legacy_optimizer", false);
+  return r.has("decay") || r.has("lr");
 }
 
 double read_learning_rate(ConfigReader& r, double fallback) {
@@ -61,7 +68,11 @@ double read_learning_rate(ConfigReader& r, double fallback) {
 Json optimizer_config(const Optimizer& optimizer) {
   Json config = {{"name", optimizer.class_name()}, {"learning_rate", float32_value(optimizer.learning_rate())}};
   // Only the legacy optimizers know "decay": tf-keras's current ones refuse the key, Keras 3 ignores it.
-  if (optimizer.decay() != 0) config["decay"] = float32_value(optimizer.decay());
+  // A legacy Adagrad or RMSprop always writes it, as Keras did, which is what marks its update rule.
+  const auto* adagrad = dynamic_cast<const Adagrad*>(&optimizer);
+  const auto* rmsprop = dynamic_cast<const RMSprop*>(&optimizer);
+  if (optimizer.decay() != 0 || (adagrad && adagrad->legacy()) || (rmsprop && rmsprop->legacy()))
+    config["decay"] = float32_value(optimizer.decay());
   if (const auto* sgd = dynamic_cast<const SGD*>(&optimizer)) {
     config["momentum"] = float32_value(sgd->momentum());
     config["nesterov"] = sgd->nesterov();
@@ -70,10 +81,10 @@ Json optimizer_config(const Optimizer& optimizer) {
     config["beta_2"] = float32_value(adam->beta_2());
     config["epsilon"] = adam->epsilon();
     config["amsgrad"] = adam->amsgrad();
-  } else if (const auto* adagrad = dynamic_cast<const Adagrad*>(&optimizer)) {
+  } else if (adagrad) {
     config["initial_accumulator_value"] = adagrad->initial_accumulator_value();
     config["epsilon"] = adagrad->epsilon();
-  } else if (const auto* rmsprop = dynamic_cast<const RMSprop*>(&optimizer)) {
+  } else if (rmsprop) {
     config["rho"] = float32_value(rmsprop->rho());
     config["momentum"] = float32_value(rmsprop->momentum());
     config["epsilon"] = rmsprop->epsilon();
@@ -104,6 +115,7 @@ OptimizerPtr optimizer_from_config(const Json& json) {
     if (class_name.rfind("Custom>", 0) == 0) class_name = class_name.substr(7);
     ConfigReader r(inner && !inner->is_null() ? *inner : empty, "optimizer " + config_detail::clipped(class_name));
     read_common_optimizer_keys(r);
+    const bool legacy = read_is_legacy(r);
     OptimizerPtr optimizer;
     try {
       if (class_name == "SGD") {
@@ -121,13 +133,13 @@ OptimizerPtr optimizer_from_config(const Json& json) {
         const double lr = read_learning_rate(r, 0.001);
         const double initial = r.number("initial_accumulator_value", 0.1);
         const double epsilon = r.number("epsilon", 1e-7);
-        optimizer = std::make_shared<Adagrad>(lr, initial, epsilon, r.number("decay", 0.0));
+        optimizer = std::make_shared<Adagrad>(lr, initial, epsilon, r.number("decay", 0.0), legacy);
       } else if (class_name == "RMSprop") {
         const double lr = read_learning_rate(r, 0.001);
         const double rho = r.number("rho", 0.9), momentum = r.number("momentum", 0.0);
         const double epsilon = r.number("epsilon", 1e-7);
         const bool centered = r.boolean("centered", false);
-        optimizer = std::make_shared<RMSprop>(lr, rho, momentum, epsilon, centered, r.number("decay", 0.0));
+        optimizer = std::make_shared<RMSprop>(lr, rho, momentum, epsilon, centered, r.number("decay", 0.0), legacy);
       } else {
         throw FormatError("Unknown optimizer: " + config_detail::quote_name(class_name) + ". cairn has SGD, Adam, Adagrad and RMSprop");
       }

@@ -109,6 +109,24 @@ void require_built(const Model& model, const std::string& what, const std::strin
 
 // ---------------------------------------------------------------- tf.keras 2.x whole-model HDF5
 
+// The training_config of an .h5 file. tf-keras revives an optimizer config without "is_legacy_optimizer"
+// as its legacy class, whose Adagrad and RMSprop (without momentum) step differently from the current
+// ones; for those cairn writes what tf.keras 2.11+ writes for its current optimizers ("Custom>RMSprop",
+// "is_legacy_optimizer": false). Keras 3 refuses that key under a plain class name, and revives a
+// "Custom>" name as the optimizer of that name with default arguments, as for tf-keras's own files.
+Json legacy_h5_training_config(const Model& model) {
+  Json training = training_config(model);
+  const Optimizer& optimizer = model.optimizer();
+  const auto* adagrad = dynamic_cast<const Adagrad*>(&optimizer);
+  const auto* rmsprop = dynamic_cast<const RMSprop*>(&optimizer);
+  if ((adagrad && !adagrad->legacy()) || (rmsprop && !rmsprop->legacy() && rmsprop->momentum() == 0)) {
+    Json& config = training["optimizer_config"];
+    config["class_name"] = "Custom>" + optimizer.class_name();
+    config["config"]["is_legacy_optimizer"] = false;
+  }
+  return training;
+}
+
 std::vector<uint8_t> encode_legacy_h5(const Model& model, const std::string& path) {
   const Json config = model_config(model);  // InvalidArgument for a subclassed model
   require_built(model, "save_model", path);
@@ -118,7 +136,7 @@ std::vector<uint8_t> encode_legacy_h5(const Model& model, const std::string& pat
   root.set_string_attribute("keras_version", kKerasVersion);
   root.set_string_attribute("backend", "tensorflow");
   root.set_string_attribute("model_config", config.dump());
-  if (model.compiled()) root.set_string_attribute("training_config", training_config(model).dump());
+  if (model.compiled()) root.set_string_attribute("training_config", legacy_h5_training_config(model).dump());
   h5::Group weights = root.create_group("model_weights");
   keras_io_detail::write_keras2_layers(weights, model.layers());
   weights.set_string_attribute("backend", "tensorflow");

@@ -87,6 +87,9 @@ def cases_for(generation):
         "adam": optimizer("Adam", learning_rate=0.01),
         "adam_amsgrad": optimizer("Adam", learning_rate=0.01, amsgrad=True),
         "adagrad": optimizer("Adagrad", learning_rate=0.1, initial_accumulator_value=0.2),
+        # An epsilon large enough that where it is added (inside the square root, or after it as the
+        # legacy optimizers do) changes the step by more than the tolerance.
+        "adagrad_epsilon": optimizer("Adagrad", learning_rate=0.1, initial_accumulator_value=0.01, epsilon=0.01),
         "rmsprop": optimizer("RMSprop", learning_rate=0.01),
         "rmsprop_momentum_centered": optimizer("RMSprop", learning_rate=0.01, momentum=0.5, centered=True),
     }
@@ -99,6 +102,9 @@ def cases_for(generation):
             "legacy_adagrad": optimizer("Adagrad", legacy=True, learning_rate=0.1),
             "legacy_rmsprop": optimizer("RMSprop", legacy=True, learning_rate=0.01, momentum=0.5,
                                         centered=True),
+            "legacy_rmsprop_plain": optimizer("RMSprop", legacy=True, learning_rate=0.01),
+            "legacy_adagrad_epsilon": optimizer("Adagrad", legacy=True, learning_rate=0.1,
+                                                initial_accumulator_value=0.01, epsilon=0.01),
         })
     for name, spec in optimizers.items():
         cases.append(("optimizer_" + name, "dense_mlp", "sparse_categorical_crossentropy", ["accuracy"],

@@ -98,20 +98,22 @@ std::vector<Values> adam_reference(double lr, double beta_1, double beta_2, doub
   return history;
 }
 
-std::vector<Values> adagrad_reference(double lr, double initial_accumulator, double epsilon) {
+std::vector<Values> adagrad_reference(double lr, double initial_accumulator, double epsilon, bool legacy = false) {
   Values w = kInitial, acc(w.size(), initial_accumulator);
   std::vector<Values> history;
   for (const Values& g : kGrads) {
     for (size_t i = 0; i < w.size(); ++i) {
       acc[i] += g[i] * g[i];
-      w[i] -= lr * g[i] / (std::sqrt(acc[i]) + epsilon);
+      w[i] -= lr * g[i] / (legacy ? std::sqrt(acc[i]) + epsilon : std::sqrt(acc[i] + epsilon));
     }
     history.push_back(w);
   }
   return history;
 }
 
-std::vector<Values> rmsprop_reference(double lr, double rho, double momentum, double epsilon, bool centered) {
+// legacy: tf.keras.optimizers.legacy's rule, epsilon after the square root when there is no momentum.
+std::vector<Values> rmsprop_reference(double lr, double rho, double momentum, double epsilon, bool centered,
+                                      bool legacy = false) {
   Values w = kInitial, rms(w.size(), 0.0), mom(w.size(), 0.0), mg(w.size(), 0.0);
   std::vector<Values> history;
   for (const Values& g : kGrads) {
@@ -123,8 +125,10 @@ std::vector<Values> rmsprop_reference(double lr, double rho, double momentum, do
         // TF's ApplyRMSProp kernel: epsilon inside the square root.
         mom[i] = momentum * mom[i] + lr * g[i] / std::sqrt(denominator + epsilon);
         w[i] -= mom[i];
-      } else {
+      } else if (legacy) {
         w[i] -= lr * g[i] / (std::sqrt(denominator) + epsilon);
+      } else {
+        w[i] -= lr * g[i] / std::sqrt(denominator + epsilon);
       }
     }
     history.push_back(w);
@@ -182,9 +186,35 @@ TEST(Optimizers, AdagradMatchesFormula) {
   expect_matches_reference(zero_start, adagrad_reference(0.05, 0.0, 1e-3));
 }
 
+TEST(Optimizers, LegacyAdagradAddsEpsilonAfterTheRoot) {
+  // A large epsilon so that the two rules differ by far more than the tolerance.
+  Adagrad current(0.05, 0.0, 1e-1), legacy(0.05, 0.0, 1e-1, 0.0, /*legacy=*/true);
+  EXPECT_FALSE(current.legacy());
+  EXPECT_TRUE(legacy.legacy());
+  expect_matches_reference(current, adagrad_reference(0.05, 0.0, 1e-1));
+  expect_matches_reference(legacy, adagrad_reference(0.05, 0.0, 1e-1, /*legacy=*/true));
+  ASSERT_GT(std::abs(adagrad_reference(0.05, 0.0, 1e-1).back()[0] -
+                     adagrad_reference(0.05, 0.0, 1e-1, true).back()[0]),
+            1e-3);
+}
+
 TEST(Optimizers, RmspropMatchesFormula) {
   RMSprop rmsprop(0.01);
   expect_matches_reference(rmsprop, rmsprop_reference(0.01, 0.9, 0.0, 1e-7, false));
+}
+
+TEST(Optimizers, LegacyRmspropAddsEpsilonAfterTheRootWithoutMomentum) {
+  for (const bool centered : {false, true}) {
+    RMSprop current(0.01, 0.9, 0.0, 1e-1, centered), legacy(0.01, 0.9, 0.0, 1e-1, centered, 0.0, /*legacy=*/true);
+    expect_matches_reference(current, rmsprop_reference(0.01, 0.9, 0.0, 1e-1, centered));
+    expect_matches_reference(legacy, rmsprop_reference(0.01, 0.9, 0.0, 1e-1, centered, /*legacy=*/true));
+    ASSERT_GT(std::abs(rmsprop_reference(0.01, 0.9, 0.0, 1e-1, centered).back()[0] -
+                       rmsprop_reference(0.01, 0.9, 0.0, 1e-1, centered, true).back()[0]),
+              1e-3);
+  }
+  // With momentum both generations run TF's kernel, epsilon inside the root.
+  RMSprop legacy_momentum(0.01, 0.9, 0.5, 1e-1, false, 0.0, /*legacy=*/true);
+  expect_matches_reference(legacy_momentum, rmsprop_reference(0.01, 0.9, 0.5, 1e-1, false));
 }
 
 TEST(Optimizers, RmspropCenteredMatchesFormula) {
@@ -204,7 +234,8 @@ TEST(Optimizers, RmspropMomentumMatchesTensorFlowKernel) {
 //   w = torch.tensor(kInitial, requires_grad=True); opt = torch.optim.<Opt>([w], ...)
 //   for g in kGrads: opt.zero_grad(); w.grad = torch.tensor(g); opt.step()
 // PyTorch's momentum buffer is -v/lr of Keras's, so SGD(momentum[, nesterov]) agrees; Adagrad agrees
-// with the same initial_accumulator_value and eps; RMSprop (alpha = rho) agrees without momentum.
+// with the same initial_accumulator_value and eps; RMSprop (alpha = rho) agrees without momentum. PyTorch
+// adds eps after the square root, as Keras's legacy Adagrad and RMSprop do.
 TEST(Optimizers, AgreeWithPyTorch) {
   struct Case {
     std::string what;
@@ -219,15 +250,15 @@ TEST(Optimizers, AgreeWithPyTorch) {
        std::make_shared<SGD>(0.1, 0.9, true),
        {0.400579, -1.541888, 1.983997, -0.121176, 0.733535, 0.066096}},
       {"Adagrad(lr=0.1, initial_accumulator_value=0.1, eps=1e-7)",
-       std::make_shared<Adagrad>(0.1, 0.1, 1e-7),
+       std::make_shared<Adagrad>(0.1, 0.1, 1e-7, 0.0, /*legacy=*/true),
        {0.43343821143170663, -1.5265320897140988, 1.9630745782915346, -0.19719465516796197, 0.899572008511324,
         0.01265069273360618}},
       {"RMSprop(lr=0.01, alpha=0.9, eps=1e-7)",
-       std::make_shared<RMSprop>(0.01, 0.9, 0.0, 1e-7),
+       std::make_shared<RMSprop>(0.01, 0.9, 0.0, 1e-7, false, 0.0, /*legacy=*/true),
        {0.4512389305852519, -1.5040763994285784, 1.9789296119549196, -0.2289734049707555, 0.9636714306166821,
         0.0037047531295215106}},
       {"RMSprop(lr=0.01, alpha=0.9, eps=1e-7, centered=True)",
-       std::make_shared<RMSprop>(0.01, 0.9, 0.0, 1e-7, true),
+       std::make_shared<RMSprop>(0.01, 0.9, 0.0, 1e-7, true, 0.0, /*legacy=*/true),
        {0.44699506791230326, -1.5031807613934332, 1.9774116203447578, -0.22665436378564738, 0.9603199349571446,
         0.005370929078330245}},
   };
