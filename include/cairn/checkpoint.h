@@ -1,10 +1,16 @@
 // Object-based checkpoints, as tf.train.Checkpoint: named objects (a model, an optimizer, a step
 // variable, random generators, a data iterator, callbacks) saved under TensorFlow 2's keys
-// ("model/layer_with_weights-0/kernel/.ATTRIBUTES/VARIABLE_VALUE", optimizer slots under
-// ".OPTIMIZER_SLOT", "save_counter") with the "_CHECKPOINTABLE_OBJECT_GRAPH" entry, in the
-// TensorFlow checkpoint V2 format (prefix.index + prefix.data-00000-of-00001).
+// ("model/layer_with_weights-0/kernel/.ATTRIBUTES/VARIABLE_VALUE", "optimizer/_iterations/...",
+// "optimizer/_variables/1/...", "save_counter") with the "_CHECKPOINTABLE_OBJECT_GRAPH" entry, in the
+// TensorFlow checkpoint V2 format (prefix.index + prefix.data-00000-of-00001). The object graph is the
+// one tf-keras (2.11+) writes for the same model and optimizer, so that TensorFlow restores the file into
+// them with tf.train.Checkpoint(model=, optimizer=).restore(path).assert_consumed(); cairn's own state
+// (random generators of layers, hyperparameters other than the learning rate) is stored beside it.
+// Restores read that layout, the legacy one (TF 2.0-2.10, and cairn's files before: hyperparameters as
+// optimizer children, slots under ".OPTIMIZER_SLOT"), and Keras 3's.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -26,7 +32,7 @@ class Model;
 // One named child of a Checkpoint. The first item may be a layer or model with an empty name: it is then
 // the root object, and its children's keys have no prefix (as in Keras's save_weights files). Layers and models contribute their variables (and the random
 // generator of layers that draw, such as Dropout); optimizers their iterations, hyperparameters and
-// slots (slots are keyed under the variables they belong to, which must be in the same checkpoint).
+// slots (slots are listed for the trainable variables of the checkpoint's layers, in Keras's order).
 struct CheckpointItem {
   CheckpointItem(std::string name, std::shared_ptr<Layer> layer) : name(std::move(name)), object(std::move(layer)) {}
   CheckpointItem(std::string name, std::shared_ptr<Optimizer> optimizer) : name(std::move(name)), object(std::move(optimizer)) {}
@@ -49,6 +55,9 @@ struct CheckpointItem {
       object;
 };
 
+// TensorFlow's key of the object graph in a checkpoint, a DT_STRING scalar.
+inline constexpr const char* kCheckpointObjectGraphKey = "_CHECKPOINTABLE_OBJECT_GRAPH";
+
 // What a restore matched, as tf.train.Checkpoint.restore's status object.
 class RestoreStatus {
  public:
@@ -69,15 +78,36 @@ class RestoreStatus {
   std::vector<std::string> missing_keys_;  // in the objects, not in the file
 };
 
+class AsyncCheckpointWriter;
+class CheckpointManager;
+class ModelCheckpoint;
+
+// tf.train.CheckpointOptions.
+struct CheckpointOptions {
+  // Save in the background: the call returns once the values are copied into staging buffers, and a
+  // background thread writes, checksums, fsyncs and commits the checkpoint exactly as a synchronous
+  // save would (a kill at any moment leaves the previous checkpoint intact and the new one complete or
+  // invisible). At most one save is in flight: the next save, sync(), restore(), the CheckpointManager's
+  // calls and the Checkpoint's destruction wait for it. A failure in the background is thrown by the
+  // next of these calls (the save counter and the latest checkpoint are then as before that save);
+  // the destructor prints it on stderr. Memory: the staging buffers hold one more copy of the saved
+  // state, kept for the next save. See src/saving/async_checkpoint_writer.h.
+  bool enable_async = false;
+};
+
 class Checkpoint {
  public:
   explicit Checkpoint(std::vector<CheckpointItem> items, Env& env = Env::Default());
+  ~Checkpoint();  // waits for a save in flight
+  Checkpoint(Checkpoint&&) noexcept;
 
   // Writes prefix-N with N the incremented save counter, records it in the directory's `checkpoint`
   // state file, and returns the path. Either the whole checkpoint is there afterwards or nothing new.
-  std::string save(const std::string& prefix);
+  std::string save(const std::string& prefix, const CheckpointOptions& options = {});
   // Writes exactly `path` (no numbering, state file untouched); returns it.
-  std::string write(const std::string& path);
+  std::string write(const std::string& path, const CheckpointOptions& options = {});
+  // Waits for an asynchronous save to finish; throws its failure (tf.train.Checkpoint.sync).
+  void sync();
   // Reads `path` (a prefix), checks every key's dtype and shape against the objects, and only then
   // assigns them all: a failed restore changes nothing. ShapeError names the key and both shapes;
   // FormatError/IOError name the file.
@@ -87,11 +117,22 @@ class Checkpoint {
   Env& env() const { return env_; }
   // The key -> tensor map this checkpoint would write now (for tests and tools).
   std::vector<std::pair<std::string, Tensor>> values() const;
+  // The object graph (a serialized TrackableObjectGraph) that a checkpoint written now stores beside
+  // values() under kCheckpointObjectGraphKey: for writers of other layouts (sharded checkpoints).
+  std::string object_graph() const;
 
  private:
+  friend class CheckpointManager;
+  friend class ModelCheckpoint;
+  // write(), then `commit` (recording the checkpoint), both in the background when asynchronous. When
+  // either fails, `undo` runs before the failure is thrown (at the next call, when asynchronous).
+  std::string write_and_commit(const std::string& path, const CheckpointOptions& options,
+                               std::function<void()> commit, std::function<void()> undo);
+
   std::vector<CheckpointItem> items_;
   VariablePtr save_counter_;
   Env& env_;
+  std::unique_ptr<AsyncCheckpointWriter> async_;  // created by the first asynchronous save
 };
 
 // The state file of a checkpoint directory (TensorFlow's text CheckpointState in `dir/checkpoint`).

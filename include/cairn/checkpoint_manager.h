@@ -66,6 +66,8 @@ class CheckpointManager {
   // timestamps in the future clamped to now. A damaged state file is reported on stderr and the
   // newest checkpoint file on disk becomes the latest. InvalidArgument for bad options.
   CheckpointManager(Checkpoint& checkpoint, std::string directory, CheckpointManagerOptions options = {});
+  // Waits for an asynchronous save in flight; prints its failure, if any, on stderr.
+  ~CheckpointManager();
 
   // Writes directory/<name>-<number>: number is checkpoint_number, or else the checkpoint's incremented
   // save counter (raised past every checkpoint of this name already in the directory, so that an
@@ -76,11 +78,21 @@ class CheckpointManager {
   // recorded; then the save counter and the latest checkpoint are as before. Failures after that
   // (deleting old checkpoints) are reported on stderr and retried by the next save. `metric` ranks
   // the checkpoint for keep_best (ignored when keep_best is 0; NaN never ranks).
+  // With options.enable_async (see CheckpointOptions) it returns once the values are staged; writing,
+  // recording and deleting follow in the background, and every call of this manager (and of its
+  // Checkpoint) first waits for them, throwing their failure: then the save counter and the latest
+  // checkpoint are as before the failed save.
   std::optional<std::string> save(std::optional<int64_t> checkpoint_number = std::nullopt,
-                                  bool check_interval = true, std::optional<double> metric = std::nullopt);
+                                  bool check_interval = true, std::optional<double> metric = std::nullopt,
+                                  const CheckpointOptions& options = {});
+  // Waits for an asynchronous save in flight; throws its failure (Checkpoint::sync).
+  void sync() { checkpoint_.sync(); }
 
   // The newest checkpoint recorded (it may have been deleted by hand since), or nullopt.
-  const std::optional<std::string>& latest_checkpoint() const { return latest_; }
+  const std::optional<std::string>& latest_checkpoint() const {
+    checkpoint_.sync();
+    return latest_;
+  }
   // The checkpoints subject to max_to_keep, oldest first.
   std::vector<std::string> checkpoints() const;
   // The kept best checkpoints, best first.
@@ -125,6 +137,10 @@ class CheckpointManager {
   bool better(double a, double b) const;
   void recover_state();
   void recover_best();
+  // The part of save() after the values are staged: write the checkpoint, record it, delete old ones.
+  // `recorded` is set once the state file names it (failures after that are only reported).
+  void record_save(const std::string& prefix, std::optional<double> metric, std::optional<int64_t> step,
+                   bool& recorded);
   // Removes what interrupted saves left and returns the directory's entries afterwards.
   std::vector<std::string> remove_leftovers();
   int64_t highest_number_in_use(const std::vector<std::string>& directory_entries) const;

@@ -7,6 +7,7 @@
 #include <variant>
 
 #include "cairn/callbacks.h"
+#include "cairn/checkpoint.h"
 #include "cairn/env.h"
 
 namespace cairn {
@@ -29,6 +30,10 @@ struct ModelCheckpointOptions {
   // The older argument of the seed tutorial: save every `period` epochs.
   int period = 1;
   std::optional<double> initial_value_threshold;
+  // Keras's `options`: {.enable_async = true} saves in the background (see CheckpointOptions); only for
+  // TensorFlow checkpoints (save_weights_only, a filepath not ending in .h5 or .keras). The end of
+  // training waits for the last save and throws its failure.
+  CheckpointOptions options;
 };
 
 // keras.callbacks.ModelCheckpoint. With save_weights_only the file is the model's weights (see
@@ -42,6 +47,7 @@ class ModelCheckpoint : public Callback {
   void on_epoch_begin(int epoch, const Logs& logs) override;
   void on_train_batch_end(int64_t batch, const Logs& logs) override;
   void on_epoch_end(int epoch, Logs& logs) override;
+  void on_train_end(const Logs& logs) override;
   double best() const { return best_; }
 
   std::string state_name() const override { return "model_checkpoint"; }
@@ -50,6 +56,7 @@ class ModelCheckpoint : public Callback {
 
  private:
   void save(int epoch, const Logs& logs, std::optional<int64_t> batch);
+  void save_weights_async(const std::string& path);
   std::string filepath_;
   ModelCheckpointOptions options_;
   bool upward_;
@@ -58,12 +65,16 @@ class ModelCheckpoint : public Callback {
   int64_t batches_since_last_save_ = 0;
   int current_epoch_ = 0;
   bool restored_state_ = false;
+  std::unique_ptr<Checkpoint> async_checkpoint_;  // of the model's weights, for options.enable_async
 };
 
 struct BackupAndRestoreOptions {
   // "epoch", or every N batches (the position inside the epoch is saved too).
   std::variant<std::string, int64_t> save_freq = std::string("epoch");
   bool delete_checkpoint = true;  // remove the backup when training ends without being interrupted
+  // {.enable_async = true}: backups are written in the background (see CheckpointOptions); training
+  // waits only while the state is copied. The end of training waits for the last one.
+  CheckpointOptions options;
 };
 
 // keras.callbacks.BackupAndRestore, exact: the backup holds the weights, the optimizer's slots and

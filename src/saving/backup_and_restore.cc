@@ -87,7 +87,7 @@ void BackupAndRestore::backup() {
     values[2 * i] = totals[state_->metric_names[i]].first;
     values[2 * i + 1] = totals[state_->metric_names[i]].second;
   }
-  state_->manager->save();
+  state_->manager->save(std::nullopt, true, std::nullopt, options_.options);
 }
 
 void BackupAndRestore::on_train_batch_end(int64_t, const Logs&) {
@@ -104,6 +104,7 @@ void BackupAndRestore::on_epoch_end(int, Logs&) {
 }
 
 void BackupAndRestore::on_train_end(const Logs&) {
+  if (state_) state_->manager->sync();  // the last backup's failure is training's too
   if (state_ && options_.delete_checkpoint) state_->manager->delete_all();
   state_.reset();  // releases the backup directory's lock
 }

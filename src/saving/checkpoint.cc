@@ -19,6 +19,7 @@
 #include "cairn/model.h"
 #include "cairn/tensor_bundle.h"
 #include "checkpoint/proto/trackable_object_graph.pb.h"
+#include "saving/async_checkpoint_writer.h"
 
 namespace cairn {
 
@@ -507,33 +508,62 @@ std::vector<std::pair<std::string, Tensor>> Checkpoint::values() const {
   return out;
 }
 
-std::string Checkpoint::write(const std::string& path) {
-  GraphWalker walker = walk(items_, save_counter_);
-  BundleWriter writer(env_, path);
-  for (const Slot& s : walker.slots) writer.add(s.key, s.read());
-  writer.add_string(kObjectGraphKey, walker.graph.SerializeAsString());
-  writer.finish();
-  return path;
+Checkpoint::~Checkpoint() = default;
+Checkpoint::Checkpoint(Checkpoint&&) noexcept = default;
+
+void Checkpoint::sync() {
+  if (async_) async_->wait();
 }
 
-std::string Checkpoint::save(const std::string& prefix) {
-  const int64_t number = static_cast<int64_t>(save_counter_->value().item()) + 1;
-  save_counter_->mutable_value().data<int64_t>()[0] = number;
-  const std::string path = prefix + "-" + std::to_string(number);
+std::string Checkpoint::write_and_commit(const std::string& path, const CheckpointOptions& options,
+                                         std::function<void()> commit, std::function<void()> undo) {
+  sync();
   try {
-    write(path);
-    CheckpointState state;
-    state.model_checkpoint_path = path;
-    state.all_model_checkpoint_paths = {path};
-    write_checkpoint_state(env_, parent_dir(path), state);
+    GraphWalker walker = walk(items_, save_counter_);
+    if (options.enable_async) {
+      std::vector<std::pair<std::string, Tensor>> values;
+      for (const Slot& s : walker.slots) values.emplace_back(s.key, s.read());
+      if (!async_) async_ = std::make_unique<AsyncCheckpointWriter>();
+      async_->stage(values, kObjectGraphKey, walker.graph.SerializeAsString());
+      async_->start(env_, path, std::move(commit), undo);
+      return path;
+    }
+    BundleWriter writer(env_, path);
+    for (const Slot& s : walker.slots) writer.add(s.key, s.read());
+    writer.add_string(kObjectGraphKey, walker.graph.SerializeAsString());
+    writer.finish();
+    if (commit) commit();
   } catch (...) {
-    save_counter_->mutable_value().data<int64_t>()[0] = number - 1;  // a failed save changes nothing
+    if (undo) undo();
     throw;
   }
   return path;
 }
 
+std::string Checkpoint::write(const std::string& path, const CheckpointOptions& options) {
+  return write_and_commit(path, options, nullptr, nullptr);
+}
+
+std::string Checkpoint::save(const std::string& prefix, const CheckpointOptions& options) {
+  sync();
+  const int64_t number = static_cast<int64_t>(save_counter_->value().item()) + 1;
+  save_counter_->mutable_value().data<int64_t>()[0] = number;
+  const std::string path = prefix + "-" + std::to_string(number);
+  Env& env = env_;
+  return write_and_commit(
+      path, options,
+      [&env, path] {
+        CheckpointState state;
+        state.model_checkpoint_path = path;
+        state.all_model_checkpoint_paths = {path};
+        write_checkpoint_state(env, parent_dir(path), state);
+      },
+      // A failed save changes nothing.
+      [counter = save_counter_, number] { counter->mutable_value().data<int64_t>()[0] = number - 1; });
+}
+
 RestoreStatus Checkpoint::restore(const std::string& path) {
+  sync();
   BundleReader reader(env_, path);
   const GraphProto graph = read_object_graph(reader);
   // Optimizer slots are created on restore (TensorFlow defers them the same way) so that a fresh

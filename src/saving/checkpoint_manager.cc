@@ -246,12 +246,14 @@ void CheckpointManager::recover_best() {
 }
 
 std::vector<std::string> CheckpointManager::checkpoints() const {
+  checkpoint_.sync();
   std::vector<std::string> paths;
   for (const Entry& e : tracked_) paths.push_back(e.path);
   return paths;
 }
 
 std::vector<BestCheckpoint> CheckpointManager::best_checkpoints() const {
+  checkpoint_.sync();
   std::vector<BestCheckpoint> out;
   for (const Best& b : best_) out.push_back({b.path, b.metric, b.timestamp});
   return out;
@@ -339,8 +341,18 @@ void CheckpointManager::write_best(const std::vector<Best>& best) const {
   write_file_atomically(checkpoint_.env(), join_path(directory_, kBestFileName), text);
 }
 
+CheckpointManager::~CheckpointManager() {
+  try {
+    checkpoint_.sync();  // the save in flight writes into this manager's bookkeeping
+  } catch (const std::exception& e) {
+    warn(std::string("the last asynchronous save in ") + directory_ + " failed and nothing waited for it: " + e.what());
+  }
+}
+
 std::optional<std::string> CheckpointManager::save(std::optional<int64_t> checkpoint_number,
-                                                   bool check_interval, std::optional<double> metric) {
+                                                   bool check_interval, std::optional<double> metric,
+                                                   const CheckpointOptions& options) {
+  checkpoint_.sync();
   std::optional<int64_t> step;
   if (options_.checkpoint_interval) {
     step = current_step();
@@ -351,7 +363,6 @@ std::optional<std::string> CheckpointManager::save(std::optional<int64_t> checkp
     }
   }
   if (!lock_) throw InvalidArgument("CheckpointManager: save after delete_all in " + directory_);
-  Env& env = checkpoint_.env();
   std::vector<std::string> entries = remove_leftovers();
 
   Tensor& counter = checkpoint_.save_counter()->mutable_value();
@@ -363,8 +374,10 @@ std::optional<std::string> CheckpointManager::save(std::optional<int64_t> checkp
       directory_, options_.checkpoint_name + "-" + std::to_string(checkpoint_number.value_or(next_counter)));
 
   // Until the state file names the new checkpoint, a failure leaves everything as it was.
-  std::vector<std::string> evicted;  // best no more
-  std::vector<Entry> tracked = tracked_;
+  auto recorded = std::make_shared<bool>(false);
+  auto undo = [counter = checkpoint_.save_counter(), previous_counter, recorded] {
+    if (!*recorded) counter->mutable_value().data<int64_t>()[0] = previous_counter;
+  };
   try {
     auto same = std::find_if(best_.begin(), best_.end(), [&](const Best& b) { return b.path == prefix; });
     if (same != best_.end()) {
@@ -374,36 +387,46 @@ std::optional<std::string> CheckpointManager::save(std::optional<int64_t> checkp
       write_best(best);
       best_ = std::move(best);
     }
-    checkpoint_.write(prefix);
-    const double timestamp = now();
-
-    if (options_.keep_best > 0) {
-      std::vector<Best> best = best_;
-      const auto keep = static_cast<size_t>(options_.keep_best);
-      if (metric && !std::isnan(*metric) && (best.size() < keep || better(*metric, best.back().metric))) {
-        // After those with an equal metric: of equals, the earlier one stays.
-        auto at =
-            std::find_if(best.begin(), best.end(), [&](const Best& b) { return better(*metric, b.metric); });
-        best.insert(at, {prefix, *metric, timestamp, false});
-      }
-      for (; best.size() > keep; best.pop_back())
-        if (!best.back().preserved) evicted.push_back(best.back().path);
-      bool changed = best.size() != best_.size() ||
-                     !std::equal(best.begin(), best.end(), best_.begin(),
-                                 [](const Best& a, const Best& b) { return a.path == b.path; });
-      if (changed) {
-        write_best(best);
-        best_ = std::move(best);
-      }
-    }
-
-    std::erase_if(tracked, [&](const Entry& e) { return e.path == prefix; });
-    tracked.push_back({prefix, timestamp});
-    write_state(prefix, tracked, last_preserved_timestamp_);
   } catch (...) {
-    counter.data<int64_t>()[0] = previous_counter;
+    undo();
     throw;
   }
+  checkpoint_.write_and_commit(
+      prefix, options, [this, prefix, metric, step, recorded] { record_save(prefix, metric, step, *recorded); }, undo);
+  return prefix;
+}
+
+void CheckpointManager::record_save(const std::string& prefix, std::optional<double> metric,
+                                    std::optional<int64_t> step, bool& recorded) {
+  Env& env = checkpoint_.env();
+  std::vector<std::string> evicted;  // best no more
+  std::vector<Entry> tracked = tracked_;
+  const double timestamp = now();
+
+  if (options_.keep_best > 0) {
+    std::vector<Best> best = best_;
+    const auto keep = static_cast<size_t>(options_.keep_best);
+    if (metric && !std::isnan(*metric) && (best.size() < keep || better(*metric, best.back().metric))) {
+      // After those with an equal metric: of equals, the earlier one stays.
+      auto at =
+          std::find_if(best.begin(), best.end(), [&](const Best& b) { return better(*metric, b.metric); });
+      best.insert(at, {prefix, *metric, timestamp, false});
+    }
+    for (; best.size() > keep; best.pop_back())
+      if (!best.back().preserved) evicted.push_back(best.back().path);
+    bool changed = best.size() != best_.size() ||
+                   !std::equal(best.begin(), best.end(), best_.begin(),
+                               [](const Best& a, const Best& b) { return a.path == b.path; });
+    if (changed) {
+      write_best(best);
+      best_ = std::move(best);
+    }
+  }
+
+  std::erase_if(tracked, [&](const Entry& e) { return e.path == prefix; });
+  tracked.push_back({prefix, timestamp});
+  write_state(prefix, tracked, last_preserved_timestamp_);
+  recorded = true;
   tracked_ = std::move(tracked);
   latest_ = prefix;
   if (step) last_checkpoint_step_ = step;
@@ -479,10 +502,10 @@ std::optional<std::string> CheckpointManager::save(std::optional<int64_t> checkp
       warn("cannot delete the checkpoint " + path + " that is no longer among the best: " + error.what());
     }
   }
-  return prefix;
 }
 
 void CheckpointManager::delete_all() {
+  checkpoint_.sync();
   if (!lock_) throw InvalidArgument("CheckpointManager: delete_all after delete_all in " + directory_);
   Env& env = checkpoint_.env();
   // First nothing is recorded any more, then the checkpoints go oldest first, each index before its
@@ -532,6 +555,7 @@ std::vector<std::string> CheckpointManager::restore_candidates() const {
 }
 
 std::optional<std::string> CheckpointManager::restore_latest() {
+  checkpoint_.sync();
   std::optional<std::string> restored = restore_first(checkpoint_, restore_candidates(), directory_);
   if (restored && options_.checkpoint_interval) last_checkpoint_step_ = current_step();
   return restored;

@@ -118,12 +118,17 @@ ModelCheckpoint::ModelCheckpoint(std::string filepath, ModelCheckpointOptions op
   if (const auto* s = std::get_if<std::string>(&options_.save_freq); s && *s != "epoch")
     throw InvalidArgument("ModelCheckpoint: Unrecognized save_freq: " + *s);
   if (options_.period < 1) throw InvalidArgument("ModelCheckpoint: period must be >= 1");
+  if (options_.options.enable_async && (!options_.save_weights_only || saving_detail::is_keras_weights_file(filepath_)))
+    throw InvalidArgument("ModelCheckpoint: options.enable_async applies to TensorFlow checkpoints only "
+                          "(save_weights_only, and a filepath not ending in .h5 or .keras). Received: filepath=" +
+                          filepath_);
   best_ = options_.initial_value_threshold ? *options_.initial_value_threshold
                                            : (upward_ ? -std::numeric_limits<double>::infinity()
                                                       : std::numeric_limits<double>::infinity());
 }
 
 void ModelCheckpoint::on_train_begin(const Logs&) {
+  async_checkpoint_.reset();  // waits; the model may have changed since the last fit
   if (restored_state_) {
     restored_state_ = false;
     return;
@@ -133,6 +138,33 @@ void ModelCheckpoint::on_train_begin(const Logs&) {
 }
 
 void ModelCheckpoint::on_epoch_begin(int epoch, const Logs&) { current_epoch_ = epoch; }
+
+void ModelCheckpoint::on_train_end(const Logs&) {
+  if (async_checkpoint_) async_checkpoint_->sync();
+}
+
+// Model::save_weights in the background: the same objects (the model as the root, its optimizer), the
+// same files, and then the same state file.
+void ModelCheckpoint::save_weights_async(const std::string& path) {
+  if (!async_checkpoint_) {
+    Model& m = *model();
+    std::shared_ptr<Layer> self = m.weak_from_this().lock();
+    if (!self) throw InvalidArgument("ModelCheckpoint: model \"" + m.name() + "\" must be owned by a std::shared_ptr");
+    std::vector<CheckpointItem> items{CheckpointItem("", self)};
+    if (m.optimizer_ptr()) items.emplace_back("optimizer", m.optimizer_ptr());
+    async_checkpoint_ = std::make_unique<Checkpoint>(std::move(items));
+  }
+  Env& env = async_checkpoint_->env();
+  async_checkpoint_->write_and_commit(
+      path, options_.options,
+      [&env, path] {
+        CheckpointState state;
+        state.model_checkpoint_path = path;
+        state.all_model_checkpoint_paths = {path};
+        write_checkpoint_state(env, parent_dir(path), state);
+      },
+      nullptr);
+}
 
 void ModelCheckpoint::on_train_batch_end(int64_t batch, const Logs& logs) {
   const auto* every = std::get_if<int64_t>(&options_.save_freq);
@@ -176,7 +208,9 @@ void ModelCheckpoint::save(int epoch, const Logs& logs, std::optional<int64_t> b
     std::printf("\nEpoch %d: saving model to %s\n", epoch + 1, path.c_str());
   }
   std::fflush(stdout);
-  if (options_.save_weights_only)
+  if (options_.options.enable_async)
+    save_weights_async(path);
+  else if (options_.save_weights_only)
     model()->save_weights(path);
   else
     saving_detail::save_keras_model(*model(), path);

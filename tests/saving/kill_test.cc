@@ -43,7 +43,7 @@ enum class Aim { kFromStart, kFromTrainEnd };
 
 // Runs the worker, with SIGKILL `delay` after the moment `aim` names unless it ends first (never when
 // delay is nullopt).
-WorkerRun run_worker(const std::string& worker, const std::string& backup_dir, const std::string& out,
+WorkerRun run_worker(const std::string& worker, const std::string& backup_dir, const std::string& out, bool async,
                      std::optional<std::chrono::microseconds> delay, Aim aim = Aim::kFromStart) {
   int pipe_fds[2];
   if (::pipe(pipe_fds) != 0) throw std::runtime_error("pipe failed");
@@ -52,7 +52,7 @@ WorkerRun run_worker(const std::string& worker, const std::string& backup_dir, c
     dup2(pipe_fds[1], STDOUT_FILENO);
     ::close(pipe_fds[0]);
     ::close(pipe_fds[1]);
-    execl(worker.c_str(), worker.c_str(), backup_dir.c_str(), out.c_str(), nullptr);
+    execl(worker.c_str(), worker.c_str(), backup_dir.c_str(), out.c_str(), async ? "async" : nullptr, nullptr);
     _exit(127);
   }
   ::close(pipe_fds[1]);
@@ -88,8 +88,13 @@ WorkerRun run_worker(const std::string& worker, const std::string& backup_dir, c
   return run;
 }
 
-TEST(KillTest, RandomSigkillsNeverLoseTheRunAndResumeIsExact) {
-  const fs::path root = fs::temp_directory_path() / ("cairn_kill_" + std::to_string(getpid()));
+// With and without asynchronous backups (GetParam()).
+class KillTest : public ::testing::TestWithParam<bool> {};
+
+TEST_P(KillTest, RandomSigkillsNeverLoseTheRunAndResumeIsExact) {
+  const bool async = GetParam();
+  const fs::path root =
+      fs::temp_directory_path() / ("cairn_kill_" + std::to_string(getpid()) + (async ? "_async" : "_sync"));
   fs::remove_all(root);
   fs::create_directories(root);
   const std::string reference = (root / "reference").string(), resumed = (root / "resumed").string();
@@ -100,7 +105,7 @@ TEST(KillTest, RandomSigkillsNeverLoseTheRunAndResumeIsExact) {
   // The reference run also measures how long the end of training takes (deleting the backups, writing
   // the final weights): the span in which the aimed kills land.
   const auto start = std::chrono::steady_clock::now();
-  const WorkerRun reference_run = run_worker(worker, (root / "reference_backup").string(), reference, std::nullopt);
+  const WorkerRun reference_run = run_worker(worker, (root / "reference_backup").string(), reference, async, std::nullopt);
   ASSERT_TRUE(reference_run.completed);
   const auto full_run = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start);
   const std::chrono::microseconds train_end_span = reference_run.after_train_end;
@@ -121,14 +126,16 @@ TEST(KillTest, RandomSigkillsNeverLoseTheRunAndResumeIsExact) {
   int restorable = 0, trainings = 0, kills_while_removing = 0, kills_in_train_end = 0;
   for (int kill = 0; kill < kills; ++kill) {
     // Every sixteenth kill is aimed at the end of training, where BackupAndRestore deletes the backups
-    // (such a run trains to the end first, so they are few); the others come after a small random part
+    // (such a run trains to the end first, so they are few; within the first half of the span that the
+    // reference run measured, so that the run rarely ends first); the others come after a small random part
     // of a full run, so that kills spread over whole trainings (and often land in the
     // CheckpointManager's deletion of the oldest backup).
     const bool aimed = kill % 16 == 15;
     const auto delay = std::chrono::microseconds(static_cast<int64_t>(
-        random.uniform() * (aimed ? static_cast<double>(train_end_span.count()) : 0.15 * full_run.count())));
+        random.uniform() * (aimed ? 0.5 * static_cast<double>(train_end_span.count()) : 0.15 * full_run.count())));
     const WorkerRun run =
-        run_worker(worker, (root / "backup").string(), resumed, delay, aimed ? Aim::kFromTrainEnd : Aim::kFromStart);
+        run_worker(worker, (root / "backup").string(), resumed, async, delay,
+                   aimed ? Aim::kFromTrainEnd : Aim::kFromStart);
     if (run.completed) {
       // This training finished before the kill: check it, then start a new one.
       expect_same_weights();
@@ -152,7 +159,7 @@ TEST(KillTest, RandomSigkillsNeverLoseTheRunAndResumeIsExact) {
   if (kills >= 16) {
     EXPECT_GT(kills_in_train_end, 0) << "aimed kills should land while the backups are deleted";
   }
-  ASSERT_TRUE(run_worker(worker, (root / "backup").string(), resumed, std::nullopt).completed);
+  ASSERT_TRUE(run_worker(worker, (root / "backup").string(), resumed, async, std::nullopt).completed);
   expect_same_weights();
   RecordProperty("trainings_completed_between_kills", trainings);
   RecordProperty("kills_while_removing_files", kills_while_removing);
@@ -161,6 +168,9 @@ TEST(KillTest, RandomSigkillsNeverLoseTheRunAndResumeIsExact) {
               kills_while_removing, kills_in_train_end, trainings);
   fs::remove_all(root);
 }
+
+INSTANTIATE_TEST_SUITE_P(Backups, KillTest, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& info) { return info.param ? "Async" : "Sync"; });
 
 }  // namespace
 }  // namespace cairn

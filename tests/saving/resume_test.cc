@@ -2,6 +2,7 @@
 // ends with weights and optimizer slots identical, byte for byte, to a run that was never interrupted.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -46,12 +47,19 @@ std::vector<Tensor> state_of(const Model& model) {
   return out;
 }
 
-class ResumeTest : public ::testing::Test {
+// Every test runs with synchronous and with asynchronous backups (GetParam()).
+class ResumeTest : public ::testing::TestWithParam<bool> {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("cairn_resume_" + std::to_string(::getpid()) + "_" + ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    std::replace(name.begin(), name.end(), '/', '_');
+    dir_ = fs::temp_directory_path() / ("cairn_resume_" + std::to_string(::getpid()) + "_" + name);
     fs::remove_all(dir_);
+  }
+  BackupAndRestoreOptions backup_options(std::variant<std::string, int64_t> save_freq = std::string("epoch")) const {
+    BackupAndRestoreOptions options{.save_freq = std::move(save_freq)};
+    options.options.enable_async = GetParam();
+    return options;
   }
   void TearDown() override { fs::remove_all(dir_); }
 
@@ -67,7 +75,7 @@ class ResumeTest : public ::testing::Test {
     clear_session();
     set_random_seed(1);
     auto first = w.make();
-    auto backup = std::make_shared<BackupAndRestore>(dir_.string(), BackupAndRestoreOptions{.save_freq = save_freq});
+    auto backup = std::make_shared<BackupAndRestore>(dir_.string(), backup_options(save_freq));
     FitOptions interrupted = fit;
     interrupted.callbacks = {backup, std::make_shared<InterruptAfter>(cut)};
     EXPECT_THROW(first->fit(w.x, w.y, interrupted), Interrupted);
@@ -79,7 +87,7 @@ class ResumeTest : public ::testing::Test {
     clear_session();
     set_random_seed(1);
     auto second = w.make();
-    auto restore = std::make_shared<BackupAndRestore>(dir_.string(), BackupAndRestoreOptions{.save_freq = save_freq});
+    auto restore = std::make_shared<BackupAndRestore>(dir_.string(), backup_options(save_freq));
     FitOptions resumed = fit;
     resumed.seed = 999;  // the restored data order must win over a new seed
     resumed.callbacks = {restore};
@@ -108,20 +116,20 @@ Workload mlp_with_dropout() {
           d.x, d.y, 16, 3};
 }
 
-TEST_F(ResumeTest, MlpWithDropoutAndShufflingEveryCutInTheMiddleOfAnEpoch) {
+TEST_P(ResumeTest, MlpWithDropoutAndShufflingEveryCutInTheMiddleOfAnEpoch) {
   // 90 samples in batches of 16: 6 batches per epoch, 18 in all.
   for (int64_t cut : {2, 4, 7, 11, 17}) expect_exact_resume(mlp_with_dropout(), cut, int64_t{1});
 }
 
-TEST_F(ResumeTest, BackupsEveryFewBatchesRepeatTheLostOnesExactly) {
+TEST_P(ResumeTest, BackupsEveryFewBatchesRepeatTheLostOnesExactly) {
   for (int64_t cut : {5, 8, 13}) expect_exact_resume(mlp_with_dropout(), cut, int64_t{3});
 }
 
-TEST_F(ResumeTest, EpochBackupsResumeAtTheNextEpoch) {
+TEST_P(ResumeTest, EpochBackupsResumeAtTheNextEpoch) {
   for (int64_t cut : {7, 14}) expect_exact_resume(mlp_with_dropout(), cut, std::string("epoch"));
 }
 
-TEST_F(ResumeTest, Cnn) {
+TEST_P(ResumeTest, Cnn) {
   Generator g(5);
   Tensor x({24, 8, 8, 1});
   for (float& v : x.span<float>()) v = g.uniform();
@@ -141,7 +149,7 @@ TEST_F(ResumeTest, Cnn) {
   expect_exact_resume(w, 4, int64_t{1});
 }
 
-TEST_F(ResumeTest, Lstm) {
+TEST_P(ResumeTest, Lstm) {
   Generator g(6);
   Tensor x({20, 7}, DType::Int64);
   for (int64_t& v : x.span<int64_t>()) v = static_cast<int64_t>(g.uniform_int(30));
@@ -158,7 +166,7 @@ TEST_F(ResumeTest, Lstm) {
   expect_exact_resume(w, 5, int64_t{1});
 }
 
-TEST_F(ResumeTest, EarlyStoppingStateSurvivesARestart) {
+TEST_P(ResumeTest, EarlyStoppingStateSurvivesARestart) {
   Workload w = mlp_with_dropout();
   auto early = [] { return std::make_shared<EarlyStopping>(EarlyStoppingOptions{.monitor = "loss", .min_delta = 0.05, .patience = 1}); };
   clear_session();
@@ -171,7 +179,7 @@ TEST_F(ResumeTest, EarlyStoppingStateSurvivesARestart) {
   set_random_seed(1);
   auto first = w.make();
   FitOptions interrupted{.batch_size = 16, .epochs = 10, .verbose = 0, .seed = 2};
-  interrupted.callbacks = {early(), std::make_shared<BackupAndRestore>(dir_.string()), std::make_shared<InterruptAfter>(7)};
+  interrupted.callbacks = {early(), std::make_shared<BackupAndRestore>(dir_.string(), backup_options()), std::make_shared<InterruptAfter>(7)};
   EXPECT_THROW(first->fit(w.x, w.y, interrupted), Interrupted);
   interrupted.callbacks.clear();  // the interrupted "process" ends and unlocks the backup directory
 
@@ -180,14 +188,14 @@ TEST_F(ResumeTest, EarlyStoppingStateSurvivesARestart) {
   auto second = w.make();
   auto resumed_early = early();
   FitOptions resumed{.batch_size = 16, .epochs = 10, .verbose = 0, .seed = 2};
-  resumed.callbacks = {resumed_early, std::make_shared<BackupAndRestore>(dir_.string())};
+  resumed.callbacks = {resumed_early, std::make_shared<BackupAndRestore>(dir_.string(), backup_options())};
   second->fit(w.x, w.y, resumed);
   EXPECT_EQ(resumed_early->stopped_epoch(), ref_early->stopped_epoch());
   EXPECT_GT(ref_early->stopped_epoch(), 0);
   EXPECT_TRUE(equal_bytes(reference->weights()[0]->value(), second->weights()[0]->value()));
 }
 
-TEST_F(ResumeTest, DamagedNewestBackupFallsBackToThePreviousOneLoudly) {
+TEST_P(ResumeTest, DamagedNewestBackupFallsBackToThePreviousOneLoudly) {
   Workload w = mlp_with_dropout();
   clear_session();
   set_random_seed(1);
@@ -198,7 +206,7 @@ TEST_F(ResumeTest, DamagedNewestBackupFallsBackToThePreviousOneLoudly) {
   set_random_seed(1);
   auto first = w.make();
   FitOptions interrupted{.batch_size = 16, .epochs = 3, .verbose = 0, .seed = 11};
-  interrupted.callbacks = {std::make_shared<BackupAndRestore>(dir_.string(), BackupAndRestoreOptions{.save_freq = int64_t{1}}),
+  interrupted.callbacks = {std::make_shared<BackupAndRestore>(dir_.string(), backup_options(int64_t{1})),
                            std::make_shared<InterruptAfter>(9)};
   EXPECT_THROW(first->fit(w.x, w.y, interrupted), Interrupted);
   interrupted.callbacks.clear();  // the interrupted "process" ends and unlocks the backup directory
@@ -214,7 +222,7 @@ TEST_F(ResumeTest, DamagedNewestBackupFallsBackToThePreviousOneLoudly) {
   clear_session();
   set_random_seed(1);
   auto second = w.make();
-  auto restore = std::make_shared<BackupAndRestore>(dir_.string(), BackupAndRestoreOptions{.save_freq = int64_t{1}});
+  auto restore = std::make_shared<BackupAndRestore>(dir_.string(), backup_options(int64_t{1}));
   FitOptions resumed{.batch_size = 16, .epochs = 3, .verbose = 0, .seed = 11};
   resumed.callbacks = {restore};
   ::testing::internal::CaptureStderr();
@@ -230,7 +238,10 @@ TEST_F(ResumeTest, DamagedNewestBackupFallsBackToThePreviousOneLoudly) {
 // the deletion there as a SIGKILL would (and with the crash, what was not yet synced is lost as well).
 // The next run must restore the newest backup left, or start over when none is left, and end with the
 // weights of an uninterrupted run; it must never find backups it cannot restore.
-TEST_F(ResumeTest, AKillWhileTheBackupsAreDeletedNeverBlocksTheNextRun) {
+TEST_P(ResumeTest, AKillWhileTheBackupsAreDeletedNeverBlocksTheNextRun) {
+  // on_train_end waits for the last backup, then deletes as without async; here the fault, armed when
+  // training ends, would count the removals of that backup's own max_to_keep deletion, in flight or not.
+  if (GetParam()) GTEST_SKIP() << "the same deletion as with synchronous backups (KillTest/Async aims at it)";
   Workload w = mlp_with_dropout();
   const FitOptions fit{.batch_size = 16, .epochs = 3, .verbose = 0, .seed = 11};
   clear_session();
@@ -251,7 +262,7 @@ TEST_F(ResumeTest, AKillWhileTheBackupsAreDeletedNeverBlocksTheNextRun) {
       stop_deleting->on_train_end_fn = [&](const Logs&) { env.fail_nth(removals + 1, FileOp::Remove); };
       FitOptions killed = fit;
       killed.callbacks = {stop_deleting, std::make_shared<BackupAndRestore>(
-                                             dir_.string(), BackupAndRestoreOptions{.save_freq = int64_t{1}}, env)};
+                                             dir_.string(), backup_options(int64_t{1}), env)};
       try {
         first->fit(w.x, w.y, killed);
       } catch (const IOError&) {
@@ -265,7 +276,7 @@ TEST_F(ResumeTest, AKillWhileTheBackupsAreDeletedNeverBlocksTheNextRun) {
       clear_session();
       set_random_seed(1);
       auto second = w.make();
-      auto restore = std::make_shared<BackupAndRestore>(dir_.string(), BackupAndRestoreOptions{.save_freq = int64_t{1}});
+      auto restore = std::make_shared<BackupAndRestore>(dir_.string(), backup_options(int64_t{1}));
       FitOptions resumed = fit;
       resumed.callbacks = {restore};
       ASSERT_NO_THROW(second->fit(w.x, w.y, resumed)) << cut;
@@ -280,6 +291,9 @@ TEST_F(ResumeTest, AKillWhileTheBackupsAreDeletedNeverBlocksTheNextRun) {
   }
   EXPECT_GE(interrupted_deletions, 2 * 5) << "the state file and two backups of two files each";
 }
+
+INSTANTIATE_TEST_SUITE_P(Backups, ResumeTest, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& info) { return info.param ? "Async" : "Sync"; });
 
 }  // namespace
 }  // namespace cairn

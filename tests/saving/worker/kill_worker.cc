@@ -1,7 +1,9 @@
 // The process the kill test kills: trains a small MLP with dropout and shuffling under
 // BackupAndRestore (a backup after every batch), then writes the final weights.
 //
-//   kill_worker BACKUP_DIR FINAL_WEIGHTS_PREFIX
+//   kill_worker BACKUP_DIR FINAL_WEIGHTS_PREFIX [async]
+//
+// With "async", the backups are asynchronous (BackupAndRestoreOptions::options.enable_async).
 //
 // On stdout, one line per step the kill test wants to aim at or to tell apart afterwards: "batch" when
 // a batch ends (before its backup), "remove NAME" before each file the backups' deletions remove (the
@@ -34,8 +36,9 @@ class ReportingEnv : public EnvWrapper {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 3) {
-    std::fprintf(stderr, "usage: kill_worker BACKUP_DIR FINAL_WEIGHTS_PREFIX\n");
+  const bool async = argc == 4 && std::string(argv[3]) == "async";
+  if (argc != 3 && !async) {
+    std::fprintf(stderr, "usage: kill_worker BACKUP_DIR FINAL_WEIGHTS_PREFIX [async]\n");
     return 2;
   }
   set_random_seed(7);
@@ -46,7 +49,9 @@ int main(int argc, char** argv) {
       Shape{2});
   model->compile({.optimizer = "adam", .loss = std::make_shared<SparseCategoricalCrossentropy>(true), .metrics = {"accuracy"}});
   ReportingEnv env;
-  auto backup = std::make_shared<BackupAndRestore>(argv[1], BackupAndRestoreOptions{.save_freq = int64_t{1}}, env);
+  BackupAndRestoreOptions options{.save_freq = int64_t{1}};
+  options.options.enable_async = async;
+  auto backup = std::make_shared<BackupAndRestore>(argv[1], options, env);
   // Runs before the backup's callbacks (BackupAndRestore runs last).
   auto reporter = std::make_shared<LambdaCallback>();
   reporter->on_batch_end_fn = [](int64_t, const Logs&) { report("batch"); };
