@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "cairn/dtype.h"
@@ -44,6 +45,9 @@ void remove_bundle(Env& env, const std::string& prefix);
 class BundleWriter {
  public:
   BundleWriter(Env& env, std::string prefix);  // creates the directory if needed
+  // Data shard `shard` of a checkpoint that `num_shards` writers make together (TensorFlow's multi-shard
+  // layout, prefix.data-SSSSS-of-NNNNN): add() as usual, then finish_shard() instead of finish().
+  BundleWriter(Env& env, std::string prefix, int shard, int num_shards);
   ~BundleWriter();
   BundleWriter(const BundleWriter&) = delete;
   BundleWriter& operator=(const BundleWriter&) = delete;
@@ -55,6 +59,10 @@ class BundleWriter {
   void add_strings(const std::string& key, const Shape& shape, const std::vector<std::string>& values);
   void add_string(const std::string& key, std::string_view value) { add_strings(key, {}, {std::string(value)}); }
   void finish();
+  // The end of a shard writer: makes its data file durable under its final name (synced, renamed, the
+  // directory synced) and returns the index entries of its tensors for write_bundle_index. Nothing is
+  // visible as a checkpoint until that index exists; remove_bundle removes a shard left without one.
+  std::vector<std::pair<std::string, std::string>> finish_shard();
 
   const std::string& prefix() const;
 
@@ -62,6 +70,13 @@ class BundleWriter {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// Writes the index of a multi-shard checkpoint from its shards' finish_shard() entries (in any order),
+// atomically: a temporary file, synced, renamed into place, the directory synced, so that the checkpoint
+// appears whole at once. An index already at prefix is replaced. InvalidArgument for a key given twice or
+// an entry that names another shard count.
+void write_bundle_index(Env& env, const std::string& prefix, int num_shards,
+                        std::vector<std::pair<std::string, std::string>> entries);
 
 // What the index says about one tensor.
 struct BundleEntryInfo {

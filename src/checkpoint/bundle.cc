@@ -37,6 +37,22 @@ std::string tf_dtype_name(int tf_dtype) {
 
 std::string quoted(const std::string& key) { return "'" + key + "'"; }
 
+// The index table: the header entry, then every (key, serialized BundleEntryProto) in bytewise key order.
+void write_index_file(Env& env, const std::string& path, int num_shards,
+                      const std::map<std::string, std::string>& entries) {
+  proto::BundleHeaderProto header;
+  header.set_num_shards(num_shards);
+  header.set_endianness(proto::BundleHeaderProto::LITTLE);
+  header.mutable_version()->set_producer(kBundleVersion);
+  auto file = env.new_writable_file(path);
+  table::TableBuilder table(*file);
+  table.add("", header.SerializeAsString());
+  for (const auto& [key, entry] : entries) table.add(key, entry);
+  table.finish();
+  file->sync();
+  file->close();
+}
+
 }  // namespace
 
 int tf_dtype_number(DType dtype) {
@@ -106,6 +122,8 @@ struct BundleWriter::Impl {
   std::string data_temp;
   std::string index_temp;
   std::unique_ptr<WritableFile> data_file;
+  int shard = 0;
+  int num_shards = 1;
   uint64_t offset = 0;
   std::map<std::string, std::string> entries;  // key -> serialized BundleEntryProto, in bytewise order
   State state = State::Open;
@@ -113,14 +131,19 @@ struct BundleWriter::Impl {
   bool data_renamed = false;
   bool index_renamed = false;
 
-  Impl(Env& env_, std::string prefix_)
+  Impl(Env& env_, std::string prefix_, int shard_, int num_shards_)
       : env(env_),
         prefix(std::move(prefix_)),
         dir(parent_dir(prefix)),
-        data_path(bundle_data_path(prefix)),
+        data_path(bundle_data_path(prefix, shard_, num_shards_)),
         index_path(bundle_index_path(prefix)),
         data_temp(temporary_path_for(data_path)),
-        index_temp(temporary_path_for(index_path)) {
+        index_temp(temporary_path_for(index_path)),
+        shard(shard_),
+        num_shards(num_shards_) {
+    if (num_shards < 1 || num_shards > kMaxShards || shard < 0 || shard >= num_shards)
+      throw InvalidArgument("checkpoint " + prefix + ": no data shard " + std::to_string(shard) + " of " +
+                            std::to_string(num_shards));
     env.create_dirs(dir);
     data_file = env.new_writable_file(data_temp);
   }
@@ -167,6 +190,7 @@ struct BundleWriter::Impl {
     entry.set_dtype(static_cast<proto::DataType>(tf_dtype));
     auto* shape_proto = entry.mutable_shape();  // present even for scalars, as TensorFlow writes it
     for (int64_t d : shape) shape_proto->add_dim()->set_size(d);
+    entry.set_shard_id(shard);
     entry.set_offset(static_cast<int64_t>(offset));
     entry.set_size(static_cast<int64_t>(size));
     entry.set_crc32c(crc32c::mask(crc));
@@ -174,22 +198,13 @@ struct BundleWriter::Impl {
     offset += size;
   }
 
-  void write_index() {
-    proto::BundleHeaderProto header;
-    header.set_num_shards(1);
-    header.set_endianness(proto::BundleHeaderProto::LITTLE);
-    header.mutable_version()->set_producer(kBundleVersion);
-    auto file = env.new_writable_file(index_temp);
-    table::TableBuilder table(*file);
-    table.add("", header.SerializeAsString());
-    for (const auto& [key, entry] : entries) table.add(key, entry);
-    table.finish();
-    file->sync();
-    file->close();
-  }
+  void write_index() { write_index_file(env, index_temp, 1, entries); }
 };
 
-BundleWriter::BundleWriter(Env& env, std::string prefix) : impl_(std::make_unique<Impl>(env, std::move(prefix))) {}
+BundleWriter::BundleWriter(Env& env, std::string prefix) : BundleWriter(env, std::move(prefix), 0, 1) {}
+
+BundleWriter::BundleWriter(Env& env, std::string prefix, int shard, int num_shards)
+    : impl_(std::make_unique<Impl>(env, std::move(prefix), shard, num_shards)) {}
 
 BundleWriter::~BundleWriter() {
   if (impl_->state == Impl::State::Open) impl_->abandon();
@@ -240,6 +255,8 @@ void BundleWriter::add_strings(const std::string& key, const Shape& shape, const
 void BundleWriter::finish() {
   Impl& w = *impl_;
   w.check_usable();
+  if (w.num_shards != 1)
+    throw InvalidArgument("checkpoint " + w.prefix + ": a writer of one of several data shards ends with finish_shard()");
   w.guarded([&] {
     w.data_file->sync();
     w.data_file->close();
@@ -258,6 +275,49 @@ void BundleWriter::finish() {
     w.env.sync_dir(w.dir);
   });
   w.state = Impl::State::Finished;
+}
+
+std::vector<std::pair<std::string, std::string>> BundleWriter::finish_shard() {
+  Impl& w = *impl_;
+  w.check_usable();
+  w.guarded([&] {
+    w.data_file->sync();
+    w.data_file->close();
+    w.data_file.reset();
+    w.env.rename_file(w.data_temp, w.data_path);
+    w.data_renamed = true;
+    w.env.sync_dir(w.dir);
+  });
+  w.state = Impl::State::Finished;
+  return {w.entries.begin(), w.entries.end()};
+}
+
+void write_bundle_index(Env& env, const std::string& prefix, int num_shards,
+                        std::vector<std::pair<std::string, std::string>> entries) {
+  if (num_shards < 1 || num_shards > kMaxShards)
+    throw InvalidArgument("checkpoint " + prefix + ": bad shard count " + std::to_string(num_shards));
+  std::map<std::string, std::string> sorted;
+  for (auto& [key, entry] : entries) {
+    proto::BundleEntryProto parsed;
+    if (key.empty() || !parsed.ParseFromString(entry) || parsed.shard_id() < 0 || parsed.shard_id() >= num_shards)
+      throw InvalidArgument("checkpoint " + prefix + ": the entry for key " + quoted(key) + " is not one of data shard 0 to " +
+                            std::to_string(num_shards - 1));
+    if (sorted.contains(key)) throw InvalidArgument("checkpoint " + prefix + ": duplicate key " + quoted(key));
+    sorted.emplace(std::move(key), std::move(entry));
+  }
+  const std::string index = bundle_index_path(prefix);
+  const std::string temp = temporary_path_for(index);
+  try {
+    write_index_file(env, temp, num_shards, sorted);
+    env.rename_file(temp, index);
+    env.sync_dir(parent_dir(prefix));
+  } catch (...) {
+    try {
+      if (env.file_exists(temp)) env.remove_file(temp);
+    } catch (const std::exception&) {  // best effort; the original error matters
+    }
+    throw;
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
