@@ -54,10 +54,11 @@ int train(const std::string& dir, int epochs, bool with_checkpoints) {
   // BackupAndRestore restores in on_train_begin; say where it picked up.
   auto announce = std::make_shared<LambdaCallback>();
   announce->on_train_begin_fn = [&](const Logs&) {
-    if (backup->restored_from())
+    if (backup->restored_from()) {
+      const EpochPosition at = model->training_state().position;
       std::printf("Restored %s: continuing at epoch %d, batch %ld of %ld\n", backup->restored_from()->c_str(),
-                  model->position().epoch + 1, static_cast<long>(model->position().step),
-                  static_cast<long>((x.dim(0) + 63) / 64));
+                  at.epoch + 1, static_cast<long>(at.step), static_cast<long>((x.dim(0) + 63) / 64));
+    }
     std::fflush(stdout);
   };
   callbacks.push_back(announce);

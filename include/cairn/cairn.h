@@ -5,6 +5,7 @@
 #include "cairn/callbacks.h"
 #include "cairn/checkpoint.h"
 #include "cairn/data.h"
+#include "cairn/epoch_iterator.h"
 #include "cairn/error.h"
 #include "cairn/estimator.h"
 #include "cairn/export.h"
@@ -32,4 +33,5 @@
 #include "cairn/summary.h"
 #include "cairn/tensorboard.h"
 #include "cairn/tensor.h"
+#include "cairn/training_state.h"
 #include "cairn/variable.h"

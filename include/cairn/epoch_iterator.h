@@ -46,9 +46,6 @@ class EpochIterator {
   EpochIterator(Tensor x, Tensor y, EpochIteratorOptions options = {});
 
   int64_t steps_per_epoch() const { return steps_per_epoch_; }
-  // Data parallelism: this iterator yields replica `index` of `count`'s rows of every batch (see
-  // BatchIterator::shard); steps and positions stay global.
-  void shard(int index, int count) { data_.shard(index, count); }
 
   // Starts `epoch` at step 0 in the data order of that epoch, whatever the epoch before it did. If the
   // iterator was put (by restore) at a step > 0 of this very epoch, the epoch continues from there

@@ -2,7 +2,6 @@
 // Model, track named layers, override call). compile / fit / evaluate / predict with Keras defaults.
 #pragma once
 
-#include <array>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -16,6 +15,7 @@
 #include "cairn/losses.h"
 #include "cairn/metrics.h"
 #include "cairn/optimizers.h"
+#include "cairn/training_state.h"
 #include "cairn/replica_context.h"
 
 namespace cairn {
@@ -79,18 +79,10 @@ struct PredictOptions {
   int64_t batch_size = 32;
 };
 
-class BatchIterator;
-
 // How load_weights matches the layers of an HDF5 weights file to the model's (Keras's keyword arguments).
 struct LoadWeightsOptions {
   bool by_name = false;        // by layer name instead of by order (tf.keras 2.x's ".h5" layout only)
   bool skip_mismatch = false;  // skip, with a warning on stderr, layers whose weights do not fit
-};
-
-// Where fit is: enough, with the weights, optimizer and RNG states, to continue a run exactly.
-struct TrainingPosition {
-  int epoch = 0;        // the epoch in progress (or the next one, at a boundary)
-  int64_t step = 0;     // batches of that epoch already trained
 };
 
 class Model : public Layer {
@@ -154,17 +146,15 @@ class Model : public Layer {
   // are InvalidArguments for TensorFlow checkpoints, as in Keras.
   void load_weights(const std::string& path, const LoadWeightsOptions& options = {});
 
-  // ---- resumable fit state (used by BackupAndRestore)
-  // When set before fit, fit starts from this position (and the iterator state given) instead of
-  // from initial_epoch; fit keeps it current while it runs.
-  TrainingPosition& position() { return position_; }
-  std::optional<std::array<int64_t, 4>>& pending_iterator_state() { return pending_iterator_state_; }
-  const BatchIterator* current_iterator() const { return iterator_; }
+  // ---- where fit is (BackupAndRestore saves it and resumes from it)
+  // Current at every callback of a fit in progress; after fit, where it ended (also by an exception).
+  TrainingState training_state() const;
+  // Called in on_train_begin (by BackupAndRestore): this fit continues from `state` (its epoch, step,
+  // data order and position, and the running metric sums) instead of starting at initial_epoch. Its
+  // global_step is not used: the optimizer's iterations are restored with the optimizer.
+  void resume_from(TrainingState state);
   // The callbacks of the fit in progress (BackupAndRestore saves the others' state).
   const std::vector<CallbackPtr>& active_callbacks() const { return active_callbacks_; }
-  // The running loss and metric sums of the epoch in progress (name -> (total, count)).
-  std::map<std::string, std::pair<double, double>> metric_totals() const;
-  void set_metric_totals(const std::map<std::string, std::pair<double, double>>& totals);
 
  protected:
   void track_layer(const std::string& attribute, LayerPtr layer);
@@ -185,6 +175,9 @@ class Model : public Layer {
   // current_logs() over every replica's samples (collective) when data-parallel.
   Logs replicated_logs() const;
   void reset_metrics();
+  // The running loss and metric sums of the epoch in progress (name -> (total, count)).
+  std::map<std::string, std::pair<double, double>> metric_totals() const;
+  void set_metric_totals(const std::map<std::string, std::pair<double, double>>& totals);
 
   std::vector<std::pair<std::string, LayerPtr>> tracked_;
   std::shared_ptr<Optimizer> optimizer_;
@@ -192,9 +185,9 @@ class Model : public Layer {
   std::vector<std::string> metric_names_;
   Mean loss_tracker_{"loss"};
   std::vector<std::unique_ptr<Metric>> metrics_;
-  TrainingPosition position_;
-  std::optional<std::array<int64_t, 4>> pending_iterator_state_;
-  const BatchIterator* iterator_ = nullptr;
+  const EpochIterator* epochs_ = nullptr;  // of the fit in progress
+  EpochPosition position_;                 // where the last fit was when it ended
+  std::optional<TrainingState> resume_state_;
   ReplicaContext* replica_context_ = nullptr;  // of the fit in progress, when data-parallel
   std::vector<CallbackPtr> active_callbacks_;
   int64_t output_classes_ = 0;  // the model's last dimension, learned by probe()

@@ -4,17 +4,18 @@
 
 #include "cairn/checkpoint.h"
 #include "cairn/checkpoint_manager.h"
-#include "cairn/data.h"
 #include "cairn/error.h"
 #include "cairn/model.h"
 #include "cairn/saving_callbacks.h"
+#include "cairn/training_state.h"
 
 namespace cairn {
 
-// The checkpoint's extra variables, besides the model, the optimizer and the callbacks.
+// The checkpoint's extra variables, besides the model, the optimizer and the callbacks: the model's
+// TrainingState (the optimizer's iterations, its global_step, are saved with the optimizer).
 struct BackupAndRestore::State {
   VariablePtr position;       // int64 {epoch, step in epoch, batches since the last backup}
-  VariablePtr iterator;       // int64 BatchIteratorState
+  VariablePtr iterator;       // int64 BatchIteratorState of the position
   VariablePtr metric_totals;  // float64 {total, count} per metric, by name
   std::vector<std::string> metric_names;
   std::unique_ptr<Checkpoint> checkpoint;
@@ -38,12 +39,12 @@ void BackupAndRestore::on_train_begin(const Logs&) {
   std::shared_ptr<Layer> self = m.weak_from_this().lock();
   if (!self) throw InvalidArgument("BackupAndRestore: the model must be owned by a std::shared_ptr");
   state_ = std::make_unique<State>();
-  auto totals = m.metric_totals();
-  for (const auto& [name, value] : totals) state_->metric_names.push_back(name);
+  TrainingState training = m.training_state();
+  for (const auto& [name, value] : training.metric_totals) state_->metric_names.push_back(name);
   state_->position = std::make_shared<Variable>("position", Tensor({3}, DType::Int64), false);
   state_->iterator = std::make_shared<Variable>("iterator", Tensor({4}, DType::Int64), false);
   state_->metric_totals =
-      std::make_shared<Variable>("metric_totals", Tensor({static_cast<int64_t>(2 * totals.size())}, DType::Float64), false);
+      std::make_shared<Variable>("metric_totals", Tensor({static_cast<int64_t>(2 * state_->metric_names.size())}, DType::Float64), false);
 
   std::vector<CheckpointItem> items{{"model", self},
                                     {"optimizer", m.optimizer_ptr()},
@@ -61,31 +62,31 @@ void BackupAndRestore::on_train_begin(const Logs&) {
   restored_from_ = state_->manager->restore_latest();
   if (!restored_from_) return;
   const int64_t* position = state_->position->value().data<int64_t>();
-  m.position() = {static_cast<int>(position[0]), position[1]};
+  training.position.epoch = static_cast<int>(position[0]);
+  training.position.step = position[1];
   state_->batches_since_backup = position[2];
   std::array<int64_t, 4> iterator;
   std::copy_n(state_->iterator->value().data<int64_t>(), 4, iterator.begin());
-  m.pending_iterator_state() = iterator;
+  training.position.data = BatchIteratorState::from_array(iterator);
   const double* values = state_->metric_totals->value().data<double>();
-  for (size_t i = 0; i < state_->metric_names.size(); ++i) totals[state_->metric_names[i]] = {values[2 * i], values[2 * i + 1]};
-  m.set_metric_totals(totals);
+  for (size_t i = 0; i < state_->metric_names.size(); ++i)
+    training.metric_totals[state_->metric_names[i]] = {values[2 * i], values[2 * i + 1]};
+  m.resume_from(std::move(training));
 }
 
 void BackupAndRestore::backup() {
-  Model& m = *model();
+  TrainingState training = model()->training_state();
   int64_t* position = state_->position->mutable_value().data<int64_t>();
-  position[0] = m.position().epoch;
-  position[1] = m.position().step;
+  position[0] = training.position.epoch;
+  position[1] = training.position.step;
   position[2] = state_->batches_since_backup;
-  if (const BatchIterator* it = m.current_iterator()) {
-    auto a = it->state().to_array();
-    std::copy(a.begin(), a.end(), state_->iterator->mutable_value().data<int64_t>());
-  }
-  auto totals = m.metric_totals();
+  const std::array<int64_t, 4> iterator = training.position.data.to_array();
+  std::copy(iterator.begin(), iterator.end(), state_->iterator->mutable_value().data<int64_t>());
+  const auto& totals = training.metric_totals;
   double* values = state_->metric_totals->mutable_value().data<double>();
   for (size_t i = 0; i < state_->metric_names.size(); ++i) {
-    values[2 * i] = totals[state_->metric_names[i]].first;
-    values[2 * i + 1] = totals[state_->metric_names[i]].second;
+    values[2 * i] = totals.at(state_->metric_names[i]).first;
+    values[2 * i + 1] = totals.at(state_->metric_names[i]).second;
   }
   state_->manager->save(std::nullopt, true, std::nullopt, options_.options);
 }

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "cairn/autodiff.h"
-#include "cairn/data.h"
+#include "cairn/epoch_iterator.h"
 #include "cairn/error.h"
 #include "cairn/model.h"
 #include "cairn/ops.h"
@@ -155,6 +155,15 @@ void Model::set_metric_totals(const std::map<std::string, std::pair<double, doub
   }
 }
 
+TrainingState Model::training_state() const {
+  const int64_t iterations = optimizer_ ? optimizer_->iterations()->value().data<int64_t>()[0] : 0;
+  // Between resume_from (in on_train_begin) and the first epoch: the state fit is about to continue from.
+  if (resume_state_) return {iterations, resume_state_->position, resume_state_->metric_totals};
+  return {iterations, epochs_ ? epochs_->position() : position_, metric_totals()};
+}
+
+void Model::resume_from(TrainingState state) { resume_state_ = std::move(state); }
+
 void Model::check_fit_arguments(const Tensor& x, const Tensor& y, const char* method, bool probe_model) {
   loss();  // compiled?
   if (!x.defined() || !y.defined()) throw InvalidArgument(std::string(method) + ": x and y must be given");
@@ -285,9 +294,11 @@ History Model::fit(const Tensor& x_all, const Tensor& y_all, FitOptions options)
     seed = start_replicas(*replicas, weights(), options);
     if (replicas->replica_id_in_sync_group() != 0) options.verbose = 0;
   }
-  BatchIterator iterator(x, y, options.batch_size, options.shuffle, seed);
-  if (replicas) iterator.shard(replicas->replica_id_in_sync_group(), replicas->num_replicas_in_sync());
-  const int64_t steps = options.steps_per_epoch > 0 ? options.steps_per_epoch : iterator.batches_per_epoch();
+  EpochIterator epochs(x, y, {.batch_size = options.batch_size, .shuffle = options.shuffle, .seed = seed,
+                              .steps_per_epoch = options.steps_per_epoch,
+                              .replica_id = replicas ? replicas->replica_id_in_sync_group() : 0,
+                              .num_replicas = replicas ? replicas->num_replicas_in_sync() : 1});
+  const int64_t steps = epochs.steps_per_epoch();
 
   auto history = std::make_shared<History>();
   std::vector<CallbackPtr> callbacks;
@@ -305,57 +316,44 @@ History Model::fit(const Tensor& x_all, const Tensor& y_all, FitOptions options)
   CallbackList list(callbacks, this, {{"epochs", options.epochs}, {"steps", static_cast<double>(steps)}, {"verbose", options.verbose}});
 
   stop_training = false;
-  position_ = {options.initial_epoch, 0};
+  position_ = {.epoch = options.initial_epoch};
+  resume_state_.reset();
   active_callbacks_ = callbacks;
   list.train_begin();
-  // A callback (BackupAndRestore) may have set where to continue from in on_train_begin.
-  const bool resumed = pending_iterator_state_.has_value();
-  if (resumed) {
-    iterator.set_state(BatchIteratorState::from_array(*pending_iterator_state_));
-    pending_iterator_state_.reset();
+  // A callback (BackupAndRestore) may have said where to continue from in on_train_begin.
+  int first_epoch = options.initial_epoch;
+  if (resume_state_) {
+    epochs.restore(resume_state_->position);
+    set_metric_totals(resume_state_->metric_totals);
+    first_epoch = resume_state_->position.epoch;
+    resume_state_.reset();
   }
-  iterator_ = &iterator;
+  epochs_ = &epochs;
   replica_context_ = replicas;
-  // The iterator lives in this frame: forget it (and the callbacks) however fit ends, by an exception too.
+  // The iterator lives in this frame: keep its last position and forget it (and the replicas and the
+  // callbacks) however fit ends, by an exception too.
   struct ForgetFitState {
-    const BatchIterator*& iterator;
-    ReplicaContext*& replicas;
-    std::vector<CallbackPtr>& callbacks;
+    Model& model;
     ~ForgetFitState() {
-      iterator = nullptr;
-      replicas = nullptr;
-      callbacks.clear();
+      model.position_ = model.epochs_->position();
+      model.epochs_ = nullptr;
+      model.replica_context_ = nullptr;
+      model.active_callbacks_.clear();
     }
-  } forget_fit_state{iterator_, replica_context_, active_callbacks_};
+  } forget_fit_state{*this};
   Logs epoch_logs;
-  bool continue_epoch = resumed && position_.step > 0;
-  for (int epoch = position_.epoch; epoch < options.epochs && !stop_training; ++epoch) {
-    position_.epoch = epoch;
-    if (!continue_epoch) {
-      position_.step = 0;
-      reset_metrics();
-      if (iterator.state().position != 0 || iterator.epoch() != epoch) {
-        // Keep the data order a function of the epoch number, whatever epoch fit starts from.
-        BatchIteratorState s = iterator.state();
-        s.epoch = epoch;
-        s.position = 0;
-        iterator.set_state(s);
-      }
-    }
-    continue_epoch = false;
+  for (int epoch = first_epoch; epoch < options.epochs && !stop_training; ++epoch) {
+    // A resumed epoch keeps the running metric sums restored with it.
+    if (epochs.begin_epoch(epoch)) reset_metrics();
     list.each(&Callback::on_epoch_begin, epoch, Logs{});
     Logs logs = current_logs();
-    while (position_.step < steps && !stop_training) {
-      std::optional<Batch> batch = iterator.next();
-      if (!batch) {
-        // steps_per_epoch longer than the data: carry on into the data's next pass.
-        batch = iterator.next();
-        if (!batch) break;
-      }
-      list.each(&Callback::on_train_batch_begin, position_.step, Logs{});
+    while (!stop_training) {
+      std::optional<Batch> batch = epochs.next();
+      if (!batch) break;
+      const int64_t step = epochs.position().step - 1;
+      list.each(&Callback::on_train_batch_begin, step, Logs{});
       logs = train_step(batch->x, batch->y);
-      ++position_.step;
-      list.each(&Callback::on_train_batch_end, position_.step - 1, logs);
+      list.each(&Callback::on_train_batch_end, step, logs);
     }
     epoch_logs = logs;
     if (validation && !stop_training) {
@@ -363,14 +361,7 @@ History Model::fit(const Tensor& x_all, const Tensor& y_all, FitOptions options)
       Logs val = evaluate_checked(validation->first, validation->second, {.batch_size = options.batch_size});
       for (const auto& [k, v] : val) epoch_logs["val_" + k] = v;
     }
-    // Done with this epoch: the iterator moves to the next one even if steps_per_epoch ended early.
-    if (iterator.state().position != 0) {
-      BatchIteratorState s = iterator.state();
-      s.epoch = epoch + 1;
-      s.position = 0;
-      iterator.set_state(s);
-    }
-    position_ = {epoch + 1, 0};
+    epochs.end_epoch();  // before on_epoch_end, so that a backup there resumes at the next epoch
     list.each(&Callback::on_epoch_end, epoch, epoch_logs);
   }
   list.each(&Callback::on_train_end, epoch_logs);

@@ -476,7 +476,6 @@ TEST_F(Callbacks, LearningRateSchedulerSetsTheRateOfEveryEpoch) {
 
   auto broken = std::make_shared<LearningRateScheduler>([](int, double) { return NAN; });
   EXPECT_THROW(model->fit(d.x, d.y, {.epochs = 1, .verbose = 0, .callbacks = {broken}}), InvalidArgument);
-  EXPECT_EQ(model->current_iterator(), nullptr);  // fit's iterator is gone with the failed fit
   auto negative = std::make_shared<LearningRateScheduler>([](int, double) { return -1.0; });
   EXPECT_THROW(model->fit(d.x, d.y, {.epochs = 1, .verbose = 0, .callbacks = {negative}}), InvalidArgument);
   EXPECT_THROW(LearningRateScheduler(nullptr), InvalidArgument);

@@ -176,8 +176,9 @@ extern "C" void on_interrupt(int) { interrupted = 1; }
 
 [[noreturn]] void report_interruption(const std::string& dir, Model& model, int64_t steps) {
   Env& env = Env::Default();
-  std::cout << "\ninterrupted in epoch " << model.position().epoch + 1 << " after batch " << model.position().step
-            << " of " << steps << ".\nsaved in " << dir << ":";
+  const EpochPosition at = model.training_state().position;
+  std::cout << "\ninterrupted in epoch " << at.epoch + 1 << " after batch " << at.step << " of " << steps
+            << ".\nsaved in " << dir << ":";
   const std::optional<std::string> backup = latest_checkpoint(join_path(dir, kBackupDir), env);
   const std::optional<std::string> epoch = latest_checkpoint(dir, env);
   if (backup) std::cout << "\n  " << *backup << " (the backup, written every --backup-every batches)";
@@ -359,9 +360,11 @@ int run_train(const Args& args) {
 
   auto progress = std::make_shared<LambdaCallback>();
   progress->on_train_begin_fn = [&](const Logs&) {  // runs after the backup's restore
-    if (backup->restored_from())
-      std::cout << "resuming from " << *backup->restored_from() << " (epoch " << model->position().epoch + 1
-                << ", after batch " << model->position().step << ")\n";
+    if (backup->restored_from()) {
+      const EpochPosition at = model->training_state().position;
+      std::cout << "resuming from " << *backup->restored_from() << " (epoch " << at.epoch + 1 << ", after batch "
+                << at.step << ")\n";
+    }
   };
   int64_t batches = 0;
   // Checked before a batch: the previous batch's backup (which runs after every other callback) is done.
