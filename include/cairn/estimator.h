@@ -12,10 +12,11 @@
 //   ClassifierEvaluation result = classifier.evaluate([&] { return input_fn(test.x, test.y, false); });
 //
 // Training restores the latest checkpoint of model_dir (falling back to an older one, with a warning on
-// stderr, when it is damaged), saves model.ckpt-<global step> when it starts (unless it just restored
-// that very checkpoint), on its schedule and when it ends, logs to stdout in TensorFlow's words and writes
-// TensorBoard scalars into model_dir. Checkpoints hold the network under "dnn" (layers "hiddenlayer_<i>"
-// and "logits"), the optimizer and "global_step".
+// stderr, when it is damaged), then runs its steps with TensorFlow's run hooks, which save
+// model.ckpt-<global step> when it starts (unless it just restored that very checkpoint), on its
+// schedule and when it ends, log to stdout in TensorFlow's words and write TensorBoard scalars into
+// model_dir; train takes hooks of your own too (SessionRunHook). Checkpoints hold the network under
+// "dnn" (layers "hiddenlayer_<i>" and "logits"), the optimizer and "global_step".
 #pragma once
 
 #include <cstdint>
@@ -28,6 +29,7 @@
 
 #include "cairn/optimizers.h"
 #include "cairn/tensor.h"
+#include "cairn/training_state.h"
 
 namespace cairn {
 
@@ -72,6 +74,43 @@ struct TrainSteps {
   std::optional<int64_t> steps;
   std::optional<int64_t> max_steps;
 };
+
+// What a run hook sees of the training loop: where training is, and a way to end it.
+class RunContext {
+ public:
+  explicit RunContext(const TrainingState& state) : state_(state) {}
+  // state().global_step counts the steps trained: in before_run, those before the step about to run;
+  // in after_run, those including it.
+  const TrainingState& state() const { return state_; }
+  // Ends training after the step in progress (every hook still gets its after_run, then end). Requested
+  // in begin, no step runs.
+  void request_stop() { stop_requested_ = true; }
+  bool stop_requested() const { return stop_requested_; }
+
+ private:
+  const TrainingState& state_;
+  bool stop_requested_ = false;
+};
+
+// What one training step computed.
+struct RunValues {
+  double loss = 0;  // the batch's mean loss
+};
+
+// tf.estimator.SessionRunHook: train calls begin once, after restoring the latest checkpoint and before
+// the first step (TensorFlow's begin and after_create_session), before_run and after_run around every
+// step, and end once after the last step, whether the steps, the input or a hook ended training (not
+// when something threw). The estimator's own hooks do its logging, TensorBoard scalars, step limit and
+// checkpoints; the hooks given to train run before them, in their order.
+class SessionRunHook {
+ public:
+  virtual ~SessionRunHook() = default;
+  virtual void begin(RunContext& context) {}
+  virtual void before_run(RunContext& context) {}
+  virtual void after_run(RunContext& context, const RunValues& values) {}
+  virtual void end(RunContext& context) {}
+};
+using SessionRunHookPtr = std::shared_ptr<SessionRunHook>;
 
 struct DNNClassifierOptions {
   // Names of the numeric input columns; the input is a float32 (n, feature_columns.size()) tensor.
@@ -133,11 +172,11 @@ class DNNClassifier {
   DNNClassifier(DNNClassifier&&) noexcept;
   DNNClassifier& operator=(DNNClassifier&&) noexcept;
 
-  // Restores the latest checkpoint of model_dir, then trains on the batches of input_fn(). A checkpoint
-  // that does not fit the network (hidden_units changed) is a ShapeError naming the key and both shapes.
-  // InvalidArgument when both steps and max_steps are given, when one is not positive, or when neither
-  // is given for an input that repeats forever.
-  void train(const InputFn& input_fn, TrainSteps steps = {});
+  // Restores the latest checkpoint of model_dir, then trains on the batches of input_fn(), running
+  // `hooks` around every step. A checkpoint that does not fit the network (hidden_units changed) is a
+  // ShapeError naming the key and both shapes. InvalidArgument when both steps and max_steps are given,
+  // when one is not positive, or when neither is given for an input that repeats forever.
+  void train(const InputFn& input_fn, TrainSteps steps = {}, const std::vector<SessionRunHookPtr>& hooks = {});
   // Restores the latest checkpoint and evaluates on `steps` batches (all when nullopt); writes the
   // metrics as TensorBoard scalars at the global step into model_dir/eval (eval_<name> when named).
   ClassifierEvaluation evaluate(const InputFn& input_fn, std::optional<int64_t> steps = std::nullopt,
@@ -160,7 +199,7 @@ class DNNRegressor {
   DNNRegressor(DNNRegressor&&) noexcept;
   DNNRegressor& operator=(DNNRegressor&&) noexcept;
 
-  void train(const InputFn& input_fn, TrainSteps steps = {});
+  void train(const InputFn& input_fn, TrainSteps steps = {}, const std::vector<SessionRunHookPtr>& hooks = {});
   RegressorEvaluation evaluate(const InputFn& input_fn, std::optional<int64_t> steps = std::nullopt,
                                const std::string& name = "");
   // One vector of label_dimension values per example ("predictions" in TensorFlow's dict).

@@ -156,7 +156,9 @@ DNNClassifier::~DNNClassifier() = default;
 DNNClassifier::DNNClassifier(DNNClassifier&&) noexcept = default;
 DNNClassifier& DNNClassifier::operator=(DNNClassifier&&) noexcept = default;
 
-void DNNClassifier::train(const InputFn& input_fn, TrainSteps steps) { estimator_->train(input_fn, steps); }
+void DNNClassifier::train(const InputFn& input_fn, TrainSteps steps, const std::vector<SessionRunHookPtr>& hooks) {
+  estimator_->train(input_fn, steps, hooks);
+}
 
 ClassifierEvaluation DNNClassifier::evaluate(const InputFn& input_fn, std::optional<int64_t> steps,
                                              const std::string& name) {
@@ -200,7 +202,9 @@ DNNRegressor::~DNNRegressor() = default;
 DNNRegressor::DNNRegressor(DNNRegressor&&) noexcept = default;
 DNNRegressor& DNNRegressor::operator=(DNNRegressor&&) noexcept = default;
 
-void DNNRegressor::train(const InputFn& input_fn, TrainSteps steps) { estimator_->train(input_fn, steps); }
+void DNNRegressor::train(const InputFn& input_fn, TrainSteps steps, const std::vector<SessionRunHookPtr>& hooks) {
+  estimator_->train(input_fn, steps, hooks);
+}
 
 RegressorEvaluation DNNRegressor::evaluate(const InputFn& input_fn, std::optional<int64_t> steps,
                                            const std::string& name) {

@@ -1,6 +1,5 @@
-// The estimators' shared loops: restore the latest checkpoint of the model directory, then train,
-// evaluate or predict, with TensorFlow's checkpoint schedule (CheckpointSaverHook) and logging
-// (LoggingTensorHook, StepCounterHook).
+// The estimators' shared loops: restore the latest checkpoint of the model directory, then train (with
+// TensorFlow's run hooks, run_hooks.h), evaluate or predict.
 #include "estimator/estimator_core.h"
 
 #include <stdlib.h>
@@ -8,10 +7,7 @@
 
 #include <algorithm>
 #include <atomic>
-#include <charconv>
-#include <chrono>
 #include <cmath>
-#include <cstdio>
 #include <filesystem>
 #include <iostream>
 
@@ -23,24 +19,12 @@
 #include "cairn/ops.h"
 #include "cairn/random.h"
 #include "cairn/summary.h"
+#include "run_hooks.h"
 
 namespace cairn {
 namespace {
 
 constexpr const char* kCheckpointName = "model.ckpt";
-
-// A float as Python prints a float32 (the shortest text that reads back to the same value).
-std::string float_text(double value) {
-  char buffer[32];
-  auto [end, error] = std::to_chars(buffer, buffer + sizeof buffer, static_cast<float>(value));
-  return error == std::errc() ? std::string(buffer, end) : std::to_string(value);
-}
-
-std::string printf_text(const char* format, double value) {
-  char buffer[64];
-  std::snprintf(buffer, sizeof buffer, format, value);
-  return buffer;
-}
 
 // TF2's event file suffix ".<pid>.<n>.v2": each writer of the process gets its own file, even when
 // two start within the same second.
@@ -53,10 +37,6 @@ std::string make_temporary_model_dir() {
   std::string pattern = (std::filesystem::temp_directory_path() / "cairn_estimator_XXXXXX").string();
   if (mkdtemp(pattern.data()) == nullptr) throw IOError("cannot create a temporary directory " + pattern);
   return pattern;
-}
-
-double seconds_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
 // The batches of a Dataset: the rows of all epochs as one stream (each epoch shuffled on its own when
@@ -181,16 +161,14 @@ Estimator::Estimator(EstimatorSpec spec) : spec_(std::move(spec)) {
   if (!spec_.optimizer) spec_.optimizer = std::make_shared<Adagrad>(0.05);
   network_ = std::make_shared<DNNNetwork>(spec_.n_features, spec_.hidden_units, spec_.head->logits_dimension(),
                                           spec_.activation, spec_.dropout, config.tf_random_seed);
-  global_step_ = std::make_shared<Variable>("global_step", Tensor::scalar(0, DType::Int64), false);
+  global_step_variable_ = std::make_shared<Variable>("global_step", Tensor::scalar(0, DType::Int64), false);
   checkpoint_ = std::make_unique<Checkpoint>(std::vector<CheckpointItem>{
-      {"dnn", network_}, {"optimizer", spec_.optimizer}, {"global_step", global_step_}});
+      {"dnn", network_}, {"optimizer", spec_.optimizer}, {"global_step", global_step_variable_}});
 }
 
 std::ostream& Estimator::log() const {
   return spec_.config.log_output ? *spec_.config.log_output : std::cout;
 }
-
-int64_t Estimator::global_step() const { return global_step_->value().data<int64_t>()[0]; }
 
 std::optional<std::string> Estimator::latest_checkpoint() const {
   return cairn::latest_checkpoint(spec_.model_dir);
@@ -229,7 +207,7 @@ uint64_t Estimator::shuffle_seed(const Dataset& dataset) const {
   // A fixed run seed still gives each train call its own order: TensorFlow's graph is rebuilt per
   // call, but repeating the first batches after every restart would skew training.
   if (spec_.config.tf_random_seed)
-    return Generator(*spec_.config.tf_random_seed).fork(static_cast<uint64_t>(global_step()) + 1).next_u64();
+    return Generator(*spec_.config.tf_random_seed).fork(static_cast<uint64_t>(state_.global_step) + 1).next_u64();
   return next_seed();
 }
 
@@ -243,17 +221,31 @@ std::optional<std::string> Estimator::restore(CheckpointManager* manager) {
                      " does not fit this model (were hidden_units, the classes or the features changed?): " +
                      e.what());
   }
-  if (restored) log() << "INFO: Restoring parameters from " << *restored << std::endl;
+  if (restored) {
+    state_.global_step = global_step_variable_->value().data<int64_t>()[0];
+    log() << "INFO: Restoring parameters from " << *restored << std::endl;
+  }
   return restored;
 }
 
 void Estimator::save(CheckpointManager& manager) {
-  log() << "INFO: Saving checkpoints for " << global_step() << " into " << spec_.model_dir << "/"
+  log() << "INFO: Saving checkpoints for " << state_.global_step << " into " << spec_.model_dir << "/"
         << kCheckpointName << "." << std::endl;
-  manager.save(global_step());
+  global_step_variable_->mutable_value().data<int64_t>()[0] = state_.global_step;
+  manager.save(state_.global_step);
 }
 
-void Estimator::train(const InputFn& input_fn, TrainSteps steps) {
+double Estimator::train_step(const LabeledData& batch) {
+  const std::vector<VariablePtr> variables = network_->trainable_weights();
+  GradientTape tape;
+  Tensor loss = ops::mean(spec_.head->losses((*network_)(batch.x, /*training=*/true), batch.y));
+  std::vector<Tensor> gradients = tape.gradient(loss, variables);
+  spec_.optimizer->apply_gradients(gradients, variables);
+  ++state_.global_step;
+  return loss.item();
+}
+
+void Estimator::train(const InputFn& input_fn, TrainSteps steps, const std::vector<SessionRunHookPtr>& hooks) {
   if (steps.steps && steps.max_steps) throw InvalidArgument("Can not provide both steps and max_steps.");
   check_positive("steps", steps.steps);
   check_positive("max_steps", steps.max_steps);
@@ -268,85 +260,45 @@ void Estimator::train(const InputFn& input_fn, TrainSteps steps) {
   CheckpointManager manager(*checkpoint_, spec_.model_dir, manager_options);
   const std::optional<std::string> restored = restore(&manager);
 
-  const int64_t first_step = global_step();
+  const int64_t first_step = state_.global_step;
   if (steps.max_steps && first_step >= *steps.max_steps) {
     log() << "INFO: Skipping training since max_steps has already saved." << std::endl;
     return;
   }
-  const std::optional<int64_t> last_step = steps.steps ? std::optional<int64_t>(first_step + *steps.steps)
-                                                       : steps.max_steps;
   Dataset dataset = checked_input(input_fn, /*with_labels=*/true, "train");
-  if (!last_step && !dataset.num_epochs)
+  if (!steps.steps && !steps.max_steps && !dataset.num_epochs)
     throw InvalidArgument(spec_.class_name + ".train: the input repeats forever; give steps or max_steps");
   BatchStream batches(dataset, shuffle_seed(dataset));
 
-  // CheckpointSaverHook: a checkpoint when training starts, then by the timer, then at the last step.
-  // When the checkpoint just restored is the one of this very step, rewriting it would add nothing but
-  // a moment (between the renames of its data and index files) in which a crash could damage it.
-  const std::string first_checkpoint = std::string(kCheckpointName) + "-" + std::to_string(first_step);
-  const bool restored_first_step =
-      restored && restored->substr(restored->find_last_of('/') + 1) == first_checkpoint;
-  if (!restored_first_step) save(manager);
-  int64_t last_saved_step = first_step;
-  auto last_save_time = std::chrono::steady_clock::now();
+  // The caller's hooks first, then the estimator's, as TensorFlow's Estimator.train orders them.
+  EventFileWriter events(spec_.model_dir, Env::Default(), unique_filename_suffix());
+  std::vector<SessionRunHookPtr> all_hooks = hooks;
+  if (steps.steps || steps.max_steps)
+    all_hooks.push_back(std::make_shared<StopAtStepHook>(steps.steps, steps.max_steps));
+  all_hooks.push_back(std::make_shared<LoggingTensorHook>(log(), config.log_step_count_steps));
+  all_hooks.push_back(std::make_shared<SummarySaverHook>(events, config.log_step_count_steps));
+  all_hooks.push_back(std::make_shared<StepCounterHook>(log(), events, config.log_step_count_steps));
   // Saving by steps replaces saving by time (TensorFlow's RunConfig allows only one of them).
   const int64_t save_steps = config.save_checkpoints_steps.value_or(0);
   const double save_secs = save_steps ? 0.0 : config.save_checkpoints_secs.value_or(0.0);
+  const std::string first_checkpoint = std::string(kCheckpointName) + "-" + std::to_string(first_step);
+  const bool restored_first_step = restored && restored->substr(restored->find_last_of('/') + 1) == first_checkpoint;
+  all_hooks.push_back(std::make_shared<CheckpointSaverHook>(
+      [&] { save(manager); }, save_steps, save_secs, restored_first_step ? std::optional(first_step) : std::nullopt));
 
-  EventFileWriter events(spec_.model_dir, Env::Default(), unique_filename_suffix());
-  const int64_t log_every = config.log_step_count_steps;
-  auto last_loss_log_time = std::chrono::steady_clock::now();
-  auto last_rate_time = last_loss_log_time;
-  int64_t last_rate_step = first_step;
-
-  const std::vector<VariablePtr> variables = network_->trainable_weights();
-  Optimizer& optimizer = *spec_.optimizer;
-  double loss_value = 0;
-  for (int64_t iteration = 0; !last_step || global_step() < *last_step; ++iteration) {
+  RunContext context(state_);
+  for (const auto& hook : all_hooks) hook->begin(context);
+  double loss = 0;
+  while (!context.stop_requested()) {
     std::optional<LabeledData> batch = batches.next();
     if (!batch) break;
-    {
-      GradientTape tape;
-      Tensor loss = ops::mean(spec_.head->losses((*network_)(batch->x, /*training=*/true), batch->y));
-      std::vector<Tensor> gradients = tape.gradient(loss, variables);
-      optimizer.apply_gradients(gradients, variables);
-      loss_value = loss.item();
-    }
-    const int64_t step_before = global_step();
-    global_step_->mutable_value().data<int64_t>()[0] = step_before + 1;
-    const int64_t step = step_before + 1;
-
-    // LoggingTensorHook: every log_every iterations of this call, with the step the batch started at.
-    if (iteration % log_every == 0) {
-      std::ostream& out = log();
-      out << "INFO: loss = " << float_text(loss_value) << ", step = " << step_before;
-      if (iteration > 0) out << " (" << printf_text("%.3f", seconds_since(last_loss_log_time)) << " sec)";
-      out << std::endl;
-      last_loss_log_time = std::chrono::steady_clock::now();
-      events.add_scalar("loss", loss_value, step_before);
-      events.flush();
-    }
-    // StepCounterHook: every log_every global steps.
-    if (step - last_rate_step >= log_every) {
-      const double elapsed = seconds_since(last_rate_time);
-      const double rate = elapsed > 0 ? static_cast<double>(step - last_rate_step) / elapsed : 0.0;
-      log() << "INFO: global_step/sec: " << printf_text("%g", rate) << std::endl;
-      events.add_scalar("global_step/sec", rate, step);
-      events.flush();
-      last_rate_step = step;
-      last_rate_time = std::chrono::steady_clock::now();
-    }
-    const bool save_due = save_steps ? step >= last_saved_step + save_steps
-                                     : save_secs > 0 && seconds_since(last_save_time) >= save_secs;
-    if (save_due) {
-      save(manager);
-      last_saved_step = step;
-      last_save_time = std::chrono::steady_clock::now();
-    }
+    for (const auto& hook : all_hooks) hook->before_run(context);
+    loss = train_step(*batch);
+    for (const auto& hook : all_hooks) hook->after_run(context, {.loss = loss});
   }
-  if (global_step() != last_saved_step) save(manager);
+  for (const auto& hook : all_hooks) hook->end(context);
   events.close();
-  log() << "INFO: Loss for final step: " << float_text(loss_value) << "." << std::endl;
+  log() << "INFO: Loss for final step: " << float_text(loss) << "." << std::endl;
 }
 
 EvaluationTotals Estimator::evaluate(const InputFn& input_fn, std::optional<int64_t> steps,
@@ -379,7 +331,7 @@ EvaluationTotals Estimator::evaluate(const InputFn& input_fn, std::optional<int6
     }
   }
   EvaluationTotals totals;
-  totals.global_step = global_step();
+  totals.global_step = state_.global_step;
   if (spec_.head->reports_accuracy())
     totals.metrics.emplace_back("accuracy", static_cast<double>(correct) / static_cast<double>(examples));
   totals.metrics.emplace_back("average_loss", loss_sum / static_cast<double>(loss_count));

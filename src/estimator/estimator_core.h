@@ -12,6 +12,7 @@
 
 #include "cairn/checkpoint.h"
 #include "cairn/checkpoint_manager.h"
+#include "cairn/data.h"
 #include "cairn/estimator.h"
 #include "cairn/model.h"
 
@@ -70,7 +71,7 @@ class Estimator {
  public:
   explicit Estimator(EstimatorSpec spec);
 
-  void train(const InputFn& input_fn, TrainSteps steps);
+  void train(const InputFn& input_fn, TrainSteps steps, const std::vector<SessionRunHookPtr>& hooks);
   EvaluationTotals evaluate(const InputFn& input_fn, std::optional<int64_t> steps, const std::string& name);
   // The logits of every example, (n, logits_dimension).
   Tensor predict(const InputFn& input_fn);
@@ -80,17 +81,21 @@ class Estimator {
 
  private:
   std::ostream& log() const;
-  int64_t global_step() const;
   // A dataset from input_fn, checked against the network (labels prepared when `with_labels`).
   Dataset checked_input(const InputFn& input_fn, bool with_labels, const char* method) const;
   uint64_t shuffle_seed(const Dataset& dataset) const;
-  // Restores the latest checkpoint (through `manager` when given); nullopt when there is none.
+  // Restores the latest checkpoint (through `manager` when given) into the network, the optimizer and
+  // state_; nullopt when there is none.
   std::optional<std::string> restore(CheckpointManager* manager);
+  // Saves the network, the optimizer and state_ as the checkpoint of state_.global_step.
   void save(CheckpointManager& manager);
+  // One step on a batch; returns its mean loss.
+  double train_step(const LabeledData& batch);
 
   EstimatorSpec spec_;
   std::shared_ptr<DNNNetwork> network_;
-  VariablePtr global_step_;
+  TrainingState state_;
+  VariablePtr global_step_variable_;  // state_.global_step as the checkpoint holds it, "global_step"
   std::unique_ptr<Checkpoint> checkpoint_;
 };
 
