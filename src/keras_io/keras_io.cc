@@ -1,5 +1,5 @@
 // save_model / load_model for Keras's .h5 and .keras files, and the HDF5 side of Model::save_weights and
-// load_weights (registered with the saving module below).
+// load_weights (which the saving module, above this one, calls).
 #include "cairn/keras_io.h"
 
 #include <ctime>
@@ -14,7 +14,7 @@
 #include "config/config_reader.h"
 #include "keras_io/hdf5.h"
 #include "keras_io/keras_weights.h"
-#include "saving/keras_weights_hook.h"
+#include "cairn/internal/keras_io/weights_files.h"
 
 namespace cairn {
 
@@ -294,6 +294,8 @@ std::shared_ptr<Model> decode_keras_zip(std::span<const uint8_t> bytes, const st
   return model;
 }
 
+}  // namespace
+
 // ---------------------------------------------------------------- weights-only files
 
 void save_hdf5_weights(Model& model, const std::string& path) {
@@ -319,12 +321,16 @@ void save_hdf5_weights(Model& model, const std::string& path) {
   write_file_atomically(Env::Default(), path, as_text(bytes));
 }
 
+namespace {
+
 // Keras 3's layout: weights, the optimizer state when the model is compiled (skipped with a warning
 // when it does not fit, as Keras does), and the random streams.
 void read_keras3_file(const h5::Group& root, Model& model, const LoadWeightsOptions& options, PendingLoad& pending) {
   keras_io_detail::read_keras3_weights(root, model, options, pending);
   keras_io_detail::read_generator_states(root, model, pending);
 }
+
+}  // namespace
 
 void load_hdf5_weights(Model& model, const std::string& path, const LoadWeightsOptions& options) {
   require_built(model, "load_weights", path);
@@ -352,8 +358,6 @@ void load_hdf5_weights(Model& model, const std::string& path, const LoadWeightsO
   }
   pending.apply(model.compiled() ? &model.optimizer() : nullptr);
 }
-
-}  // namespace
 
 void save_model(const Model& model, const std::string& path, Env& env) {
   std::vector<uint8_t> bytes;
@@ -389,12 +393,3 @@ std::shared_ptr<Model> load_model(const std::string& path, Env& env) {
 }
 
 }  // namespace cairn
-
-// Referenced by cairn_keras_io's link option (src/CMakeLists.txt), so that every program linking the
-// module contains this object and its registration runs before main.
-extern "C" int cairn_keras_io_weights_hook;
-int cairn_keras_io_weights_hook =
-    (cairn::saving_detail::register_keras_weights_format(
-         cairn::save_hdf5_weights, cairn::load_hdf5_weights,
-         [](const cairn::Model& model, const std::string& path) { cairn::save_model(model, path); }),
-     1);

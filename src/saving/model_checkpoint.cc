@@ -5,9 +5,10 @@
 #include <limits>
 
 #include "cairn/error.h"
+#include "cairn/internal/keras_io/weights_files.h"
+#include "cairn/keras_io.h"
 #include "cairn/model.h"
 #include "cairn/saving_callbacks.h"
-#include "saving/keras_weights_hook.h"
 
 namespace cairn {
 
@@ -110,7 +111,7 @@ ModelCheckpoint::ModelCheckpoint(std::string filepath, ModelCheckpointOptions op
     : filepath_(std::move(filepath)),
       options_(std::move(options)),
       upward_(monitor_improves_upward(mode_from_name(options_.mode), options_.monitor)) {
-  if (!options_.save_weights_only && !saving_detail::is_keras_weights_file(filepath_))
+  if (!options_.save_weights_only && !is_keras_weights_file(filepath_))
     throw InvalidArgument("ModelCheckpoint: The filepath provided must end in `.keras` (Keras model format) or `.h5` "
                           "when save_weights_only is false. Received: filepath=" + filepath_);
   if (const auto* n = std::get_if<int64_t>(&options_.save_freq); n && *n <= 0)
@@ -213,7 +214,7 @@ void ModelCheckpoint::save(int epoch, const Logs& logs, std::optional<int64_t> b
   else if (options_.save_weights_only)
     model()->save_weights(path);
   else
-    saving_detail::save_keras_model(*model(), path);
+    save_model(*model(), path);
 }
 
 CallbackState ModelCheckpoint::get_state() const {
