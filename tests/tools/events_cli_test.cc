@@ -94,7 +94,7 @@ TEST_F(EventsCli, MissingDirectoryAndHelp) {
 
   CliResult help = cairn({"help", "events"});
   EXPECT_EQ(help.status, 0);
-  EXPECT_TRUE(help.out.starts_with("usage: cairn events [--wall-time] DIR\n")) << help.out;
+  EXPECT_TRUE(help.out.starts_with("usage: cairn events [--all] [--wall-time] DIR\n")) << help.out;
   CliResult overview = cairn({"--help"});
   EXPECT_NE(overview.out.find("\n  events "), std::string::npos) << overview.out;
 }

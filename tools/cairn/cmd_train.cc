@@ -20,6 +20,7 @@
 #include "cairn/random.h"
 #include "cairn/saving_callbacks.h"
 #include "cairn/tensor_bundle.h"
+#include "cairn/tensorboard.h"
 #include "command.h"
 #include "seed_models.h"
 #include "workflow.h"
@@ -170,6 +171,29 @@ T setup_value(const Json& setup, const char* key, const std::string& path) {
   }
 }
 
+// --tensorboard DIR: Keras's TensorBoard callback (scalars, the model's graph), with the run's setup as its
+// hyperparameters; --histogram-freq N adds weight histograms and images every N epochs.
+CallbackPtr tensorboard_callback(const Args& args, const std::string& log_dir, const Json& setup, const Model& model) {
+  const int histogram_freq = static_cast<int>(int_option(args, "histogram-freq", 0, 0, 1 << 30));
+  const std::string update = args.value("update-freq").value_or("epoch");
+  UpdateFreq update_freq = "epoch";
+  try {
+    update_freq = update == "epoch" || update == "batch" ? UpdateFreq(update) : UpdateFreq(static_cast<int64_t>(std::stoll(update)));
+  } catch (const std::exception&) {
+    throw UsageError("--update-freq must be epoch, batch or a positive number of batches, not " + update);
+  }
+  HParams hparams = {{"optimizer", model.optimizer().class_name()},
+                     {"learning_rate", model.optimizer().learning_rate()},
+                     {"batch_size", static_cast<double>(setup["batch_size"].get<int64_t>())},
+                     {"seed", static_cast<double>(setup["seed"].get<uint64_t>())},
+                     {"validation_split", setup["validation_split"].get<double>()}};
+  if (setup["model"].is_string()) hparams["model"] = setup["model"].get<std::string>();
+  return std::make_shared<TensorBoard>(log_dir, TensorBoardOptions{.histogram_freq = histogram_freq,
+                                                                   .write_images = histogram_freq > 0,
+                                                                   .update_freq = update_freq,
+                                                                   .hparams = hparams});
+}
+
 // Set by SIGINT; the training loop checks it between batches, so that a backup in progress completes.
 volatile std::sig_atomic_t interrupted = 0;
 extern "C" void on_interrupt(int) { interrupted = 1; }
@@ -205,6 +229,8 @@ int run_train(const Args& args) {
   if (!resume && env.file_exists(run_path)) recorded = parse_json(env.read_file(run_path), run_path);
   const Json setup_recorded = resume ? (*recorded)["setup"] : Json();
   const int verbose = static_cast<int>(int_option(args, "verbose", 1, 0, 2));
+  if (!args.value("tensorboard") && (args.value("histogram-freq") || args.value("update-freq")))
+    throw UsageError("--histogram-freq and --update-freq go with --tensorboard DIR");
   const int64_t stop_after = int_option(args, "stop-after-batches", 0, 1);
   const int64_t interrupt_after = int_option(args, "interrupt-after-batches", 0, 1);
 
@@ -357,6 +383,8 @@ int run_train(const Args& args) {
       join_path(dir, kBackupDir),
       BackupAndRestoreOptions{.save_freq = backup_every, .delete_checkpoint = false});
   callbacks.push_back(backup);
+  if (std::optional<std::string> log_dir = args.value("tensorboard"))
+    callbacks.push_back(tensorboard_callback(args, *log_dir, setup, *model));
 
   auto progress = std::make_shared<LambdaCallback>();
   progress->on_train_begin_fn = [&](const Logs&) {  // runs after the backup's restore
@@ -443,6 +471,11 @@ std::vector<OptionSpec> train_options() {
        "--validation-split, else loss)"},
       {"early-stopping-patience", "N", "stop when --monitor has not improved for N epochs"},
       {"backup-every", "N", "back the run up every N batches (default 100)"},
+      {"tensorboard", "DIR",
+       "write TensorBoard logs to DIR: loss and metrics per epoch (DIR/train, DIR/validation),\n"
+       "the model's graph and the run's options as hparams (`cairn events --all DIR` lists them)"},
+      {"histogram-freq", "N", "with --tensorboard: weight histograms and images every N epochs"},
+      {"update-freq", "FREQ", "with --tensorboard: epoch (default), batch, or every N batches"},
       {"stop-after-batches", "N",
        "exit with status 75 after N batches, as if killed (for testing resumption)"},
       {"interrupt-after-batches", "N", "send this process SIGINT (Ctrl-C) after N batches (for testing)"},
