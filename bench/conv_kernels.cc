@@ -34,9 +34,9 @@
 #include "cairn/optimizers.h"
 #include "cairn/parallel.h"
 #include "cairn/random.h"
-#include "tensor/blas.h"
-#include "tensor/conv.h"
-#include "tensor/pool.h"
+#include "cairn/internal/tensor/blas.h"
+#include "cairn/internal/tensor/conv.h"
+#include "cairn/internal/tensor/pool.h"
 
 namespace {
 

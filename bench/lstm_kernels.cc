@@ -22,7 +22,7 @@
 #include "cairn/optimizers.h"
 #include "cairn/parallel.h"
 #include "cairn/random.h"
-#include "tensor/lstm.h"
+#include "cairn/internal/tensor/lstm.h"
 
 namespace {
 

@@ -4,7 +4,7 @@
 #include <functional>
 #include <numbers>
 
-#include "autodiff/op_util.h"
+#include "op_util.h"
 #include "cairn/ops.h"
 
 namespace cairn::ops {

@@ -1,4 +1,4 @@
-#include "autodiff/op_util.h"
+#include "op_util.h"
 
 #include <algorithm>
 

@@ -4,10 +4,10 @@
 #include <memory>
 #include <vector>
 
-#include "autodiff/op_util.h"
+#include "op_util.h"
 #include "cairn/ops.h"
-#include "tensor/conv.h"
-#include "tensor/pool.h"
+#include "cairn/internal/tensor/conv.h"
+#include "cairn/internal/tensor/pool.h"
 
 namespace cairn::ops {
 

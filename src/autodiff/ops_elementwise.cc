@@ -1,10 +1,10 @@
 // Elementwise ops and activations with their gradients.
 #include <cmath>
 
-#include "autodiff/op_util.h"
+#include "op_util.h"
 #include "cairn/ops.h"
-#include "tensor/cpu_dispatch.h"
-#include "tensor/nan_max.h"
+#include "cairn/internal/tensor/cpu_dispatch.h"
+#include "cairn/internal/tensor/nan_max.h"
 
 namespace cairn::ops {
 

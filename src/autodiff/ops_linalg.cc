@@ -1,7 +1,7 @@
 // Matrix products and the fused dense op.
-#include "autodiff/op_util.h"
+#include "op_util.h"
 #include "cairn/ops.h"
-#include "tensor/blas.h"
+#include "cairn/internal/tensor/blas.h"
 
 namespace cairn::ops {
 

@@ -3,7 +3,7 @@
 #include <cmath>
 #include <limits>
 
-#include "autodiff/op_util.h"
+#include "op_util.h"
 #include "cairn/ops.h"
 
 namespace cairn::ops {

@@ -2,9 +2,9 @@
 #include <cstring>
 #include <memory>
 
-#include "autodiff/op_util.h"
+#include "op_util.h"
 #include "cairn/ops.h"
-#include "tensor/lstm.h"
+#include "cairn/internal/tensor/lstm.h"
 
 namespace cairn::ops {
 

@@ -3,10 +3,10 @@
 #include <cmath>
 #include <limits>
 
-#include "autodiff/op_util.h"
+#include "op_util.h"
 #include "cairn/ops.h"
-#include "tensor/cpu_dispatch.h"
-#include "tensor/nan_max.h"
+#include "cairn/internal/tensor/cpu_dispatch.h"
+#include "cairn/internal/tensor/nan_max.h"
 
 namespace cairn::ops {
 

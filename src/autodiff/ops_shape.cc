@@ -1,5 +1,5 @@
 // Shape manipulation: reshape, transpose, concat, row slicing and gathering.
-#include "autodiff/op_util.h"
+#include "op_util.h"
 #include "cairn/ops.h"
 
 namespace cairn::ops {

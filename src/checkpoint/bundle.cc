@@ -10,7 +10,7 @@
 #include "cairn/internal/io/coding.h"
 #include "cairn/internal/io/crc32c.h"
 #include "checkpoint/proto/tensor_bundle.pb.h"
-#include "checkpoint/table.h"
+#include "table.h"
 
 namespace cairn {
 namespace {

@@ -1,4 +1,4 @@
-#include "checkpoint/table.h"
+#include "table.h"
 
 #include <algorithm>
 #include <iterator>

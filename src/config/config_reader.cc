@@ -1,4 +1,4 @@
-#include "config/config_reader.h"
+#include "cairn/internal/config/config_reader.h"
 
 #include <cmath>
 #include <limits>

@@ -1,7 +1,7 @@
 // parse_json: the one way JSON text from a file or a user becomes a Json value.
 #include "cairn/config.h"
 #include "cairn/error.h"
-#include "config/config_reader.h"
+#include "cairn/internal/config/config_reader.h"
 
 namespace cairn {
 

@@ -1,8 +1,8 @@
-#include "config/keyword_args_json.h"
+#include "keyword_args_json.h"
 
 #include <cmath>
 
-#include "config/config_reader.h"
+#include "cairn/internal/config/config_reader.h"
 
 namespace cairn::config_detail {
 

@@ -14,7 +14,7 @@
 #include "cairn/layers/lstm.h"
 #include "cairn/layers/max_pooling2d.h"
 #include "cairn/layers/merge.h"
-#include "config/config_reader.h"
+#include "cairn/internal/config/config_reader.h"
 
 namespace cairn {
 

@@ -6,7 +6,7 @@
 
 #include "cairn/allocation_budget.h"
 #include "cairn/error.h"
-#include "config/config_reader.h"
+#include "cairn/internal/config/config_reader.h"
 
 namespace cairn {
 

@@ -5,8 +5,8 @@
 
 #include "cairn/error.h"
 #include "cairn/metrics.h"
-#include "config/config_reader.h"
-#include "config/keyword_args_json.h"
+#include "cairn/internal/config/config_reader.h"
+#include "keyword_args_json.h"
 
 namespace cairn {
 

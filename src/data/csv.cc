@@ -6,7 +6,7 @@
 
 #include "cairn/data.h"
 #include "cairn/env.h"
-#include "data/file_util.h"
+#include "file_util.h"
 
 #if !defined(CAIRN_DATA_DIR) || !defined(CAIRN_INSTALLED_DATA_DIR)
 #error "the build defines CAIRN_DATA_DIR (the repository's data/) and CAIRN_INSTALLED_DATA_DIR (share/cairn)"

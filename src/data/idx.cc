@@ -7,7 +7,7 @@
 
 #include "cairn/data.h"
 #include "cairn/internal/io/coding.h"
-#include "data/file_util.h"
+#include "file_util.h"
 
 namespace cairn {
 

@@ -9,7 +9,7 @@
 
 #include "cairn/error.h"
 #include "cairn/internal/io/coding.h"
-#include "data/file_util.h"
+#include "file_util.h"
 
 namespace cairn {
 

@@ -7,7 +7,7 @@
 
 #include "cairn/error.h"
 #include "cairn/ops.h"
-#include "estimator/estimator_core.h"
+#include "estimator_core.h"
 
 namespace cairn {
 namespace {

@@ -1,6 +1,6 @@
 // The estimators' shared loops: restore the latest checkpoint of the model directory, then train (with
 // TensorFlow's run hooks, run_hooks.h), evaluate or predict.
-#include "estimator/estimator_core.h"
+#include "estimator_core.h"
 
 #include <stdlib.h>
 #include <unistd.h>

@@ -1,4 +1,4 @@
-#include "keras_io/hdf5.h"
+#include "hdf5.h"
 
 #include <signal.h>
 #include <sys/wait.h>

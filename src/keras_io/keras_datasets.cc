@@ -6,13 +6,12 @@
 #include "cairn/error.h"
 #include "cairn/keras_io.h"
 #include "cairn/zip.h"
-#include "keras_io/hdf5.h"
+#include "hdf5.h"
+#include "keras_archive.h"
 
 namespace cairn {
 
 namespace {
-
-constexpr const char* kWeightsMember = "model.weights.h5";
 
 // The dtype cairn reads a stored numpy dtype as (HDF5 converts), or nullopt.
 std::optional<DType> read_dtype_of(const std::string& stored) {
@@ -63,9 +62,8 @@ KerasFileDatasets::KerasFileDatasets(const std::string& path, Env& env) : impl_(
   auto lock = h5::lock();
   if (bytes.size() >= 2 && bytes[0] == 'P' && bytes[1] == 'K') {
     const ZipArchive archive(bytes, path);
-    const ZipMember* weights = archive.find(kWeightsMember);
-    if (!weights) throw FormatError(path + ": no " + kWeightsMember + " in the archive (not a .keras file)");
-    impl_->file.emplace(h5::File::open(archive.read(*weights), path + ": " + kWeightsMember));
+    impl_->file.emplace(h5::File::open(archive.read(keras_io_detail::weights_member(archive)),
+                                       path + ": " + keras_io_detail::kWeightsMember));
   } else if (h5::looks_like_hdf5(bytes)) {
     impl_->file.emplace(h5::File::open(bytes, path));
   } else {

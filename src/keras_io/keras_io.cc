@@ -10,21 +10,23 @@
 #include "cairn/allocation_budget.h"
 #include "cairn/config.h"
 #include "cairn/error.h"
-#include "cairn/zip.h"
-#include "config/config_reader.h"
-#include "keras_io/hdf5.h"
-#include "keras_io/keras_weights.h"
+#include "cairn/internal/config/config_reader.h"
 #include "cairn/internal/keras_io/weights_files.h"
+#include "cairn/zip.h"
+#include "hdf5.h"
+#include "keras_archive.h"
+#include "keras_weights.h"
 
 namespace cairn {
 
 namespace {
 
+using keras_io_detail::kWeightsMember;
 using keras_io_detail::PendingLoad;
+using keras_io_detail::weights_member;
 
 constexpr const char* kConfigMember = "config.json";
 constexpr const char* kMetadataMember = "metadata.json";
-constexpr const char* kWeightsMember = "model.weights.h5";
 
 bool ends_with(const std::string& text, const std::string& suffix) {
   return text.size() >= suffix.size() && text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
@@ -254,13 +256,17 @@ std::vector<uint8_t> encode_keras_zip(const Model& model, const std::string& pat
                      {kWeightsMember, std::move(weights)}});
 }
 
-const ZipMember& weights_member(const ZipArchive& archive) {
+}  // namespace
+
+const ZipMember& keras_io_detail::weights_member(const ZipArchive& archive) {
   if (const ZipMember* weights = archive.find(kWeightsMember)) return *weights;
   if (archive.find("model.weights.npz"))
     throw FormatError(archive.source() + ": its weights are in model.weights.npz (weights_format=\"npz\"), which "
                                          "cairn does not read");
   throw FormatError(archive.source() + ": no " + kWeightsMember + " in the archive (not a .keras file)");
 }
+
+namespace {
 
 // A model's config is a few kilobytes to a few megabytes of JSON; more is refused before inflating it.
 constexpr uint64_t kMaxConfigBytes = uint64_t{64} << 20;

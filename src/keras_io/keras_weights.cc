@@ -1,4 +1,4 @@
-#include "keras_io/keras_weights.h"
+#include "keras_weights.h"
 
 #include <algorithm>
 #include <cmath>

@@ -12,7 +12,7 @@
 
 #include "cairn/model.h"
 #include "cairn/random.h"
-#include "keras_io/hdf5.h"
+#include "hdf5.h"
 
 namespace cairn::keras_io_detail {
 

@@ -2,7 +2,7 @@
 
 #include "cairn/error.h"
 #include "cairn/ops.h"
-#include "layers/spatial_util.h"
+#include "spatial_util.h"
 
 namespace cairn {
 

@@ -1,7 +1,7 @@
 #include "cairn/layers/max_pooling2d.h"
 
 #include "cairn/ops.h"
-#include "layers/spatial_util.h"
+#include "spatial_util.h"
 
 namespace cairn {
 

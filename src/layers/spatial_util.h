@@ -9,7 +9,7 @@
 #include "cairn/error.h"
 #include "cairn/ops.h"
 #include "cairn/shape.h"
-#include "tensor/window.h"
+#include "cairn/internal/tensor/window.h"
 
 namespace cairn::detail {
 

@@ -1,7 +1,7 @@
 // Keras's hinge losses (maximum-margin classifiers): hinge, squared hinge and categorical hinge.
 #include "cairn/losses.h"
 #include "cairn/ops.h"
-#include "losses/loss_util.h"
+#include "loss_util.h"
 
 namespace cairn {
 

@@ -4,7 +4,7 @@
 
 #include "cairn/losses.h"
 #include "cairn/ops.h"
-#include "losses/loss_util.h"
+#include "loss_util.h"
 
 namespace cairn {
 

@@ -2,7 +2,7 @@
 #include <cmath>
 
 #include "cairn/optimizers.h"
-#include "tensor/cpu_dispatch.h"
+#include "cairn/internal/tensor/cpu_dispatch.h"
 
 namespace cairn {
 

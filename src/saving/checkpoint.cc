@@ -19,7 +19,7 @@
 #include "cairn/model.h"
 #include "cairn/tensor_bundle.h"
 #include "checkpoint/proto/trackable_object_graph.pb.h"
-#include "saving/async_checkpoint_writer.h"
+#include "async_checkpoint_writer.h"
 
 namespace cairn {
 

@@ -9,9 +9,9 @@
 
 #include "cairn/error.h"
 #include "cairn/tensor_bundle.h"
-#include "saving/checkpoint_files.h"
-#include "saving/paths.h"
-#include "saving/text_format.h"
+#include "checkpoint_files.h"
+#include "paths.h"
+#include "text_format.h"
 
 namespace cairn {
 namespace {

@@ -13,7 +13,7 @@
 #include "cairn/summary.h"
 #include "summary/proto/event.pb.h"
 #include "summary/proto/plugin_data.pb.h"
-#include "summary/record.h"
+#include "record.h"
 
 namespace cairn {
 namespace {

@@ -1,4 +1,4 @@
-#include "summary/record.h"
+#include "record.h"
 
 #include "cairn/error.h"
 #include "cairn/internal/io/coding.h"

@@ -1,4 +1,4 @@
-#include "tensor/blas.h"
+#include "cairn/internal/tensor/blas.h"
 
 #include <cblas.h>
 

@@ -2,7 +2,7 @@
 // direct JIT kernels with weights in its own blocked layout beat im2col + OpenBLAS sgemm in every
 // direction; with the weights left in TensorFlow's HWIO layout oneDNN falls back to a slower gemm
 // kernel, so the weights are reordered (a few thousand floats) on every call instead.
-#include "tensor/conv.h"
+#include "cairn/internal/tensor/conv.h"
 
 #include <omp.h>
 
@@ -18,7 +18,7 @@
 
 #include "cairn/error.h"
 #include "cairn/parallel.h"
-#include "tensor/window.h"
+#include "cairn/internal/tensor/window.h"
 
 namespace cairn::kernels {
 

@@ -1,4 +1,4 @@
-#include "tensor/lstm.h"
+#include "cairn/internal/tensor/lstm.h"
 
 #include <algorithm>
 #include <bit>
@@ -8,8 +8,8 @@
 #include <mutex>
 
 #include "cairn/parallel.h"
-#include "tensor/blas.h"
-#include "tensor/cpu_dispatch.h"
+#include "cairn/internal/tensor/blas.h"
+#include "cairn/internal/tensor/cpu_dispatch.h"
 
 namespace cairn::kernels {
 

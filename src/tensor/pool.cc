@@ -1,11 +1,11 @@
-#include "tensor/pool.h"
+#include "cairn/internal/tensor/pool.h"
 
 #include <algorithm>
 #include <cstdint>
 
 #include "cairn/parallel.h"
-#include "tensor/nan_max.h"
-#include "tensor/window.h"
+#include "cairn/internal/tensor/nan_max.h"
+#include "cairn/internal/tensor/window.h"
 
 namespace cairn::kernels {
 
