@@ -22,6 +22,7 @@
 
 namespace cairn {
 
+class Checkpoint;
 class Model;
 
 // The processes of one job, as MPI numbers them (MPI_COMM_WORLD). Every call that is not a plain
@@ -91,5 +92,26 @@ class MultiWorkerMirroredStrategy {
   Communicator& communicator_;
   std::shared_ptr<ReplicaContext> context_;
 };
+
+// ---- Sharded checkpoints: TensorFlow's multi-shard layout, one data shard per process
+//
+// A checkpoint at `path` written by N processes is path.index and path.data-0000k-of-0000N, k = 0..N-1:
+// every value is written once, by the process that a balance by bytes gives it to (values are the same
+// on every process: the model, the optimizer, the data position). TensorFlow's tf.train.load_checkpoint
+// reads it, and Checkpoint::restore restores it in any number of processes (each reads what it needs from
+// every shard), one process included.
+
+// Writes `path` from every process in two phases: each process makes its data shard durable under its
+// final name, then process 0 writes the index (renamed into place). The checkpoint is visible exactly
+// when the index is, so a process killed at any moment leaves none at path. A checkpoint already at path
+// is removed first. Collective: every process returns path, or every process throws (the failing one
+// its own error, the others an IOError naming it) and nothing is left at path.
+std::string write_sharded(const Checkpoint& checkpoint, const std::string& path,
+                          Communicator& communicator = Communicator::world());
+// Checkpoint::save with write_sharded: writes prefix-N, N the incremented save counter, and then process 0
+// records it in the directory's `checkpoint` state file (atomically), so that the previous checkpoint
+// stays the latest until the new one is whole. A failed save leaves the save counter as it was.
+std::string save_sharded(Checkpoint& checkpoint, const std::string& prefix,
+                         Communicator& communicator = Communicator::world());
 
 }  // namespace cairn

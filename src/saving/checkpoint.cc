@@ -508,6 +508,8 @@ std::vector<std::pair<std::string, Tensor>> Checkpoint::values() const {
   return out;
 }
 
+std::string Checkpoint::object_graph() const { return walk(items_, save_counter_).graph.SerializeAsString(); }
+
 Checkpoint::~Checkpoint() = default;
 Checkpoint::Checkpoint(Checkpoint&&) noexcept = default;
 
