@@ -58,9 +58,6 @@ struct CheckpointItem {
 // TensorFlow's key of the object graph in a checkpoint, a DT_STRING scalar.
 inline constexpr const char* kCheckpointObjectGraphKey = "_CHECKPOINTABLE_OBJECT_GRAPH";
 
-// TensorFlow's key of the object graph in a checkpoint, a DT_STRING scalar.
-inline constexpr const char* kCheckpointObjectGraphKey = "_CHECKPOINTABLE_OBJECT_GRAPH";
-
 // What a restore matched, as tf.train.Checkpoint.restore's status object.
 class RestoreStatus {
  public:
@@ -120,9 +117,6 @@ class Checkpoint {
   Env& env() const { return env_; }
   // The key -> tensor map this checkpoint would write now (for tests and tools).
   std::vector<std::pair<std::string, Tensor>> values() const;
-  // The object graph (a serialized TrackableObjectGraph) that a checkpoint written now stores beside
-  // values() under kCheckpointObjectGraphKey: for writers of other layouts (sharded checkpoints).
-  std::string object_graph() const;
   // The object graph (a serialized TrackableObjectGraph) that a checkpoint written now stores beside
   // values() under kCheckpointObjectGraphKey: for writers of other layouts (sharded checkpoints).
   std::string object_graph() const;
