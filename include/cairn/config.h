@@ -70,8 +70,8 @@ using LayerConfigWriter = std::function<Json(const Layer& layer)>;
 // Should throw FormatError for keys it does not know.
 using LayerConfigReader = std::function<LayerPtr(const std::string& name, const Json& config)>;
 // Adds (or replaces) a class in the registry, so that layer_config, layer_from_config and the model
-// functions handle it. The built-in classes: Activation, Add, Concatenate, Conv2D, Dense, Dropout,
-// Embedding, Flatten, LSTM, MaxPooling2D.
+// functions handle it. The built-in classes are listed in docs/keras_support.md. Registering a Keras
+// name that cairn lacks ("GRU"), or a custom class's name, or "Lambda", lets configs that use it load.
 void register_layer(const std::string& class_name, LayerConfigWriter writer, LayerConfigReader reader);
 // Whether `class_name` is in the registry (a built-in class or one register_layer added).
 bool is_registered_layer(const std::string& class_name);

@@ -69,6 +69,8 @@ Tensor cast(const Tensor& a, DType dtype);  // differentiable between floating t
 Tensor stop_gradient(const Tensor& a);
 // numpy.transpose(a, perm): output axis i is input axis perm[i]; perm is a permutation of 0..rank-1.
 Tensor permute(const Tensor& a, const std::vector<int>& perm);
+// a[..., begin:end, ...] along `axis` (negative counts from the end); 0 <= begin <= end <= a.dim(axis).
+Tensor slice(const Tensor& a, int axis, int64_t begin, int64_t end);
 
 // ---- linear algebra (float32 through BLAS)
 Tensor matmul(const Tensor& a, const Tensor& b, bool transpose_a = false, bool transpose_b = false);

@@ -8,7 +8,6 @@
 #include <set>
 
 #include "cairn/error.h"
-#include "cairn/layers/lstm.h"
 
 namespace cairn::keras_io_detail {
 
@@ -41,9 +40,8 @@ std::string join(const std::vector<std::string>& parts, const std::string& separ
 
 std::string describe(const Layer& layer) { return "layer '" + layer.name() + "' (" + layer.class_name() + ")"; }
 
-bool is_lstm(const Layer& layer) { return dynamic_cast<const LSTM*>(&layer) != nullptr; }
-
-// A weight as tf.keras 2.x names it: "dense/kernel:0"; an LSTM's belong to its cell ("lstm/lstm_cell/kernel:0").
+// A weight as tf.keras 2.x names it: "dense/kernel:0"; a recurrent layer's belong to its cell
+// ("lstm/lstm_cell/kernel:0"), as the layer's keras_weight_paths say.
 struct NamedWeight {
   std::string name;
   VariablePtr variable;
@@ -54,9 +52,11 @@ void collect_keras2_weights(const Layer& layer, std::set<const Variable*>& seen,
     for (const LayerPtr& child : model->layers()) collect_keras2_weights(*child, seen, out);
     return;
   }
-  const std::string prefix = layer.name() + (is_lstm(layer) ? "/lstm_cell/" : "/");
-  for (const auto& [short_name, variable] : layer.own_weights())
-    if (seen.insert(variable.get()).second) out.push_back({prefix + short_name + ":0", variable});
+  const std::vector<Layer::KerasWeightPath> paths = layer.keras_weight_paths();
+  const auto& weights = layer.own_weights();
+  for (size_t i = 0; i < weights.size(); ++i)
+    if (seen.insert(weights[i].second.get()).second)
+      out.push_back({layer.name() + "/" + paths.at(i).keras2 + ":0", weights[i].second});
 }
 
 // A layer's weights in Keras's order (a nested model's: all of its layers' weights).
@@ -285,6 +285,21 @@ void for_each_keras3_leaf(const std::vector<LayerPtr>& layers, const std::string
   }
 }
 
+// A layer's weights grouped by the Keras 3 object whose vars/ hold them ("" for the layer's own, "cell"),
+// groups in the order of their first weight, weights in the layer's order.
+std::vector<std::pair<std::string, std::vector<VariablePtr>>> keras3_weight_groups(const Layer& layer) {
+  std::vector<std::pair<std::string, std::vector<VariablePtr>>> groups;
+  const std::vector<Layer::KerasWeightPath> paths = layer.keras_weight_paths();
+  const auto& weights = layer.own_weights();
+  for (size_t i = 0; i < weights.size(); ++i) {
+    const std::string& object = paths.at(i).keras3;
+    auto group = std::find_if(groups.begin(), groups.end(), [&](const auto& g) { return g.first == object; });
+    if (group == groups.end()) group = groups.insert(groups.end(), {object, {}});
+    group->second.push_back(weights[i].second);
+  }
+  return groups;
+}
+
 void write_keras3_layers(h5::Group& root, const std::vector<std::string>& prefix, const std::vector<LayerPtr>& layers) {
   std::map<std::string, int> used;
   for (const LayerPtr& layer : layers) {
@@ -297,11 +312,12 @@ void write_keras3_layers(h5::Group& root, const std::vector<std::string>& prefix
       write_keras3_layers(root, segments, model->layers());
       continue;
     }
-    const std::string vars = path + (is_lstm(*layer) ? "/cell/vars" : "/vars");
-    root.create_group(vars);
-    const auto& weights = layer->own_weights();
-    for (size_t i = 0; i < weights.size(); ++i)
-      root.write_dataset(vars + "/" + std::to_string(i), weights[i].second->value());
+    for (const auto& [object, variables] : keras3_weight_groups(*layer)) {
+      const std::string vars = path + (object.empty() ? "" : "/" + object) + "/vars";
+      root.create_group(vars);
+      for (size_t i = 0; i < variables.size(); ++i)
+        root.write_dataset(vars + "/" + std::to_string(i), variables[i]->value());
+    }
   }
 }
 
@@ -316,25 +332,24 @@ void read_keras3_layers(const h5::Group& root, const std::vector<std::string>& p
       read_keras3_layers(root, segments, model->layers(), skip, pending);
       continue;
     }
-    std::vector<VariablePtr> variables;
-    for (const auto& [short_name, variable] : layer->own_weights()) variables.push_back(variable);
-    if (variables.empty()) continue;
-    const std::string tail = is_lstm(*layer) ? "cell/vars" : "vars";
-    const std::optional<std::string> vars = locate_keras3_group(root, segments, tail);
-    if (!vars) {
-      const std::string missing = root.where(join(segments, "/") + "/" + tail) + " (missing)";
-      plan_layer(*layer, variables, root, {}, missing, skip, pending);
-      continue;
+    for (const auto& [object, variables] : keras3_weight_groups(*layer)) {
+      const std::string tail = (object.empty() ? "" : object + "/") + "vars";
+      const std::optional<std::string> vars = locate_keras3_group(root, segments, tail);
+      if (!vars) {
+        const std::string missing = root.where(join(segments, "/") + "/" + tail) + " (missing)";
+        plan_layer(*layer, variables, root, {}, missing, skip, pending);
+        continue;
+      }
+      const h5::Group group = root.open_group(*vars);
+      const size_t count = group.children().size();
+      std::vector<std::string> paths;
+      for (size_t i = 0; i < count; ++i) {
+        paths.push_back(std::to_string(i));
+        if (!group.has(paths.back()) || group.is_group(paths.back()))
+          throw FormatError(group.where(paths.back()) + ": missing (a vars group holds datasets 0, 1, ...)");
+      }
+      plan_layer(*layer, variables, group, paths, group.where(), skip, pending);
     }
-    const h5::Group group = root.open_group(*vars);
-    const size_t count = group.children().size();
-    std::vector<std::string> paths;
-    for (size_t i = 0; i < count; ++i) {
-      paths.push_back(std::to_string(i));
-      if (!group.has(paths.back()) || group.is_group(paths.back()))
-        throw FormatError(group.where(paths.back()) + ": missing (a vars group holds datasets 0, 1, ...)");
-    }
-    plan_layer(*layer, variables, group, paths, group.where(), skip, pending);
   }
 }
 

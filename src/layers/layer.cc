@@ -187,6 +187,18 @@ VariablePtr Layer::add_weight(const std::string& name, const Shape& shape, const
   return v;
 }
 
+std::vector<Layer::KerasWeightPath> Layer::keras_weight_paths() const {
+  std::vector<KerasWeightPath> paths;
+  for (const auto& [name, variable] : own_weights_) paths.push_back({name, name, ""});
+  return paths;
+}
+
+std::vector<Layer::KerasWeightPath> Layer::weight_paths_in_cell(const std::string& cell_name) const {
+  std::vector<KerasWeightPath> paths;
+  for (const auto& [name, variable] : own_weights_) paths.push_back({name, cell_name + "/" + name, "cell"});
+  return paths;
+}
+
 void Layer::reset_weights() {
   generator_.set_state(initial_generator_state_);
   for (size_t i = 0; i < own_weights_.size(); ++i) {

@@ -162,7 +162,9 @@ class GraphWalker {
       add_model_children(node, path, *model);
       return;
     }
-    for (const auto& [name, v] : layer->own_weights()) add_variable(node, path, name, v);
+    const std::vector<Layer::KerasWeightPath> weight_paths = layer->keras_weight_paths();
+    for (size_t i = 0; i < weight_paths.size(); ++i)
+      add_variable(node, path, weight_paths[i].checkpoint, layer->own_weights().at(i).second);
     if (!layer->built()) unbuilt.emplace_back(path, layer.get());
     if (layer->draws_random_numbers()) {
       const std::string key = attribute_key(path, "GENERATOR_STATE");

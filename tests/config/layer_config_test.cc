@@ -258,9 +258,30 @@ TEST_F(LayerConfig, ReadsKeras312InitializerAxesAndSharedObjectIds) {
 }
 
 TEST_F(LayerConfig, UnknownClassNameIsNamed) {
-  const std::string message = read_error(Json::parse(R"({"class_name": "GRU", "config": {"units": 4}})"));
-  EXPECT_NE(message.find("Unknown layer: 'GRU'"), std::string::npos) << message;
-  EXPECT_NE(message.find("register_layer"), std::string::npos) << message;
+  const std::string message =
+      read_error(Json::parse(R"({"class_name": "MyAttention", "config": {"name": "mine", "units": 4}})"));
+  EXPECT_NE(message.find("Unknown layer: 'MyAttention' (layer 'mine')"), std::string::npos) << message;
+  EXPECT_NE(message.find("custom code"), std::string::npos) << message;
+  EXPECT_NE(message.find("register_layer(\"MyAttention\", writer, reader)"), std::string::npos) << message;
+}
+
+// Keras's own classes that cairn lacks are named with the reason, and how to supply one anyway.
+TEST_F(LayerConfig, UnsupportedKerasClassIsNamedWithTheReason) {
+  const std::string message =
+      read_error(Json::parse(R"({"class_name": "ConvLSTM3D", "config": {"name": "c", "filters": 4}})"));
+  EXPECT_NE(message.find("Keras layer 'ConvLSTM3D' (layer 'c') is not supported by cairn: 3D (volumetric)"),
+            std::string::npos) << message;
+  EXPECT_NE(message.find("register_layer(\"ConvLSTM3D\""), std::string::npos) << message;
+}
+
+// A Lambda holds Python code (marshalled bytecode): refused by name, its code never looked at.
+TEST_F(LayerConfig, LambdaIsRefusedByName) {
+  const std::string message = read_error(Json::parse(R"({"class_name": "Lambda", "config": {"name": "double_it",
+      "function": {"class_name": "__lambda__", "config": {"code": "4wEAAAAAAAAA", "defaults": null,
+      "closure": null}}, "output_shape": null, "arguments": {}}})"));
+  EXPECT_NE(message.find("Lambda layer 'double_it' refused: it holds Python code, which cairn never runs"),
+            std::string::npos) << message;
+  EXPECT_NE(message.find("register_layer(\"Lambda\""), std::string::npos) << message;
 }
 
 TEST_F(LayerConfig, UnsupportedValuesNameLayerKeyAndValue) {
@@ -269,8 +290,8 @@ TEST_F(LayerConfig, UnsupportedValuesNameLayerKeyAndValue) {
     std::vector<std::string> expected;  // substrings of the message
   };
   const std::vector<Case> cases = {
-      {R"({"class_name": "Dense", "config": {"name": "d1", "units": 4, "activation": "selu"}})",
-       {"Dense 'd1'", "activation = \"selu\"", "not supported"}},
+      {R"({"class_name": "Dense", "config": {"name": "d1", "units": 4, "activation": "sparsemax"}})",
+       {"Dense 'd1'", "activation = \"sparsemax\"", "not supported"}},
       {R"({"class_name": "Embedding", "config": {"name": "e", "input_dim": 4, "output_dim": 2, "mask_zero": true}})",
        {"Embedding 'e'", "mask_zero = true"}},
       {R"({"class_name": "LSTM", "config": {"name": "l", "units": 4, "stateful": true}})",

@@ -19,7 +19,6 @@
 #include "cairn/env.h"
 #include "cairn/error.h"
 #include "cairn/keras_io.h"
-#include "cairn/layers/lstm.h"
 #include "cairn/npy.h"
 #include "cairn/safetensors.h"
 #include "cairn/tensor_bundle.h"
@@ -204,16 +203,18 @@ Keys requested_keys(const Args& args, Format format, const std::string& source, 
 }
 
 // Keras's path of each weight of `layer` (a nested model's: of all of its layers), in Keras's order:
-// "dense/kernel"; an LSTM's belong to its cell, "lstm/lstm_cell/kernel", as in Keras.
+// "dense/kernel"; a recurrent layer's belong to its cell, "lstm/lstm_cell/kernel", as in Keras (the
+// layer's tf.keras 2 weight names, Layer::keras_weight_paths).
 void collect_layer_paths(const Layer& layer, std::set<const Variable*>& seen,
                          std::vector<std::pair<std::string, VariablePtr>>& out) {
   if (const auto* model = dynamic_cast<const Model*>(&layer)) {
     for (const LayerPtr& child : model->layers()) collect_layer_paths(*child, seen, out);
     return;
   }
-  const std::string prefix = layer.name() + (dynamic_cast<const LSTM*>(&layer) ? "/lstm_cell/" : "/");
-  for (const auto& [short_name, variable] : layer.own_weights())
-    if (seen.insert(variable.get()).second) out.emplace_back(prefix + short_name, variable);
+  const std::vector<Layer::KerasWeightPath> paths = layer.keras_weight_paths();
+  const auto& weights = layer.own_weights();
+  for (size_t i = 0; i < weights.size(); ++i)
+    if (seen.insert(weights[i].second.get()).second) out.emplace_back(layer.name() + "/" + paths.at(i).keras2, weights[i].second);
 }
 
 // The directory whose model.json describes the checkpoint or run directory `source`.

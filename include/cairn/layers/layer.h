@@ -73,6 +73,15 @@ class Layer : public std::enable_shared_from_this<Layer> {
   virtual std::vector<VariablePtr> weights() const { return weights_; }
   // This layer's own weights with their short names ("kernel", "bias"), in creation order.
   const std::vector<std::pair<std::string, VariablePtr>>& own_weights() const { return own_weights_; }
+  // Where each of own_weights() sits in Keras's files, relative to the layer, in the same order. The
+  // default is the short name at the layer itself; recurrent layers keep theirs in a cell. Every file
+  // format (TensorFlow checkpoints, .h5, .keras, layer-path safetensors) reads its names from here.
+  struct KerasWeightPath {
+    std::string checkpoint;  // object path in TensorFlow checkpoints: "kernel"
+    std::string keras2;      // tf.keras 2 weight name after "<layer name>/": "kernel", "lstm_cell/kernel"
+    std::string keras3;      // Keras 3 object below the layer's path whose vars/ hold it: "", "cell"
+  };
+  virtual std::vector<KerasWeightPath> keras_weight_paths() const;
   // Re-draws this layer's weights from their initializers, after rewinding its random stream to where it
   // started: the values the layer's first build gave them.
   virtual void reset_weights();
@@ -107,6 +116,9 @@ class Layer : public std::enable_shared_from_this<Layer> {
   virtual void check_input(const Shape& input_shape) const {}
   VariablePtr add_weight(const std::string& name, const Shape& shape, const InitializerPtr& initializer,
                          bool trainable = true);
+  // keras_weight_paths of a recurrent layer, whose weights belong to its cell: checkpoints flat (tf-keras's
+  // "cell" object is read as the layer's own), "<cell_name>/kernel" in tf.keras 2, "cell" in Keras 3.
+  std::vector<KerasWeightPath> weight_paths_in_cell(const std::string& cell_name) const;
   // 'Input 0 of layer "dense" is incompatible with the layer: <detail>' as a ShapeError.
   [[noreturn]] void incompatible_input(const std::string& detail) const;
 

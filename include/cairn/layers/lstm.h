@@ -30,6 +30,7 @@ class LSTM : public Layer {
   const VariablePtr& recurrent_kernel() const { return recurrent_kernel_; }  // (units, 4 units)
   const VariablePtr& bias() const { return bias_; }                          // (4 units), or null
   Shape compute_output_shape(const Shape& input_shape) const override;
+  std::vector<KerasWeightPath> keras_weight_paths() const override { return weight_paths_in_cell("lstm_cell"); }
 
  protected:
   void build_impl(const Shape& input_shape) override;

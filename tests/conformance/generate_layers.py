@@ -1,0 +1,211 @@
+"""Writes tests/conformance/layers/: for each case, one Keras 3 layer, its config as Keras serializes it,
+inputs and weights, and what Keras computes: the forward pass in inference and in training, the
+gradients of a fixed objective, and the weights after one SGD step. The layer contract test
+(tests/layer_contract/) reads them without Python and checks every registered layer class against them.
+
+Run in the oracle environment (scripts/setup --oracle):
+
+    .oracle-venv/bin/python tests/conformance/generate_layers.py [--only SUBSTRING]
+
+Adding a layer to cairn adds its cases to CASES below (the contract test fails for a registered class that
+has none). Runs are deterministic: fixed seeds, one TensorFlow thread, TensorFlow's deterministic ops,
+oneDNN's reordered float math off, npz files with fixed zip timestamps.
+
+Each case's arrays (<case>.npz):
+  x0, x1...      the inputs; float inputs are distinct values at least 2/n apart (n: all the inputs'
+                 elements), away from 0, so that a numerical gradient's small steps never cross a kink of
+                 the layer or a tie between inputs (activations inside layers are smooth for that reason)
+  w0, w1...      the layer's weights before the step, in `layer.weights` order
+  y_infer        layer(x, training=False)
+  r              fixed weights of the objective: loss = sum(layer(x, training=True) * r)
+  y_train        layer(x, training=True) (not for layers that draw random numbers in training)
+  gx0..., gw0... d loss / d input and d loss / d trainable weight (in `layer.trainable_weights` order)
+  after0...      every weight after the training call and one SGD(learning_rate=0.1) step
+"""
+
+import argparse
+import io
+import json
+import os
+import pathlib
+import zipfile
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ["TF_ENABLE_ONEDNN_OPTS"] = "0"
+
+import numpy as np
+import tensorflow as tf
+import keras
+
+tf.config.threading.set_intra_op_parallelism_threads(1)
+tf.config.threading.set_inter_op_parallelism_threads(1)
+tf.config.experimental.enable_op_determinism()
+tf.get_logger().setLevel("ERROR")
+
+HERE = pathlib.Path(__file__).resolve().parent
+OUT = HERE / "layers"
+L = keras.layers
+
+# (case name, layer factory, input shapes with the batch axis, options). Options: "ints": the inputs are
+# integer ids below this bound; "random": the layer draws random numbers in training (its training
+# output and gradients are not compared); "training_differs": training and inference differ.
+CASES = [
+    ("dense", lambda: L.Dense(3, activation="tanh"), [(2, 4)], {}),
+    ("dense_3d_no_bias", lambda: L.Dense(2, use_bias=False), [(2, 3, 4)], {}),
+    ("dropout", lambda: L.Dropout(0.5, seed=1), [(2, 6)], {"random": True, "training_differs": True}),
+    ("flatten", lambda: L.Flatten(), [(2, 2, 3, 2)], {}),
+    ("activation_sigmoid", lambda: L.Activation("sigmoid"), [(2, 5)], {}),
+    ("conv2d_same", lambda: L.Conv2D(3, 2, padding="same", activation="tanh"), [(2, 4, 4, 2)], {}),
+    ("conv2d_valid_strided", lambda: L.Conv2D(2, (3, 2), strides=(2, 1)), [(2, 5, 4, 2)], {}),
+    ("conv1d", lambda: L.Conv1D(3, 2, activation="tanh"), [(2, 5, 2)], {}),
+    ("conv1d_same_strided", lambda: L.Conv1D(2, 3, strides=2, padding="same"), [(2, 5, 3)], {}),
+    ("max_pooling1d", lambda: L.MaxPooling1D(2), [(2, 5, 3)], {}),
+    ("max_pooling1d_same", lambda: L.MaxPooling1D(3, strides=2, padding="same"), [(2, 5, 2)], {}),
+    ("max_pooling2d", lambda: L.MaxPooling2D(2), [(2, 4, 4, 2)], {}),
+    ("max_pooling2d_same", lambda: L.MaxPooling2D(2, strides=1, padding="same"), [(2, 3, 3, 2)], {}),
+    ("embedding", lambda: L.Embedding(7, 3), [(2, 4)], {"ints": 7}),
+    ("lstm", lambda: L.LSTM(3), [(2, 4, 2)], {}),
+    ("lstm_sequences", lambda: L.LSTM(2, return_sequences=True), [(2, 3, 2)], {}),
+    ("gru", lambda: L.GRU(3), [(2, 4, 2)], {}),
+    ("gru_reset_before_sequences", lambda: L.GRU(2, reset_after=False, return_sequences=True), [(2, 3, 2)], {}),
+    ("gru_backwards_relu", lambda: L.GRU(2, activation="relu", go_backwards=True, return_sequences=True),
+     [(2, 3, 2)], {}),
+    ("simple_rnn", lambda: L.SimpleRNN(3), [(2, 4, 2)], {}),
+    ("simple_rnn_sequences_backwards", lambda: L.SimpleRNN(2, return_sequences=True, go_backwards=True),
+     [(2, 3, 3)], {}),
+    ("concatenate", lambda: L.Concatenate(axis=-1), [(2, 3), (2, 2)], {}),
+    ("add", lambda: L.Add(), [(2, 3), (2, 3)], {}),
+    ("multiply", lambda: L.Multiply(), [(2, 3), (2, 3), (2, 3)], {}),
+    ("subtract", lambda: L.Subtract(), [(2, 4), (2, 4)], {}),
+    ("average", lambda: L.Average(), [(2, 3), (2, 3)], {}),
+    ("maximum", lambda: L.Maximum(), [(2, 3), (2, 3)], {}),
+    ("minimum", lambda: L.Minimum(), [(2, 3), (2, 3)], {}),
+    ("batch_normalization", lambda: L.BatchNormalization(), [(4, 3)], {"training_differs": True}),
+    ("batch_normalization_image", lambda: L.BatchNormalization(momentum=0.9, epsilon=0.01), [(2, 2, 2, 3)],
+     {"training_differs": True}),
+    ("batch_normalization_no_scale", lambda: L.BatchNormalization(center=False, scale=False), [(3, 2)],
+     {"training_differs": True}),
+    ("layer_normalization", lambda: L.LayerNormalization(), [(2, 5)], {}),
+    ("layer_normalization_3d", lambda: L.LayerNormalization(epsilon=1e-5, center=False), [(2, 3, 4)], {}),
+    ("global_average_pooling1d", lambda: L.GlobalAveragePooling1D(), [(2, 3, 4)], {}),
+    ("global_average_pooling2d", lambda: L.GlobalAveragePooling2D(keepdims=True), [(2, 3, 2, 2)], {}),
+    ("global_max_pooling1d", lambda: L.GlobalMaxPooling1D(keepdims=True), [(2, 3, 4)], {}),
+    ("global_max_pooling2d", lambda: L.GlobalMaxPooling2D(), [(2, 3, 2, 2)], {}),
+    ("reshape", lambda: L.Reshape((3, -1)), [(2, 6, 2)], {}),
+    ("permute", lambda: L.Permute((3, 1, 2)), [(2, 2, 3, 4)], {}),
+    ("repeat_vector", lambda: L.RepeatVector(3), [(2, 4)], {}),
+    ("relu", lambda: L.ReLU(), [(2, 6)], {}),
+    ("relu_capped_leaky", lambda: L.ReLU(max_value=0.5, negative_slope=0.1), [(2, 6)], {}),
+    ("leaky_relu", lambda: L.LeakyReLU(), [(2, 6)], {}),
+    ("elu", lambda: L.ELU(alpha=0.7), [(2, 6)], {}),
+    ("softmax", lambda: L.Softmax(), [(2, 5)], {}),
+    ("softmax_axis1", lambda: L.Softmax(axis=1), [(2, 3, 4)], {}),
+    ("prelu", lambda: L.PReLU(), [(2, 3, 2)], {}),
+    ("prelu_shared", lambda: L.PReLU(shared_axes=[1]), [(2, 3, 2)], {}),
+]
+
+
+def write_npz(path, arrays):
+    """numpy.savez with fixed zip timestamps, so that the same arrays give the same bytes."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as archive:
+        for key, value in arrays.items():
+            buffer = io.BytesIO()
+            np.lib.format.write_array(buffer, np.ascontiguousarray(value), allow_pickle=False)
+            archive.writestr(zipfile.ZipInfo(key + ".npy", date_time=(1980, 1, 1, 0, 0, 0)), buffer.getvalue())
+
+
+def spaced_values(shape, rng):
+    """Distinct values (k + 0.5) / n * 2 - 1 in a random order: never 0, never closer than 2 / n."""
+    n = int(np.prod(shape))
+    values = (np.arange(n, dtype=np.float64) + 0.5) / n * 2 - 1
+    return rng.permutation(values).reshape(shape).astype(np.float32)
+
+
+def weight_values(variable, rng):
+    """Values that make every weight matter: positive scales and variances, the rest around 0."""
+    name = variable.path.split("/")[-1]
+    shape = tuple(variable.shape)
+    if name in ("gamma", "moving_variance"):
+        return rng.uniform(0.5, 1.5, shape).astype(np.float32)
+    return rng.uniform(-0.5, 0.5, shape).astype(np.float32)
+
+
+def make_case(name, factory, shapes, options):
+    keras.utils.set_random_seed(1)
+    rng = np.random.default_rng(sum(map(ord, name)))  # a seed per case, the same every run
+    if "ints" in options:
+        xs = [rng.integers(0, options["ints"], size=s).astype(np.int32) for s in shapes]
+    else:  # spaced across all the inputs, so that merges (Maximum) never see a tie either
+        joint = spaced_values((sum(int(np.prod(s)) for s in shapes),), rng)
+        ends = np.cumsum([0] + [int(np.prod(s)) for s in shapes])
+        xs = [joint[a:b].reshape(s) for a, b, s in zip(ends[:-1], ends[1:], shapes)]
+    layer = factory()
+    call_input = xs if len(xs) > 1 else xs[0]
+    layer(call_input)  # builds
+    for variable in layer.weights:
+        variable.assign(weight_values(variable, rng))
+    arrays = {f"x{i}": x for i, x in enumerate(xs)}
+    arrays.update({f"w{i}": v.numpy() for i, v in enumerate(layer.weights)})
+    arrays["y_infer"] = np.asarray(layer(call_input, training=False))
+
+    tensors = [tf.constant(x) for x in xs]
+    float_inputs = "ints" not in options
+    y_probe = layer(tensors if len(xs) > 1 else tensors[0], training=False)
+    r = rng.uniform(0.5, 1.5, tuple(y_probe.shape)).astype(np.float32)
+    arrays["r"] = r
+    with tf.GradientTape(persistent=True) as tape:
+        if float_inputs:
+            for t in tensors:
+                tape.watch(t)
+        y = layer(tensors if len(xs) > 1 else tensors[0], training=True)
+        loss = tf.reduce_sum(y * r)
+    if not options.get("random"):
+        arrays["y_train"] = y.numpy()
+        if float_inputs:
+            for i, g in enumerate(tape.gradient(loss, tensors)):
+                arrays[f"gx{i}"] = g.numpy()
+    grads = tape.gradient(loss, layer.trainable_weights)
+    for i, g in enumerate(grads):
+        if not options.get("random"):
+            arrays[f"gw{i}"] = tf.convert_to_tensor(g).numpy()
+    if layer.trainable_weights and not options.get("random"):
+        keras.optimizers.SGD(learning_rate=0.1).apply_gradients(zip(grads, layer.trainable_weights))
+    if not options.get("random"):
+        arrays.update({f"after{i}": v.numpy() for i, v in enumerate(layer.weights)})
+    write_npz(OUT / f"{name}.npz", arrays)
+    return {
+        "name": name,
+        "class_name": layer.__class__.__name__,
+        "config": keras.saving.serialize_keras_object(layer),
+        "inputs": len(xs),
+        "int_inputs": not float_inputs,
+        "random_in_training": bool(options.get("random")),
+        "training_differs": bool(options.get("training_differs")),
+        "weights": [v.path.split("/")[-1] for v in layer.weights],
+    }
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--only", default="", help="remake only the cases whose name contains this")
+    args = parser.parse_args()
+    OUT.mkdir(parents=True, exist_ok=True)
+    index_path = OUT / "index.json"
+    index = json.loads(index_path.read_text()) if args.only and index_path.exists() else {"cases": []}
+    kept = [c for c in index["cases"] if args.only not in c["name"]] if args.only else []
+    made = [make_case(*case) for case in CASES if args.only in case[0]]
+    order = {case[0]: i for i, case in enumerate(CASES)}
+    cases = sorted(kept + made, key=lambda c: order.get(c["name"], len(order)))
+    index = {
+        "keras_version": keras.__version__,
+        "tensorflow_version": tf.__version__,
+        "tolerance": {"forward": 1e-5, "train_step": 1e-5,
+                      "scale": "an error is max|got - want| / max(1, max|want|), per array"},
+        "cases": cases,
+    }
+    index_path.write_text(json.dumps(index, indent=1) + "\n")
+    print(f"{len(made)} cases written to {OUT}")
+
+
+if __name__ == "__main__":
+    main()
