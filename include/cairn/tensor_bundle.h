@@ -112,6 +112,10 @@ class BundleReader {
   // info(key).size (InvalidArgument otherwise). For callers that place many values in memory of their own
   // (Checkpoint::restore stages a whole restore in one block).
   void read_into(const std::string& key, void* dst, size_t size) const;
+  // Checks the tensor under key as read() does (dtype, size, checksum, bool values) without keeping it:
+  // its bytes pass through a buffer of at most 256 KB. Checkpoint::restore verifies every value this
+  // way before it reads the variables' values straight into them.
+  void verify(const std::string& key) const;
   // A DT_STRING tensor's elements in row-major order, verified like read().
   std::vector<std::string> read_strings(const std::string& key) const;
   std::string read_string(const std::string& key) const;  // a DT_STRING tensor of one element

@@ -1,4 +1,5 @@
 // TensorFlow tensor bundles: BundleWriter and BundleReader (formats.md Part A1).
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <map>
@@ -446,13 +447,28 @@ struct BundleReader::Impl {
   }
 
   // The entry's info.size bytes into dst, verified against the checksum (and, for bools, the values).
-  void read_tensor_bytes(const std::string& key, const BundleEntryInfo& info, char* dst) const {
-    read_bytes(key, info, dst);
-    if (crc32c::mask(crc32c::value(dst, info.size)) != info.masked_crc32c) fail_data(key, info, "checksum mismatch");
-    if (*info.dtype == DType::Bool) {
-      for (uint64_t i = 0; i < info.size; ++i)
-        if (static_cast<uint8_t>(dst[i]) > 1) fail_data(key, info, "bool element is neither 0 nor 1");
+  // Read in pieces, each checksummed while it is still in the cache.
+  static constexpr uint64_t kPieceBytes = 256 << 10;
+
+  // The entry's info.size bytes into dst, verified against the checksum (and, for bools, the values).
+  // With reuse_piece, every piece goes to dst, which holds min(info.size, kPieceBytes) bytes: the bytes
+  // are only verified (BundleReader::verify).
+  void read_tensor_bytes(const std::string& key, const BundleEntryInfo& info, char* dst, bool reuse_piece = false) const {
+    const RandomAccessFile& file = checked_shard(key, info);
+    uint32_t crc = 0;
+    bool bad_bool = false;
+    for (uint64_t done = 0; done < info.size;) {
+      const auto n = static_cast<size_t>(std::min(kPieceBytes, info.size - done));
+      char* piece = reuse_piece ? dst : dst + done;
+      if (file.read(info.offset + done, n, piece) != n)
+        throw FormatError("data file " + file.path() + " ended early while reading key " + quoted(key));
+      crc = crc32c::extend(crc, piece, n);
+      if (*info.dtype == DType::Bool)
+        for (size_t i = 0; i < n; ++i) bad_bool |= static_cast<uint8_t>(piece[i]) > 1;
+      done += n;
     }
+    if (crc32c::mask(crc) != info.masked_crc32c) fail_data(key, info, "checksum mismatch");
+    if (bad_bool) fail_data(key, info, "bool element is neither 0 nor 1");
   }
 };
 
@@ -504,6 +520,15 @@ void BundleReader::read_into(const std::string& key, void* dst, size_t size) con
     throw InvalidArgument("checkpoint " + r.prefix + ": key " + quoted(key) + " holds " + std::to_string(info.size) +
                           " bytes, but " + std::to_string(size) + " were asked for");
   r.read_tensor_bytes(key, info, static_cast<char*>(dst));
+}
+
+void BundleReader::verify(const std::string& key) const {
+  const Impl& r = *impl_;
+  const BundleEntryInfo& info = r.lookup(key);
+  r.check_tensor_entry(key, info);
+  r.checked_shard(key, info);
+  auto piece = std::make_unique_for_overwrite<char[]>(std::min(Impl::kPieceBytes, info.size));
+  r.read_tensor_bytes(key, info, piece.get(), /*reuse_piece=*/true);
 }
 
 std::vector<std::string> BundleReader::read_strings(const std::string& key) const {

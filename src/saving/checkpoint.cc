@@ -2,8 +2,6 @@
 // under its key, and restores all values or none.
 #include "cairn/checkpoint.h"
 
-#include <sys/mman.h>
-
 #include <algorithm>
 #include <cstring>
 #include <functional>
@@ -463,30 +461,6 @@ class FileAliases {
   size_t paths_walked_ = 0;
 };
 
-// One block of memory for the variables' values of a restore, which holds them until all are verified.
-// The kernel faults its pages in with one call: on this project's VMs first-touch page faults cost more
-// than copying the data from the page cache (512 MB, best runs: 0.20 s populated here, 0.33 s malloc +
-// memset, 0.44 s when pread faults the pages in), and the block goes back to the system at the end.
-class StagingArea {
- public:
-  explicit StagingArea(size_t bytes) : size_(bytes) {
-    if (size_ == 0) return;
-    void* block = ::mmap(nullptr, size_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-    if (block == MAP_FAILED) throw std::bad_alloc();
-    data_ = static_cast<char*>(block);
-  }
-  ~StagingArea() {
-    if (data_) ::munmap(data_, size_);
-  }
-  StagingArea(const StagingArea&) = delete;
-  StagingArea& operator=(const StagingArea&) = delete;
-  char* data() { return data_; }
-
- private:
-  size_t size_;
-  char* data_ = nullptr;
-};
-
 }  // namespace
 
 Checkpoint::Checkpoint(std::vector<CheckpointItem> items, Env& env)
@@ -590,12 +564,10 @@ RestoreStatus Checkpoint::restore(const std::string& path) {
   status.path_ = path;
   struct Planned {
     const Slot* slot;
-    std::string key;    // the file's key for the slot's value
-    size_t offset = 0;  // of a variable's bytes in the staging area
-    Tensor value;       // the value of any other slot
+    std::string key;  // the file's key for the slot's value
+    Tensor value;     // the value of a slot that is not a variable's
   };
   std::vector<Planned> planned;
-  size_t staged_bytes = 0;
   std::set<std::string> used;
   std::optional<FileAliases> aliases;
   for (const Slot& s : walker.slots) {
@@ -617,16 +589,17 @@ RestoreStatus Checkpoint::restore(const std::string& path) {
     if (info.shape != current.shape())
       throw ShapeError("Checkpoint " + path + ": key '" + key + "' has shape " + shape_str(info.shape) +
                        " in the checkpoint but " + shape_str(current.shape()) + " in the model");
-    planned.push_back({&s, key, staged_bytes, Tensor()});
-    if (s.variable) staged_bytes += (info.size + 63) / 64 * 64;  // cache-line aligned, for the copies
+    planned.push_back({&s, key, Tensor()});
   }
-  // Read (and so verify) every value before assigning any: a restore is all or nothing. Variables'
-  // bytes go from the file into the staging area and from there into their values, with no tensor
-  // in between.
-  StagingArea staging(staged_bytes);
+  // Verify, then read in place: every value is read and verified before any is assigned, so that a
+  // restore is all or nothing; variables' values only through a small buffer, and then again, checked
+  // once more, straight into the variables. Memory: the state and 256 KB, where a staging copy of
+  // every value would double it (and on this project's VMs, faulting in fresh pages costs more than the
+  // copy: docs/performance.md). The second read sees the same bytes unless the file is rewritten in
+  // place meanwhile (cairn never does: its writers replace files by renaming).
   for (Planned& p : planned) {
     if (p.slot->variable) {
-      reader.read_into(p.key, staging.data() + p.offset, p.slot->variable->value().nbytes());
+      reader.verify(p.key);
     } else {
       p.value = reader.read(p.key);
     }
@@ -640,7 +613,15 @@ RestoreStatus Checkpoint::restore(const std::string& path) {
     for (Planned& p : planned) {
       if (p.slot->variable) {
         Tensor& value = p.slot->variable->mutable_value();  // dtype and shape were checked above
-        if (value.nbytes()) std::memcpy(value.raw_data(), staging.data() + p.offset, value.nbytes());
+        try {
+          reader.read_into(p.key, value.raw_data(), value.nbytes());
+        } catch (const FormatError& e) {
+          throw FormatError("Checkpoint " + path + " changed while it was restored, after every value was verified; "
+                            "the objects may hold part of it: " + e.what());
+        } catch (const IOError& e) {
+          throw IOError("Checkpoint " + path + ": reading it again after every value was verified failed; the objects "
+                        "may hold part of it: " + e.what());
+        }
       } else {
         p.slot->assign(p.value);
       }

@@ -257,6 +257,41 @@ TEST(Bundle, ReadIntoFillsCallerMemoryWithTheSameChecksAsRead) {
             std::string::npos);
 }
 
+TEST(Bundle, VerifyChecksEveryPieceOfALargeTensorAsReadDoes) {
+  TempDir dir;
+  std::string prefix = dir / "verify";
+  Tensor big({1000, 1001}, DType::Float32);  // 4 MB: sixteen pieces of the reader's buffer
+  std::mt19937 rng(4);
+  for (float& v : big.span<float>()) v = static_cast<float>(rng()) / 1e9f;
+  {
+    BundleWriter writer(Env::Default(), prefix);
+    writer.add("big", big);
+    writer.add("empty", Tensor({0}));
+    writer.add("flags", Tensor::from_vector<bool>({3}, {true, false, true}));
+    writer.add_string("text", "not a tensor");
+    writer.finish();
+  }
+  {
+    BundleReader reader(Env::Default(), prefix);
+    EXPECT_NO_THROW(reader.verify("big"));
+    EXPECT_NO_THROW(reader.verify("empty"));
+    EXPECT_NO_THROW(reader.verify("flags"));
+    EXPECT_THROW(reader.verify("text"), FormatError);
+    EXPECT_THROW(reader.verify("absent"), InvalidArgument);
+  }
+  const std::string original = read_bytes(bundle_data_path(prefix));
+  for (size_t at : {size_t{0}, size_t{3'000'001}, big.nbytes() - 1}) {
+    std::string data = original;
+    data[at] = static_cast<char>(data[at] ^ 0x20);
+    write_bytes(bundle_data_path(prefix), data);
+    BundleReader damaged(Env::Default(), prefix);
+    EXPECT_NE(message_of([&] { damaged.verify("big"); }).find("checksum mismatch"), std::string::npos) << at;
+  }
+  write_bytes(bundle_data_path(prefix), original.substr(0, 2'000'000));
+  BundleReader truncated(Env::Default(), prefix);
+  EXPECT_THROW(truncated.verify("big"), FormatError);
+}
+
 // Millions of empty strings cost little on disk but about 40 bytes each in memory: refused before reading.
 TEST(Bundle, TooManyStringsAreRefusedBeforeTheyAreRead) {
   TempDir dir;
