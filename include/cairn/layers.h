@@ -4,6 +4,7 @@
 
 #include "cairn/layers/activation.h"
 #include "cairn/layers/activation_layers.h"
+#include "cairn/layers/average_pooling.h"
 #include "cairn/layers/batch_normalization.h"
 #include "cairn/layers/conv1d.h"
 #include "cairn/layers/conv2d.h"
@@ -20,5 +21,8 @@
 #include "cairn/layers/max_pooling1d.h"
 #include "cairn/layers/max_pooling2d.h"
 #include "cairn/layers/merge.h"
+#include "cairn/layers/noise.h"
+#include "cairn/layers/rescaling.h"
 #include "cairn/layers/reshaping.h"
 #include "cairn/layers/simple_rnn.h"
+#include "cairn/layers/spatial_reshaping.h"

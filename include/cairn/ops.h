@@ -84,6 +84,8 @@ Padding padding_from_name(const std::string& name);  // "same" / "valid" (case-i
 // x (N,H,W,C), kernel (KH,KW,C,F) -> (N,OH,OW,F). 'same': OH = ceil(H/stride), TF's asymmetric padding.
 Tensor conv2d(const Tensor& x, const Tensor& kernel, std::array<int, 2> strides, Padding padding);
 Tensor max_pool2d(const Tensor& x, std::array<int, 2> pool_size, std::array<int, 2> strides, Padding padding);
+// The mean of each window; 'same' windows average only the input positions they cover (TensorFlow's).
+Tensor avg_pool2d(const Tensor& x, std::array<int, 2> pool_size, std::array<int, 2> strides, Padding padding);
 
 // ---- embeddings and recurrences
 // table (V,D), ids (any shape, int32 or int64) -> ids.shape + (D,). An id outside [0,V) is InvalidArgument.
