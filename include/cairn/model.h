@@ -148,6 +148,8 @@ class Model : public Layer {
 
   // ---- where fit is (BackupAndRestore saves it and resumes from it)
   // Current at every callback of a fit in progress; after fit, where it ended (also by an exception).
+  // position.step counts the batches of the epoch trained: in on_train_batch_begin not yet the batch about
+  // to train, in on_train_batch_end that batch too.
   TrainingState training_state() const;
   // Called in on_train_begin (by BackupAndRestore): this fit continues from `state` (its epoch, step,
   // data order and position, and the running metric sums) instead of starting at initial_epoch. Its
@@ -185,8 +187,7 @@ class Model : public Layer {
   std::vector<std::string> metric_names_;
   Mean loss_tracker_{"loss"};
   std::vector<std::unique_ptr<Metric>> metrics_;
-  const EpochIterator* epochs_ = nullptr;  // of the fit in progress
-  EpochPosition position_;                 // where the last fit was when it ended
+  EpochPosition position_;  // of fit's epochs: the batches trained so far, kept after fit ends
   std::optional<TrainingState> resume_state_;
   ReplicaContext* replica_context_ = nullptr;  // of the fit in progress, when data-parallel
   std::vector<CallbackPtr> active_callbacks_;

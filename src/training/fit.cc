@@ -159,7 +159,7 @@ TrainingState Model::training_state() const {
   const int64_t iterations = optimizer_ ? optimizer_->iterations()->value().data<int64_t>()[0] : 0;
   // Between resume_from (in on_train_begin) and the first epoch: the state fit is about to continue from.
   if (resume_state_) return {iterations, resume_state_->position, resume_state_->metric_totals};
-  return {iterations, epochs_ ? epochs_->position() : position_, metric_totals()};
+  return {iterations, position_, metric_totals()};
 }
 
 void Model::resume_from(TrainingState state) { resume_state_ = std::move(state); }
@@ -328,15 +328,11 @@ History Model::fit(const Tensor& x_all, const Tensor& y_all, FitOptions options)
     first_epoch = resume_state_->position.epoch;
     resume_state_.reset();
   }
-  epochs_ = &epochs;
   replica_context_ = replicas;
-  // The iterator lives in this frame: keep its last position and forget it (and the replicas and the
-  // callbacks) however fit ends, by an exception too.
+  // Forget the replicas and the callbacks however fit ends, by an exception too.
   struct ForgetFitState {
     Model& model;
     ~ForgetFitState() {
-      model.position_ = model.epochs_->position();
-      model.epochs_ = nullptr;
       model.replica_context_ = nullptr;
       model.active_callbacks_.clear();
     }
@@ -345,14 +341,17 @@ History Model::fit(const Tensor& x_all, const Tensor& y_all, FitOptions options)
   for (int epoch = first_epoch; epoch < options.epochs && !stop_training; ++epoch) {
     // A resumed epoch keeps the running metric sums restored with it.
     if (epochs.begin_epoch(epoch)) reset_metrics();
+    position_ = epochs.position();
     list.each(&Callback::on_epoch_begin, epoch, Logs{});
     Logs logs = current_logs();
     while (!stop_training) {
       std::optional<Batch> batch = epochs.next();
       if (!batch) break;
-      const int64_t step = epochs.position().step - 1;
+      // position_ counts the batches trained: a backup taken before this one is trained repeats it.
+      const int64_t step = position_.step;
       list.each(&Callback::on_train_batch_begin, step, Logs{});
       logs = train_step(batch->x, batch->y);
+      position_ = epochs.position();
       list.each(&Callback::on_train_batch_end, step, logs);
     }
     epoch_logs = logs;
@@ -362,6 +361,7 @@ History Model::fit(const Tensor& x_all, const Tensor& y_all, FitOptions options)
       for (const auto& [k, v] : val) epoch_logs["val_" + k] = v;
     }
     epochs.end_epoch();  // before on_epoch_end, so that a backup there resumes at the next epoch
+    position_ = epochs.position();
     list.each(&Callback::on_epoch_end, epoch, epoch_logs);
   }
   list.each(&Callback::on_train_end, epoch_logs);
