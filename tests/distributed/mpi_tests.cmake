@@ -12,3 +12,14 @@ foreach(processes 2 4)
   set_tests_properties(distributed_mpi_np${processes} PROPERTIES LABELS mpi TIMEOUT 120
                        ENVIRONMENT "${cairn_mpi_environment}")
 endforeach()
+
+# Whole jobs, started and killed by a script: exact resume at a fixed number of processes, a process
+# killed mid-save, checkpoints of 4 processes restored in 1, 2 and 4 and consolidated by `cairn convert`.
+add_executable(distributed_worker ${CMAKE_CURRENT_LIST_DIR}/worker/distributed_worker.cc)
+target_link_libraries(distributed_worker PRIVATE cairn)
+if(CAIRN_BUILD_TOOLS)
+  add_test(NAME distributed_jobs
+           COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/job_test.sh $<TARGET_FILE:distributed_worker> $<TARGET_FILE:cairn-cli>
+                   ${MPIEXEC_EXECUTABLE})
+  set_tests_properties(distributed_jobs PROPERTIES LABELS mpi TIMEOUT 300 ENVIRONMENT "${cairn_mpi_environment}")
+endif()
