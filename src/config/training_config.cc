@@ -2,6 +2,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <set>
 
 #include "cairn/error.h"
 #include "cairn/metrics.h"
@@ -31,67 +32,58 @@ double float32_value(double value) {
 
 const Json kNull = nullptr;
 
-// Options of Keras optimizers that cairn's do not have; Keras writes them as null / false when unused.
-void read_common_optimizer_keys(ConfigReader& r) {
-  r.ignore("name");  // only a prefix of Keras's variable names
-  for (const char* key : {"clipnorm", "clipvalue", "global_clipnorm", "loss_scale_factor"})
-    r.require(key, {kNull}, "cairn's optimizers have no " + std::string(key));
-  r.require("weight_decay", {kNull, 0}, "cairn's optimizers have no weight decay");
-  r.require("gradient_accumulation_steps", {kNull, 1}, "cairn's optimizers apply every gradient");
-  const bool use_ema = r.boolean("use_ema", false);
-  if (use_ema) r.unsupported("use_ema", true, "cairn's optimizers keep no moving average of the weights");
-  // How Keras 2.11+ and Keras 3 run the same update (XLA), and the settings of the moving average that is
-  // off.
-  for (const char* key : {"ema_momentum", "ema_overwrite_frequency", "jit_compile"}) r.ignore(key);
+// A Keras 3 learning-rate schedule object: {"module", "class_name", "config", "registered_name"}.
+Json schedule_config(const LearningRateSchedule& schedule) {
+  Json config = {{"name", schedule.class_name()}};
+  config.update(config_detail::args_to_json(schedule.get_config()));
+  return {{"module", "keras.optimizers.schedules"},
+          {"class_name", schedule.class_name()},
+          {"config", config},
+          {"registered_name", nullptr}};
 }
 
-// Whether the config is of a legacy optimizer (TF 2.0-2.10's, tf.keras.optimizers.legacy, Keras 2.2's),
-// whose Adagrad and RMSprop add epsilon after the square root: tf.keras 2.11+ says so in
-// "is_legacy_optimizer"; without it, only the legacy generations write "decay" (or Keras 2.2's "lr").
-bool read_is_legacy(ConfigReader& r) {
-  if (r.has("is_legacy_optimizer")) return r.boolean("is_legacy_optimizer", false);
-  return r.has("decay") || r.has("lr");
-}
-
-double read_learning_rate(ConfigReader& r, double fallback) {
-  for (const char* key : {"learning_rate", "lr"}) {  // "lr": Keras 2.2 and older
-    if (!r.has(key)) continue;
-    if (const Json* value = r.take(key); value->is_object())
-      r.unsupported(key, *value, "cairn's optimizers take a constant learning rate, not a schedule");
-    return r.number(key, fallback);
-  }
-  return fallback;
+LearningRateSchedulePtr schedule_from_config(const Json& json, const std::string& context) {
+  ConfigReader entry(json, context);
+  const std::string class_name = entry.string("class_name");
+  const Json empty = Json::object();
+  const Json* inner = entry.take("config");
+  entry.ignore("module");
+  entry.ignore("registered_name");
+  entry.finish();
+  KeywordArgs args(config_detail::clipped(class_name),
+                   config_detail::args_from_json(inner && !inner->is_null() ? *inner : empty, context));
+  return config_detail::with_format_errors(context, [&] { return make_schedule(class_name, args); });
 }
 
 }  // namespace
 
 Json optimizer_config(const Optimizer& optimizer) {
-  Json config = {{"name", optimizer.class_name()}, {"learning_rate", float32_value(optimizer.learning_rate())}};
+  Json config = {{"name", optimizer.class_name()}};
+  if (optimizer.learning_rate_schedule())
+    config["learning_rate"] = schedule_config(*optimizer.learning_rate_schedule());
+  else
+    config["learning_rate"] = float32_value(optimizer.learning_rate());
   // Only the legacy optimizers know "decay": tf-keras's current ones refuse the key, Keras 3 ignores it.
   // A legacy Adagrad or RMSprop always writes it, as Keras did, which is what marks its update rule.
   const auto* adagrad = dynamic_cast<const Adagrad*>(&optimizer);
   const auto* rmsprop = dynamic_cast<const RMSprop*>(&optimizer);
   if (optimizer.decay() != 0 || (adagrad && adagrad->legacy()) || (rmsprop && rmsprop->legacy()))
     config["decay"] = float32_value(optimizer.decay());
-  if (const auto* sgd = dynamic_cast<const SGD*>(&optimizer)) {
-    config["momentum"] = float32_value(sgd->momentum());
-    config["nesterov"] = sgd->nesterov();
-  } else if (const auto* adam = dynamic_cast<const Adam*>(&optimizer)) {
-    config["beta_1"] = float32_value(adam->beta_1());
-    config["beta_2"] = float32_value(adam->beta_2());
-    config["epsilon"] = adam->epsilon();
-    config["amsgrad"] = adam->amsgrad();
-  } else if (adagrad) {
-    config["initial_accumulator_value"] = adagrad->initial_accumulator_value();
-    config["epsilon"] = adagrad->epsilon();
-  } else if (rmsprop) {
-    config["rho"] = float32_value(rmsprop->rho());
-    config["momentum"] = float32_value(rmsprop->momentum());
-    config["epsilon"] = rmsprop->epsilon();
-    config["centered"] = rmsprop->centered();
-  } else {
-    throw InvalidArgument("optimizer '" + optimizer.class_name() + "' has no Keras config");
+  // Keras 3's common options, written when they are used (tf-keras's legacy optimizers refuse the keys).
+  const OptimizerCommonOptions& common = optimizer.common_options();
+  if (common.weight_decay) config["weight_decay"] = float32_value(*common.weight_decay);
+  if (common.clipnorm) config["clipnorm"] = *common.clipnorm;
+  if (common.global_clipnorm) config["global_clipnorm"] = *common.global_clipnorm;
+  if (common.clipvalue) config["clipvalue"] = *common.clipvalue;
+  if (common.use_ema) {
+    config["use_ema"] = true;
+    config["ema_momentum"] = common.ema_momentum;
+    config["ema_overwrite_frequency"] =
+        common.ema_overwrite_frequency ? Json(*common.ema_overwrite_frequency) : Json(nullptr);
   }
+  const Json own = config_detail::args_to_json(optimizer.get_config());
+  for (auto it = own.begin(); it != own.end(); ++it)
+    config[it.key()] = it->is_number_float() ? Json(float32_value(it->get<double>())) : *it;
   return {{"class_name", optimizer.class_name()}, {"config", config}};
 }
 
@@ -113,40 +105,24 @@ OptimizerPtr optimizer_from_config(const Json& json) {
     entry.finish();
     // tf.keras 2.11 to 2.15 write their optimizers as registered "Custom>" objects.
     if (class_name.rfind("Custom>", 0) == 0) class_name = class_name.substr(7);
-    ConfigReader r(inner && !inner->is_null() ? *inner : empty, "optimizer " + config_detail::clipped(class_name));
-    read_common_optimizer_keys(r);
-    const bool legacy = read_is_legacy(r);
-    OptimizerPtr optimizer;
-    try {
-      if (class_name == "SGD") {
-        const double lr = read_learning_rate(r, 0.01);
-        const double momentum = r.number("momentum", 0.0);
-        const bool nesterov = r.boolean("nesterov", false);
-        optimizer = std::make_shared<SGD>(lr, momentum, nesterov, r.number("decay", 0.0));
-      } else if (class_name == "Adam") {
-        const double lr = read_learning_rate(r, 0.001);
-        const double beta_1 = r.number("beta_1", 0.9), beta_2 = r.number("beta_2", 0.999);
-        const double epsilon = r.number("epsilon", 1e-7);
-        const bool amsgrad = r.boolean("amsgrad", false);
-        optimizer = std::make_shared<Adam>(lr, beta_1, beta_2, epsilon, amsgrad, r.number("decay", 0.0));
-      } else if (class_name == "Adagrad") {
-        const double lr = read_learning_rate(r, 0.001);
-        const double initial = r.number("initial_accumulator_value", 0.1);
-        const double epsilon = r.number("epsilon", 1e-7);
-        optimizer = std::make_shared<Adagrad>(lr, initial, epsilon, r.number("decay", 0.0), legacy);
-      } else if (class_name == "RMSprop") {
-        const double lr = read_learning_rate(r, 0.001);
-        const double rho = r.number("rho", 0.9), momentum = r.number("momentum", 0.0);
-        const double epsilon = r.number("epsilon", 1e-7);
-        const bool centered = r.boolean("centered", false);
-        optimizer = std::make_shared<RMSprop>(lr, rho, momentum, epsilon, centered, r.number("decay", 0.0), legacy);
-      } else {
-        throw FormatError("Unknown optimizer: " + config_detail::quote_name(class_name) + ". cairn has SGD, Adam, Adagrad and RMSprop");
+    const std::string context = "optimizer " + config_detail::clipped(class_name);
+    const Json& arguments = inner && !inner->is_null() ? *inner : empty;
+    if (!arguments.is_object()) throw FormatError(context + ": config must be an object, got " + show(arguments));
+    // A schedule object in place of the learning rate ("lr" in Keras 2.2's configs).
+    LearningRateSchedulePtr schedule;
+    std::string schedule_key;
+    for (const char* key : {"learning_rate", "lr"})
+      if (arguments.contains(key) && arguments[key].is_object()) {
+        schedule = schedule_from_config(arguments[key], context + ": " + key);
+        schedule_key = key;
       }
-    } catch (const InvalidArgument& e) {
-      throw FormatError(r.context() + ": " + config_detail::clip_message(e.what()));
-    }
-    r.finish();
+    std::set<std::string> skip;
+    if (!schedule_key.empty()) skip.insert(schedule_key);
+    KeywordArgs args(config_detail::clipped(class_name), config_detail::args_from_json(arguments, context, skip));
+    OptimizerPtr optimizer = config_detail::with_format_errors("optimizer config", [&] {
+      return make_optimizer(class_name, args);
+    });
+    if (schedule) optimizer->set_learning_rate_schedule(schedule);
     return optimizer;
   });
 }

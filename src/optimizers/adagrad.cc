@@ -15,7 +15,11 @@ Adagrad::Adagrad(double learning_rate, double initial_accumulator_value, double 
   require_range("epsilon", epsilon, 0, INFINITY, false);
 }
 
-std::vector<std::string> Adagrad::slot_names() const { return {"accumulator"}; }
+std::vector<std::string> Adagrad::update_slot_names() const { return {"accumulator"}; }
+
+ArgList Adagrad::get_config() const {
+  return {{"initial_accumulator_value", initial_accumulator_value_}, {"epsilon", epsilon_}};
+}
 
 float Adagrad::initial_slot_value(const std::string& slot_name) const {
   return static_cast<float>(initial_accumulator_value_);

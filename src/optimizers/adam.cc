@@ -7,7 +7,11 @@
 namespace cairn {
 
 Adam::Adam(double learning_rate, double beta_1, double beta_2, double epsilon, bool amsgrad, double decay)
-    : Optimizer("Adam", learning_rate, decay), epsilon_(epsilon), amsgrad_(amsgrad) {
+    : Adam("Adam", learning_rate, beta_1, beta_2, epsilon, amsgrad, decay) {}
+
+Adam::Adam(std::string class_name, double learning_rate, double beta_1, double beta_2, double epsilon, bool amsgrad,
+           double decay)
+    : Optimizer(std::move(class_name), learning_rate, decay), epsilon_(epsilon), amsgrad_(amsgrad) {
   require_range("beta_1", beta_1, 0, 1, false);
   require_range("beta_2", beta_2, 0, 1, false);
   require_range("epsilon", epsilon, 0, INFINITY, false);
@@ -15,7 +19,11 @@ Adam::Adam(double learning_rate, double beta_1, double beta_2, double epsilon, b
   beta_2_ = add_hyperparameter("beta_2", beta_2);
 }
 
-std::vector<std::string> Adam::slot_names() const {
+ArgList Adam::get_config() const {
+  return {{"beta_1", beta_1()}, {"beta_2", beta_2()}, {"epsilon", epsilon_}, {"amsgrad", amsgrad_}};
+}
+
+std::vector<std::string> Adam::update_slot_names() const {
   if (amsgrad_) return {"m", "v", "vhat"};
   return {"m", "v"};
 }

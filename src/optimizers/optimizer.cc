@@ -48,11 +48,105 @@ void Optimizer::require_range(const char* argument, double value, double low, do
 double Optimizer::learning_rate() const { return read(learning_rate_); }
 
 void Optimizer::set_learning_rate(double learning_rate) {
+  if (schedule_)
+    throw InvalidArgument(class_name_ + ": the learning rate follows the schedule " + schedule_->class_name() +
+                          " and cannot be set");
   require_range("learning_rate", learning_rate, 0, INFINITY, false);
   learning_rate_->mutable_value().data<float>()[0] = static_cast<float>(learning_rate);
 }
 
 double Optimizer::decay() const { return read(decay_); }
+
+double Optimizer::current_learning_rate() const {
+  const int64_t step = iteration_count();
+  if (schedule_) return (*schedule_)(step);
+  const double decay_rate = decay();
+  return decay_rate > 0 ? learning_rate() / (1.0 + decay_rate * static_cast<double>(step)) : learning_rate();
+}
+
+void Optimizer::set_learning_rate_schedule(LearningRateSchedulePtr schedule) { schedule_ = std::move(schedule); }
+
+void Optimizer::set_common_options(const OptimizerCommonOptions& options) {
+  auto non_negative = [&](const char* name, const std::optional<double>& value) {
+    if (value) require_range(name, *value, 0, INFINITY, false);
+  };
+  non_negative("clipnorm", options.clipnorm);
+  non_negative("clipvalue", options.clipvalue);
+  non_negative("global_clipnorm", options.global_clipnorm);
+  non_negative("weight_decay", options.weight_decay);
+  if (int(options.clipnorm.has_value()) + int(options.clipvalue.has_value()) + int(options.global_clipnorm.has_value()) > 1)
+    throw InvalidArgument(class_name_ + ": only one of clipnorm, clipvalue and global_clipnorm can be set");
+  require_range("ema_momentum", options.ema_momentum, 0, 1, true);
+  if (options.ema_overwrite_frequency && *options.ema_overwrite_frequency < 1)
+    throw InvalidArgument(class_name_ + ": ema_overwrite_frequency must be an integer >= 1 or None, got " +
+                          std::to_string(*options.ema_overwrite_frequency));
+  if (options.use_ema != common_.use_ema && !slots_by_variable_.empty())
+    throw InvalidArgument(class_name_ + ": use_ema cannot change once the optimizer has built its slots");
+  common_ = options;
+}
+
+std::vector<std::string> Optimizer::slot_names() const {
+  std::vector<std::string> names = update_slot_names();
+  if (common_.use_ema) names.push_back("average");
+  return names;
+}
+
+std::vector<Tensor> Optimizer::clipped(const std::vector<Tensor>& grads) const {
+  // Keras 3 applies one of them, in this order.
+  auto norm_of = [](const Tensor& g) {
+    double sum = 0;
+    for (float v : g.span<float>()) sum += double(v) * double(v);
+    return sum;
+  };
+  auto scaled = [](const Tensor& g, float factor) {
+    Tensor out = g.clone();
+    for (float& v : out.span<float>()) v *= factor;
+    return out;
+  };
+  std::vector<Tensor> out;
+  if (common_.clipnorm && *common_.clipnorm > 0) {
+    const double clip = *common_.clipnorm;
+    for (const Tensor& g : grads) {
+      const double norm = std::sqrt(norm_of(g));
+      out.push_back(norm > clip ? scaled(g, static_cast<float>(clip / norm)) : g);
+    }
+  } else if (common_.global_clipnorm && *common_.global_clipnorm > 0) {
+    double total = 0;
+    for (const Tensor& g : grads) total += norm_of(g);
+    const double norm = std::sqrt(total), clip = *common_.global_clipnorm;
+    // A non-finite norm makes every gradient NaN, as Keras's clip_by_global_norm does.
+    const double scale = std::isfinite(norm) ? clip * std::min(1.0 / norm, 1.0 / clip) : NAN;
+    for (const Tensor& g : grads) out.push_back(scale == 1.0 ? g : scaled(g, static_cast<float>(scale)));
+  } else if (common_.clipvalue && *common_.clipvalue > 0) {
+    const float clip = static_cast<float>(*common_.clipvalue);
+    for (const Tensor& g : grads) {
+      Tensor c = g.clone();
+      for (float& v : c.span<float>()) v = v < -clip ? -clip : (v > clip ? clip : v);
+      out.push_back(c);
+    }
+  } else {
+    return grads;
+  }
+  return out;
+}
+
+void Optimizer::apply_weight_decay(Variable& var, double learning_rate) const {
+  const float factor = static_cast<float>(*common_.weight_decay) * static_cast<float>(learning_rate);
+  for (float& w : var.mutable_value().span<float>()) w -= w * factor;
+}
+
+void Optimizer::update_moving_averages(const std::vector<VariablePtr>& vars, int64_t step) {
+  // The first step starts the average at the variable (momentum 0), as Keras.
+  const float momentum = step == 0 ? 0.f : static_cast<float>(common_.ema_momentum);
+  const bool overwrite = common_.ema_overwrite_frequency && (step + 1) % *common_.ema_overwrite_frequency == 0;
+  for (const VariablePtr& var : vars) {
+    float* average = get_slot(*var, "average")->mutable_value().data<float>();
+    float* w = var->mutable_value().data<float>();
+    const int64_t n = var->value().numel();
+    for (int64_t i = 0; i < n; ++i) average[i] = momentum * average[i] + (1.f - momentum) * w[i];
+    if (overwrite) std::copy(average, average + n, w);
+  }
+}
 
 int64_t Optimizer::iteration_count() const { return iterations_->value().data<int64_t>()[0]; }
 
@@ -142,40 +236,39 @@ void Optimizer::apply_gradients(const std::vector<Tensor>& grads, const std::vec
   build(updated);
 
   const int64_t step = iteration_count();
-  const double decay_rate = decay();
-  prepare_step(decay_rate > 0 ? learning_rate() / (1.0 + decay_rate * static_cast<double>(step)) : learning_rate(),
-               step);
+  const double step_learning_rate = current_learning_rate();
+  std::vector<Tensor> active_grads;
+  for (size_t i : active) active_grads.push_back(grads[i]);
+  active_grads = clipped(active_grads);
+  if (common_.weight_decay)
+    for (const VariablePtr& var : updated) apply_weight_decay(*var, step_learning_rate);
+  prepare_step(step_learning_rate, step);
+  const size_t update_slots = update_slot_names().size();
   std::vector<float*> slot_data;
-  for (size_t i : active) {
-    Variable& var = *vars[i];
+  for (size_t k = 0; k < active.size(); ++k) {
+    Variable& var = *updated[k];
     slot_data.clear();
-    for (const VariablePtr& slot : slots_by_variable_.at(&var))
-      slot_data.push_back(slot->mutable_value().data<float>());
+    const std::vector<VariablePtr>& var_slots = slots_by_variable_.at(&var);
+    for (size_t s = 0; s < update_slots; ++s) slot_data.push_back(var_slots[s]->mutable_value().data<float>());
     float* w = var.mutable_value().data<float>();
-    const float* g = grads[i].data<float>();
+    const float* g = active_grads[k].data<float>();
     parallel_for(var.value().numel(), kUpdateGrain, [&](int64_t begin, int64_t end) {
       std::vector<float*> chunk_slots(slot_data.size());
       for (size_t k = 0; k < slot_data.size(); ++k) chunk_slots[k] = slot_data[k] + begin;
       update(w + begin, g + begin, chunk_slots.data(), end - begin);
     });
   }
+  if (common_.use_ema) update_moving_averages(updated, step);
   iterations_->mutable_value().data<int64_t>()[0] = step + 1;
 }
 
-OptimizerPtr get_optimizer(const std::string& name) {
-  std::string key = name;
-  std::transform(key.begin(), key.end(), key.begin(), [](unsigned char c) { return std::tolower(c); });
-  if (key == "sgd") return std::make_shared<SGD>();
-  if (key == "adam") return std::make_shared<Adam>();
-  if (key == "adagrad") return std::make_shared<Adagrad>();
-  if (key == "rmsprop") return std::make_shared<RMSprop>();
-  throw InvalidArgument("unknown optimizer '" + name + "' (expected 'sgd', 'adam', 'adagrad' or 'rmsprop')");
-}
-
 std::vector<std::pair<VariablePtr, std::string>> Optimizer::keras_slot_order(const std::vector<VariablePtr>& vars) const {
-  const std::vector<std::string> names = slot_names();
-  const size_t together = std::min<size_t>(class_name() == "Adam" ? 2 : 1, names.size());
   std::vector<std::pair<VariablePtr, std::string>> order;
+  // The moving averages come first: Keras's base optimizer builds them before the subclass's slots.
+  if (common_.use_ema)
+    for (const VariablePtr& variable : vars) order.emplace_back(variable, "average");
+  const std::vector<std::string> names = update_slot_names();
+  const size_t together = std::min<size_t>(keras_paired_slots(), names.size());
   for (const VariablePtr& variable : vars)
     for (size_t k = 0; k < together; ++k) order.emplace_back(variable, names[k]);
   for (size_t k = together; k < names.size(); ++k)

@@ -19,7 +19,11 @@ RMSprop::RMSprop(double learning_rate, double rho, double momentum, double epsil
   momentum_ = add_hyperparameter("momentum", momentum);
 }
 
-std::vector<std::string> RMSprop::slot_names() const {
+ArgList RMSprop::get_config() const {
+  return {{"rho", rho()}, {"momentum", momentum()}, {"epsilon", epsilon_}, {"centered", centered_}};
+}
+
+std::vector<std::string> RMSprop::update_slot_names() const {
   std::vector<std::string> names{"rms"};
   if (use_momentum_) names.push_back("momentum");
   if (centered_) names.push_back("mg");

@@ -8,7 +8,9 @@ SGD::SGD(double learning_rate, double momentum, bool nesterov, double decay)
   momentum_ = add_hyperparameter("momentum", momentum);
 }
 
-std::vector<std::string> SGD::slot_names() const {
+ArgList SGD::get_config() const { return {{"momentum", momentum()}, {"nesterov", nesterov_}}; }
+
+std::vector<std::string> SGD::update_slot_names() const {
   if (use_momentum_) return {"momentum"};
   return {};
 }

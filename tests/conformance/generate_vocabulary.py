@@ -159,7 +159,101 @@ def losses():
     return arrays
 
 
-GROUPS = {"activations": activations, "losses": losses}
+# ---- optimizers
+
+O = keras.optimizers
+S = keras.optimizers.schedules
+OPTIMIZER_STEPS = 3
+OPTIMIZER_CASES = {
+    "sgd_nesterov": lambda: O.SGD(0.1, momentum=0.9, nesterov=True),
+    "adam_amsgrad": lambda: O.Adam(0.01, amsgrad=True),
+    "adamw": lambda: O.AdamW(0.01, weight_decay=0.1),
+    "adamw_amsgrad": lambda: O.AdamW(0.01, weight_decay=0.05, amsgrad=True),
+    "nadam": lambda: O.Nadam(0.01),
+    "adamax": lambda: O.Adamax(0.01),
+    "adadelta": lambda: O.Adadelta(1.0),
+    "ftrl": lambda: O.Ftrl(0.1),
+    "ftrl_regularized": lambda: O.Ftrl(0.1, learning_rate_power=-0.7, initial_accumulator_value=0.2,
+                                       l1_regularization_strength=0.01, l2_regularization_strength=0.02,
+                                       l2_shrinkage_regularization_strength=0.01, beta=0.1),
+    "lion": lambda: O.Lion(0.01),
+    "clipnorm": lambda: O.SGD(0.1, clipnorm=0.5),
+    "clipvalue": lambda: O.Adam(0.01, clipvalue=0.1),
+    "global_clipnorm": lambda: O.SGD(0.1, global_clipnorm=0.5),
+    "weight_decay": lambda: O.SGD(0.1, weight_decay=0.05),
+    "ema": lambda: O.SGD(0.1, momentum=0.5, use_ema=True, ema_momentum=0.9, ema_overwrite_frequency=2),
+    "exponential_decay": lambda: O.SGD(S.ExponentialDecay(0.1, decay_steps=2, decay_rate=0.5)),
+    "cosine_decay_warmup": lambda: O.Adam(S.CosineDecay(0.001, decay_steps=4, warmup_target=0.01, warmup_steps=2)),
+}
+# Keras 3's slot names -> cairn's (tf.keras's legacy names, which TensorFlow checkpoints use).
+KERAS3_SLOTS = {"momentum": "m", "velocity": "v", "velocity_hat": "vhat", "norm": "v",
+                "accumulated_grad": "accum_grad", "accumulated_delta_var": "accum_var"}
+
+
+def keras3_slot(optimizer, var_name, path):
+    """(cairn slot name) of Keras 3's optimizer variable path "<optimizer>/<var>_<slot>"."""
+    slot = path.split("/")[-1][len(var_name) + 1:]
+    if isinstance(optimizer, O.SGD) and slot == "momentum":
+        return "momentum"
+    return KERAS3_SLOTS.get(slot, slot)
+
+
+def optimizers():
+    rng = np.random.default_rng(13)
+    shapes = {"a": (3, 4), "b": (4,)}
+    arrays = {}
+    for name, shape in shapes.items():
+        arrays["w0." + name] = f32(rng.normal(size=shape))
+    for step in range(OPTIMIZER_STEPS):
+        for name, shape in shapes.items():
+            arrays[f"grads.{step}.{name}"] = f32(rng.normal(size=shape) * (1 + step))
+    for case, make in OPTIMIZER_CASES.items():
+        optimizer = make()
+        variables = [keras.Variable(arrays["w0." + n], name=n) for n in shapes]
+        for step in range(OPTIMIZER_STEPS):
+            grads = [tf.constant(arrays[f"grads.{step}.{n}"]) for n in shapes]
+            optimizer.apply_gradients(zip(grads, variables))
+            for n, v in zip(shapes, variables):
+                arrays[f"{case}.{step}.{n}"] = f32(v.numpy())
+        for v in optimizer.variables:
+            path = v.path
+            if path.endswith("/iteration") or path.endswith("/learning_rate"):
+                continue
+            if path.split("/")[-1] == "variable":  # Nadam's u_product
+                arrays[f"{case}.momentum_cache"] = f32(v.numpy())
+                continue
+            var_name = next(n for n in shapes if path.split("/")[-1].startswith(n + "_"))
+            arrays[f"{case}.slot.{var_name}.{keras3_slot(optimizer, var_name, path)}"] = f32(v.numpy())
+    return arrays
+
+
+# ---- learning-rate schedules
+
+SCHEDULE_STEPS = list(range(0, 25)) + [50, 99, 100, 101, 1000]
+SCHEDULE_CASES = {
+    "exponential_decay": S.ExponentialDecay(0.1, decay_steps=7, decay_rate=0.5),
+    "exponential_decay_staircase": S.ExponentialDecay(0.1, decay_steps=7, decay_rate=0.5, staircase=True),
+    "piecewise_constant_decay": S.PiecewiseConstantDecay([5, 10, 20], [1.0, 0.5, 0.1, 0.05]),
+    "polynomial_decay": S.PolynomialDecay(0.1, decay_steps=20, end_learning_rate=0.01, power=2.0),
+    "polynomial_decay_cycle": S.PolynomialDecay(0.1, decay_steps=6, end_learning_rate=0.01, power=0.5, cycle=True),
+    "inverse_time_decay": S.InverseTimeDecay(0.1, decay_steps=3, decay_rate=0.5),
+    "inverse_time_decay_staircase": S.InverseTimeDecay(0.1, decay_steps=3, decay_rate=0.5, staircase=True),
+    "cosine_decay": S.CosineDecay(0.1, decay_steps=20, alpha=0.1),
+    "cosine_decay_warmup": S.CosineDecay(0.0, decay_steps=15, warmup_target=0.1, warmup_steps=5),
+    "cosine_decay_restarts": S.CosineDecayRestarts(0.1, first_decay_steps=4),
+    "cosine_decay_restarts_args": S.CosineDecayRestarts(0.1, first_decay_steps=5, t_mul=1.0, m_mul=0.5, alpha=0.05),
+}
+
+
+def schedules():
+    arrays = {}
+    for case, schedule in SCHEDULE_CASES.items():
+        arrays[case + ".steps"] = np.asarray(SCHEDULE_STEPS, dtype=np.int64)
+        arrays[case + ".lr"] = f32([float(schedule(step)) for step in SCHEDULE_STEPS])
+    return arrays
+
+
+GROUPS = {"activations": activations, "losses": losses, "optimizers": optimizers, "schedules": schedules}
 
 
 def main():

@@ -524,7 +524,8 @@ TEST(Optimizers, GetOptimizerKnowsKerasShortcuts) {
   EXPECT_EQ(get_optimizer("rmsprop")->class_name(), "RMSprop");
   EXPECT_DOUBLE_EQ(get_optimizer("sgd")->learning_rate(), static_cast<double>(0.01f));
   EXPECT_DOUBLE_EQ(get_optimizer("adam")->learning_rate(), static_cast<double>(0.001f));
-  expect_error_mentioning<InvalidArgument>([] { get_optimizer("adamw"); }, {"'adamw'"});
+  EXPECT_EQ(get_optimizer("adamw")->class_name(), "AdamW");
+  expect_error_mentioning<InvalidArgument>([] { get_optimizer("adamz"); }, {"'adamz'", "adamw", "lion"});
 }
 
 }  // namespace
