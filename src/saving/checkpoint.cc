@@ -74,7 +74,22 @@ struct Slot {
   bool optional = false;
 };
 
-// Builds the object graph and the list of values of a set of named objects.
+// The trainable variables of the layers among the items, in order: the variables an optimizer of the
+// checkpoint lists its slots for (Keras's model.trainable_variables).
+std::vector<VariablePtr> trained_variables(const std::vector<CheckpointItem>& items) {
+  std::vector<VariablePtr> vars;
+  for (const auto& item : items)
+    if (const auto* layer = std::get_if<std::shared_ptr<Layer>>(&item.object))
+      for (const auto& v : (*layer)->trainable_weights()) vars.push_back(v);
+  return vars;
+}
+
+// Builds the object graph and the list of values of a set of named objects. The graph holds what
+// TensorFlow's own objects hold, so that tf.train.Checkpoint(model=, optimizer=) of a tf-keras model
+// restores it with assert_consumed(): optimizers in the layout of tf.keras 2.11+ (_iterations,
+// _learning_rate, the slots by position in _variables). cairn's own state (layers' random generators,
+// the optimizer's other hyperparameters, which Keras keeps in its config) is written beside the graph,
+// under keys of the same form that no graph node names: TensorFlow's restore does not see it.
 class GraphWalker {
  public:
   GraphProto graph;
@@ -82,6 +97,8 @@ class GraphWalker {
   std::map<const Variable*, std::string> variable_keys;
   // (variable, optimizer path, slot name) -> key
   std::map<std::tuple<const Variable*, std::string, std::string>, std::string> slot_keys;
+  // optimizer path -> the keys of its "_variables" items 1, 2... ("" where a slot does not exist yet)
+  std::map<std::string, std::vector<std::string>> listed_slot_keys;
   // Layers that have no weights yet, by object path: a restore gives them their values when built.
   std::vector<std::pair<std::string, Layer*>> unbuilt;
 
@@ -92,8 +109,8 @@ class GraphWalker {
     // Slot variables need the variables' paths, so optimizers come after everything else.
   }
 
-  void add_pending_optimizers() {
-    for (auto& [node, path, optimizer] : optimizers_) add_optimizer_slots(node, path, *optimizer);
+  void add_pending_optimizers(const std::vector<VariablePtr>& trained) {
+    for (auto& [node, path, optimizer] : optimizers_) add_optimizer_slots(node, path, *optimizer, trained);
   }
 
  private:
@@ -160,13 +177,24 @@ class GraphWalker {
       add_model_children(node, path, *model);
       return;
     }
+    // A recurrent layer's weights are its cell's in Keras ("keras3": the object "cell"), and tf-keras's
+    // checkpoints keep them there: layer_with_weights-1/cell/kernel.
     const std::vector<Layer::KerasWeightPath> weight_paths = layer->keras_weight_paths();
-    for (size_t i = 0; i < weight_paths.size(); ++i)
-      add_variable(node, path, weight_paths[i].checkpoint, layer->own_weights().at(i).second);
+    std::map<std::string, int> owners;  // an object below the layer -> its node
+    for (size_t i = 0; i < weight_paths.size(); ++i) {
+      const std::string& object = weight_paths[i].keras3;
+      int owner = node;
+      if (!object.empty()) {
+        auto [it, added] = owners.emplace(object, 0);
+        if (added) it->second = new_node(node, object);
+        owner = it->second;
+      }
+      add_variable(owner, object.empty() ? path : join(path, object), weight_paths[i].checkpoint,
+                   layer->own_weights().at(i).second);
+    }
     if (!layer->built()) unbuilt.emplace_back(path, layer.get());
     if (layer->draws_random_numbers()) {
-      const std::string key = attribute_key(path, "GENERATOR_STATE");
-      add_attribute(node, "GENERATOR_STATE", layer->name() + "/generator", key);
+      const std::string key = attribute_key(path, "GENERATOR_STATE");  // beside the graph
       Layer* l = layer.get();
       slots.push_back({key, [l] { return generator_state_tensor(l->generator()); },
                        [l](const Tensor& t) { l->generator().set_state(generator_state_from(t)); }, nullptr, true});
@@ -191,30 +219,54 @@ class GraphWalker {
     const std::string path = join(parent_path, local);
     int node = new_node(parent, local);
     for (const auto& v : opt->hyperparameter_variables()) {
-      add_variable(node, path, v->name(), v);
-      slots.back().optional = v != opt->iterations();
+      if (v == opt->iterations()) {
+        add_variable(node, path, "_iterations", v);
+      } else if (v->name() == "learning_rate") {
+        add_variable(node, path, "_learning_rate", v);
+        slots.back().optional = true;
+      } else {
+        const std::string key = attribute_key(join(path, v->name()), "VARIABLE_VALUE");  // beside the graph
+        slots.push_back({key, [v] { return v->value(); }, [v](const Tensor& t) { v->assign(t); }, v.get(), true});
+      }
     }
     optimizers_.push_back({node, path, opt});
   }
 
-  void add_optimizer_slots(int node, const std::string& optimizer_path, Optimizer& opt) {
-    for (const OptimizerSlot& s : opt.slots()) {
-      auto owner = variables_.find(s.variable.get());
-      if (owner == variables_.end()) continue;  // the variable is not in this checkpoint
-      const auto& [owner_node, owner_path] = owner->second;
-      const std::string path = owner_path + "/.OPTIMIZER_SLOT/" + optimizer_path + "/" + escape(s.slot_name);
-      int slot_node = graph.nodes_size();
-      graph.add_nodes();
-      const std::string key = attribute_key(path, "VARIABLE_VALUE");
-      add_attribute(slot_node, "VARIABLE_VALUE", s.slot->name(), key);
-      auto* ref = graph.mutable_nodes(node)->add_slot_variables();
-      ref->set_original_variable_node_id(owner_node);
-      ref->set_slot_name(s.slot_name);
-      ref->set_slot_variable_node_id(slot_node);
-      VariablePtr slot = s.slot;
+  // The optimizer's list "_variables": item 0 is the step count, then the slots of the checkpoint's
+  // trained variables in Keras's order (a slot that does not exist yet leaves its position empty).
+  void add_optimizer_slots(int node, const std::string& optimizer_path, Optimizer& opt,
+                           const std::vector<VariablePtr>& trained) {
+    const std::string list_path = join(optimizer_path, "_variables");
+    const int list = new_node(node, "_variables");
+    link(list, "0", variables_.at(opt.iterations().get()).first);
+    const auto order = opt.keras_slot_order(trained);
+    for (size_t i = 0; i < order.size(); ++i) {
+      const auto& [variable, slot_name] = order[i];
+      if (!opt.has_slots(*variable)) continue;
+      VariablePtr slot = opt.get_slot(*variable, slot_name);
+      const std::string position = std::to_string(i + 1);
+      const int slot_node = new_node(list, position);
+      const std::string key = attribute_key(join(list_path, position), "VARIABLE_VALUE");
+      add_attribute(slot_node, "VARIABLE_VALUE", slot->name(), key);
       slots.push_back(
           {key, [slot] { return slot->value(); }, [slot](const Tensor& t) { slot->assign(t); }, slot.get()});
-      slot_keys[{s.variable.get(), optimizer_path, s.slot_name}] = key;
+      slot_keys[{variable.get(), optimizer_path, slot_name}] = key;
+      listed_slot_keys[optimizer_path].resize(i + 1);
+      listed_slot_keys[optimizer_path][i] = key;
+    }
+    // tf.keras 2.11+'s SGD has a momentum slot for every variable even without momentum, where it stays
+    // zero: written so that its restore finds every variable it has, ignored when read.
+    if (dynamic_cast<const SGD*>(&opt) && opt.slot_names().empty()) {
+      for (size_t i = 0; i < trained.size(); ++i) {
+        const std::string position = std::to_string(i + 1);
+        const int slot_node = new_node(list, position);
+        const std::string key = attribute_key(join(list_path, position), "VARIABLE_VALUE");
+        add_attribute(slot_node, "VARIABLE_VALUE", "SGD/m/" + trained[i]->name(), key);
+        VariablePtr variable = trained[i];
+        slots.push_back({key, [variable] { return Tensor::zeros(variable->value().shape(), variable->value().dtype()); },
+                         [](const Tensor&) {}, nullptr, true});
+        listed_slot_keys[optimizer_path].push_back(key);
+      }
     }
   }
 
@@ -273,7 +325,7 @@ GraphWalker walk(const std::vector<CheckpointItem>& items, const VariablePtr& sa
   for (const auto& item : items) walker.add_item(item);
   // Keras's weights files (a model as the root) have no save counter; tf.train.Checkpoint's do.
   if (!has_root_object(items)) walker.add_item(CheckpointItem("save_counter", save_counter));
-  walker.add_pending_optimizers();
+  walker.add_pending_optimizers(trained_variables(items));
   return walker;
 }
 
@@ -289,6 +341,8 @@ std::string unescape(const std::string& name) {
   }
   return out;
 }
+
+int file_child(const GraphProto& graph, int node, const std::string& local);
 
 // The values the file holds for the variables of the object at `path` (escaped local names joined
 // by '/'), found through the file's object graph: the keys of an unbuilt layer cannot be derived from
@@ -310,12 +364,16 @@ std::map<std::string, Layer::DeferredValue> deferred_values(const BundleReader& 
     node = next;
     begin = end + 1;
   }
-  for (const auto& child : graph.nodes(node).children()) {
-    if (child.node_id() < 0 || child.node_id() >= graph.nodes_size()) continue;
-    for (const auto& attribute : graph.nodes(child.node_id()).attributes())
-      if (attribute.name() == "VARIABLE_VALUE" && reader.contains(attribute.checkpoint_key()))
-        out[child.local_name()] = {attribute.checkpoint_key(), reader.read(attribute.checkpoint_key())};
-  }
+  // A recurrent layer's weights may be in its "cell" (tf-keras, and cairn since it writes tf-keras's graph).
+  std::vector<int> owners{node};
+  if (int cell = file_child(graph, node, "cell"); cell >= 0) owners.push_back(cell);
+  for (int owner : owners)
+    for (const auto& child : graph.nodes(owner).children()) {
+      if (child.node_id() < 0 || child.node_id() >= graph.nodes_size()) continue;
+      for (const auto& attribute : graph.nodes(child.node_id()).attributes())
+        if (attribute.name() == "VARIABLE_VALUE" && reader.contains(attribute.checkpoint_key()))
+          out[child.local_name()] = {attribute.checkpoint_key(), reader.read(attribute.checkpoint_key())};
+    }
   return out;
 }
 
@@ -347,8 +405,10 @@ int file_child(const GraphProto& graph, int node, const std::string& local) {
 // found through the file's object graph: our key -> the file's key. The layouts:
 // * tf.train.Checkpoint(model=...) restored into a model as the root: the model is the root's "model";
 // * tf-keras's recurrent layers keep their weights one level deeper, in "cell";
-// * Keras 2.11+ and Keras 3 optimizers: "_iterations", "_learning_rate" and their slots by position in
-//   "_variables" (after the iteration count, and Keras 3's learning rate), in Keras's creation order;
+// * Keras 3 optimizers list their learning rate in "_variables" too, after the iteration count, which
+//   moves each slot one position on;
+// * the legacy optimizers (TF 2.0-2.10, and cairn's files before tf.keras 2.11's layout) keep "iter",
+//   "learning_rate" and the other hyperparameters as children, and their slots beside each variable;
 // * Keras 3 saves a model's weights only through its optimizer, as "_trainable_variables".
 class FileAliases {
  public:
@@ -362,15 +422,21 @@ class FileAliases {
       const auto& root = std::get<std::shared_ptr<Layer>>(items.front().object);
       add_list(list_keys(file_child(graph_, 0, "variables")), root->weights(), walker);
     }
-    add_slot_variables();
+    add_slot_variables(walker);
     for (const auto& item : items)
       if (const auto* optimizer = std::get_if<std::shared_ptr<Optimizer>>(&item.object))
         add_keras_optimizer(escape(item.name), **optimizer, trained_variables(items), walker);
   }
 
-  // The file's key for our key, or "".
+  // The file's key for our key, or "". Paths through a recurrent layer's "cell" are walked as the
+  // layer's own (visit), so that files with and without the cell level both match.
   std::string find(const std::string& key) const {
     auto it = aliases_.find(key);
+    if (it == aliases_.end()) {
+      std::string collapsed = key;
+      for (size_t at; (at = collapsed.find("/cell/")) != std::string::npos;) collapsed.erase(at, 5);
+      it = aliases_.find(collapsed);
+    }
     return it == aliases_.end() ? "" : it->second;
   }
 
@@ -394,26 +460,23 @@ class FileAliases {
     }
   }
 
-  // The legacy optimizers' slots, tied to their variables by node ids rather than by paths.
-  void add_slot_variables() {
+  // The legacy optimizers' slots, tied to their variables by node ids rather than by paths: the file's
+  // slot of the variable at one of our variables' paths, for that variable's slot of the same name.
+  void add_slot_variables(const GraphWalker& walker) {
+    std::map<std::string, const Variable*> variable_at;
+    for (const auto& [variable, key] : walker.variable_keys) variable_at.emplace(key, variable);
     for (int node = 0; node < graph_.nodes_size(); ++node)
       for (const auto& slot : graph_.nodes(node).slot_variables()) {
         const std::string key = file_key(graph_, slot.slot_variable_node_id(), "VARIABLE_VALUE");
         if (key.empty() || !node_paths_.count(node) || !node_paths_.count(slot.original_variable_node_id())) continue;
         for (const std::string& optimizer_path : node_paths_.at(node))
-          for (const std::string& owner_path : node_paths_.at(slot.original_variable_node_id()))
-            aliases_.emplace(attribute_key(owner_path + "/.OPTIMIZER_SLOT/" + optimizer_path + "/" + escape(slot.slot_name()),
-                                           "VARIABLE_VALUE"),
-                             key);
+          for (const std::string& owner_path : node_paths_.at(slot.original_variable_node_id())) {
+            auto variable = variable_at.find(attribute_key(owner_path, "VARIABLE_VALUE"));
+            if (variable == variable_at.end()) continue;
+            auto ours = walker.slot_keys.find({variable->second, optimizer_path, slot.slot_name()});
+            if (ours != walker.slot_keys.end()) aliases_.emplace(ours->second, key);
+          }
       }
-  }
-
-  static std::vector<VariablePtr> trained_variables(const std::vector<CheckpointItem>& items) {
-    std::vector<VariablePtr> vars;
-    for (const auto& item : items)
-      if (const auto* layer = std::get_if<std::shared_ptr<Layer>>(&item.object))
-        for (const auto& v : (*layer)->trainable_weights()) vars.push_back(v);
-    return vars;
   }
 
   // The VARIABLE_VALUE keys of a list node's children "0", "1", ...
@@ -439,19 +502,27 @@ class FileAliases {
     auto found = path_nodes_.find(path);
     if (found == path_nodes_.end()) return;
     const int node = found->second;
-    for (const auto& [theirs, ours] : {std::pair<const char*, const char*>{"_iterations", "iter"},
+    for (const auto& [ours, theirs] : {std::pair<const char*, const char*>{"_iterations", "iter"},
                                        {"_learning_rate", "learning_rate"}})
       if (std::string key = file_key(graph_, file_child(graph_, node, theirs), "VARIABLE_VALUE"); !key.empty())
         aliases_.emplace(attribute_key(join(path, ours), "VARIABLE_VALUE"), key);
     add_list(list_keys(file_child(graph_, node, "_trainable_variables")), vars, walker);
-    const std::vector<std::string> keys = list_keys(file_child(graph_, node, "_variables"));
-    const auto order = optimizer.keras_slot_order(vars);
-    // Before the slots: the iteration count (tf-keras), and the learning rate (Keras 3).
-    if (keys.size() != order.size() + 1 && keys.size() != order.size() + 2) return;
-    const size_t first = keys.size() - order.size();
-    for (size_t i = 0; i < order.size(); ++i)
-      if (auto ours = walker.slot_keys.find({order[i].first.get(), path, order[i].second}); ours != walker.slot_keys.end())
-        aliases_.emplace(ours->second, keys[first + i]);
+    const int list = file_child(graph_, node, "_variables");
+    if (list < 0) return;
+    // The slots follow the iteration count, and in Keras 3 the learning rate: they are then one position
+    // further on than ours, and the file's keys at our positions are other slots.
+    const int second = file_child(graph_, list, "1");
+    const size_t first = second >= 0 && second == file_child(graph_, node, "_learning_rate") ? 2 : 1;
+    auto ours = walker.listed_slot_keys.find(path);
+    if (ours == walker.listed_slot_keys.end()) return;
+    for (size_t i = 0; i < ours->second.size(); ++i) {
+      if (ours->second[i].empty()) continue;
+      const std::string key = file_key(graph_, file_child(graph_, list, std::to_string(first + i)), "VARIABLE_VALUE");
+      if (key.empty())
+        aliases_.erase(ours->second[i]);
+      else
+        aliases_[ours->second[i]] = key;
+    }
   }
 
   const GraphProto& graph_;
@@ -569,14 +640,14 @@ RestoreStatus Checkpoint::restore(const std::string& path) {
   };
   std::vector<Planned> planned;
   std::set<std::string> used;
-  std::optional<FileAliases> aliases;
+  // Values are found through the file's object graph, where it has one: the same key can name another
+  // value in another layout (Keras 3's _variables/N is our _variables/N-1). cairn's own state, beside
+  // the graph, and the values of a file without a graph (TF1's name-based checkpoints) by their keys.
+  const FileAliases aliases(graph, items_, walker);
   for (const Slot& s : walker.slots) {
-    std::string key = s.key;
+    std::string key = aliases.find(s.key);
+    if (key.empty()) key = s.key;
     if (!reader.contains(key)) {
-      if (!aliases) aliases.emplace(graph, items_, walker);
-      key = aliases->find(s.key);
-    }
-    if (key.empty() || !reader.contains(key)) {
       if (!s.optional) status.missing_keys_.push_back(s.key);
       continue;
     }

@@ -6,12 +6,16 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <map>
 #include <set>
 
+#include "cairn/config.h"
 #include "cairn/data.h"
 #include "cairn/layers/dense.h"
 #include "cairn/layers/dropout.h"
 #include "cairn/model.h"
+#include "cairn/npy.h"
 #include "cairn/tensor_bundle.h"
 #include "checkpoint/proto/trackable_object_graph.pb.h"
 
@@ -61,19 +65,29 @@ TEST_F(CheckpointTest, KeysFollowTensorFlowTwoNaming) {
   Checkpoint ckpt({{"model", model}, {"optimizer", model->optimizer_ptr()}, {"step", step}});
   ckpt.write(path("ck"));
   std::set<std::string> keys = keys_of(path("ck"));
+  // tf.keras 2.11+'s optimizer layout: Adam's m and v variable by variable after the step count.
   for (const char* expected : {"model/layer_with_weights-0/kernel/.ATTRIBUTES/VARIABLE_VALUE",
                                "model/layer_with_weights-1/bias/.ATTRIBUTES/VARIABLE_VALUE",
-                               "model/layer_with_weights-0/kernel/.OPTIMIZER_SLOT/optimizer/m/.ATTRIBUTES/VARIABLE_VALUE",
-                               "model/layer_with_weights-1/bias/.OPTIMIZER_SLOT/optimizer/v/.ATTRIBUTES/VARIABLE_VALUE",
-                               "optimizer/iter/.ATTRIBUTES/VARIABLE_VALUE", "optimizer/learning_rate/.ATTRIBUTES/VARIABLE_VALUE",
+                               "optimizer/_iterations/.ATTRIBUTES/VARIABLE_VALUE",
+                               "optimizer/_learning_rate/.ATTRIBUTES/VARIABLE_VALUE",
+                               "optimizer/_variables/1/.ATTRIBUTES/VARIABLE_VALUE",
+                               "optimizer/_variables/8/.ATTRIBUTES/VARIABLE_VALUE",
                                "optimizer/beta_1/.ATTRIBUTES/VARIABLE_VALUE", "step/.ATTRIBUTES/VARIABLE_VALUE",
                                "save_counter/.ATTRIBUTES/VARIABLE_VALUE", "model/layer-1/.ATTRIBUTES/GENERATOR_STATE",
                                "_CHECKPOINTABLE_OBJECT_GRAPH"})
     EXPECT_TRUE(keys.count(expected)) << expected;
   EXPECT_EQ(keys.size(), 4 + 8 + 5 + 1 + 1 + 1 + 1u);
-
-  // The object graph names the same keys and the slots.
+  const Adam& adam = dynamic_cast<const Adam&>(model->optimizer());
   BundleReader reader(Env::Default(), path("ck"));
+  EXPECT_TRUE(equal_bytes(reader.read("optimizer/_variables/1/.ATTRIBUTES/VARIABLE_VALUE"),
+                          adam.get_slot(*model->weights()[0], "m")->value()));
+  EXPECT_TRUE(equal_bytes(reader.read("optimizer/_variables/2/.ATTRIBUTES/VARIABLE_VALUE"),
+                          adam.get_slot(*model->weights()[0], "v")->value()));
+  EXPECT_TRUE(equal_bytes(reader.read("optimizer/_variables/8/.ATTRIBUTES/VARIABLE_VALUE"),
+                          adam.get_slot(*model->weights()[3], "v")->value()));
+
+  // The object graph names every key but cairn's own state (the Dropout's generator and the
+  // hyperparameters Keras keeps in its config), which TensorFlow's objects do not have.
   proto::TrackableObjectGraph graph;
   ASSERT_TRUE(graph.ParseFromString(reader.read_string("_CHECKPOINTABLE_OBJECT_GRAPH")));
   std::set<std::string> graph_keys;
@@ -82,9 +96,12 @@ TEST_F(CheckpointTest, KeysFollowTensorFlowTwoNaming) {
     for (const auto& a : node.attributes()) graph_keys.insert(a.checkpoint_key());
     slot_refs += node.slot_variables_size();
   }
-  keys.erase("_CHECKPOINTABLE_OBJECT_GRAPH");
+  for (const char* beside : {"_CHECKPOINTABLE_OBJECT_GRAPH", "model/layer-1/.ATTRIBUTES/GENERATOR_STATE",
+                             "optimizer/beta_1/.ATTRIBUTES/VARIABLE_VALUE", "optimizer/beta_2/.ATTRIBUTES/VARIABLE_VALUE",
+                             "optimizer/decay/.ATTRIBUTES/VARIABLE_VALUE"})
+    EXPECT_EQ(keys.erase(beside), 1u) << beside;
   EXPECT_EQ(graph_keys, keys);
-  EXPECT_EQ(slot_refs, 8);
+  EXPECT_EQ(slot_refs, 0);
 }
 
 TEST_F(CheckpointTest, SubclassedModelsUseAttributeNames) {
@@ -223,6 +240,42 @@ TEST_F(CheckpointTest, ReadsTheRealTensorFlowCheckpointIntoAnEquivalentModel) {
   EXPECT_TRUE(equal_bytes(adam->get_slot(*model->weights()[5], "v")->value(),
                           reader.read("layer_with_weights-2/bias/.OPTIMIZER_SLOT/optimizer/v/.ATTRIBUTES/VARIABLE_VALUE")));
   EXPECT_EQ(adam->iterations()->value().item(), reader.read("optimizer/iter/.ATTRIBUTES/VARIABLE_VALUE").item());
+}
+
+// Checkpoints that cairn wrote before it took tf.keras 2.11's optimizer layout (tests/saving/old_cairn,
+// run directories made by `cairn convert` from two conformance cases' model.h5): hyperparameters as the
+// optimizer's children, slots beside their variables, a Dropout's generator state in the graph. Every
+// value is still read, into the state Keras saved (the case's data.npz).
+TEST_F(CheckpointTest, ReadsCairnsCheckpointsOfTheLegacyLayout) {
+  const std::string source = CAIRN_SOURCE_DIR;
+  for (const std::string name : {"tf_keras-optimizer_adam", "tf_keras-dropout"}) {
+    SCOPED_TRACE(name);
+    const std::string run = source + "/tests/saving/old_cairn/" + name + "/";
+    auto read = [](const std::string& file) {
+      std::ifstream in(file);
+      return std::string(std::istreambuf_iterator<char>(in), {});
+    };
+    std::shared_ptr<Model> model = model_from_json(read(run + "model.json"));
+    model->compile(compile_options_from_training_config(Json::parse(read(run + "training_config.json"))));
+    Checkpoint({{"", model}, {"optimizer", model->optimizer_ptr()}}).restore(run + "ckpt").assert_consumed();
+    std::map<std::string, Tensor> keras;
+    for (NamedTensor& array : load_npz(source + "/tests/conformance/cases/" + name + "/data.npz"))
+      keras.emplace(array.name, array.tensor);
+    auto npz_key = [](const char* prefix, size_t i) { return prefix + std::string(i < 10 ? "0" : "") + std::to_string(i); };
+    const std::vector<VariablePtr> weights = model->weights();
+    ASSERT_EQ(weights.size(), 4u);
+    for (size_t i = 0; i < weights.size(); ++i)
+      EXPECT_TRUE(equal_bytes(weights[i]->value(), keras.at(npz_key("weight_", i)))) << weights[i]->name();
+    const Optimizer& optimizer = model->optimizer();
+    EXPECT_EQ(optimizer.iteration_count(), keras.at("optimizer_00").item());
+    if (name != "tf_keras-optimizer_adam") continue;  // SGD without momentum has no slots
+    const auto order = optimizer.keras_slot_order(model->trainable_weights());
+    ASSERT_EQ(order.size(), 8u);
+    for (size_t i = 0; i < order.size(); ++i)
+      EXPECT_TRUE(equal_bytes(optimizer.get_slot(*order[i].first, order[i].second)->value(),
+                              keras.at(npz_key("optimizer_", i + 1))))
+          << order[i].first->name() << "/" << order[i].second;
+  }
 }
 
 TEST_F(CheckpointTest, SaveNumbersCheckpointsAndLatestCheckpointFindsThem) {

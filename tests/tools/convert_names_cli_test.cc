@@ -27,13 +27,19 @@ namespace fs = std::filesystem;
 using testing::CliResult;
 using testing::contains;
 
-// The checkpoint key of a weight of the trained moons_mlp (dense: layer_with_weights-0, dense_1: -1).
+// The checkpoint key of a weight of the trained moons_mlp (dense: layer_with_weights-0, dense_1: -1), or
+// of its Adam slot: tf.keras 2.11+'s optimizer/_variables/N, m and v variable by variable after the step
+// count, in the order of the model's weights (kernel, bias).
 std::string checkpoint_key(const std::string& layer_path, const std::string& slot = "") {
+  if (!slot.empty()) {
+    const std::vector<std::string> order = {"dense/kernel", "dense/bias", "dense_1/kernel", "dense_1/bias"};
+    const size_t index = std::find(order.begin(), order.end(), layer_path) - order.begin();
+    return "optimizer/_variables/" + std::to_string(1 + 2 * index + (slot == "v")) + "/.ATTRIBUTES/VARIABLE_VALUE";
+  }
   const std::string object = std::string(layer_path.starts_with("dense_1/") ? "layer_with_weights-1/"
                                                                             : "layer_with_weights-0/") +
                              layer_path.substr(layer_path.find('/') + 1);
-  if (slot.empty()) return object + "/.ATTRIBUTES/VARIABLE_VALUE";
-  return object + "/.OPTIMIZER_SLOT/optimizer/" + slot + "/.ATTRIBUTES/VARIABLE_VALUE";
+  return object + "/.ATTRIBUTES/VARIABLE_VALUE";
 }
 
 const std::vector<std::string> kWeights = {"dense/bias", "dense/kernel", "dense_1/bias", "dense_1/kernel"};
@@ -106,7 +112,7 @@ TEST_F(ConvertNamesCli, WithOptimizerAddsItsVariablesUnderKerasLikeNames) {
                          from_checkpoint(checkpoint_key(weight, slot)), weight + "/" + slot);
   }
   expect_same_values(file.read("optimizer/adam/iter"),
-                     from_checkpoint("optimizer/iter/.ATTRIBUTES/VARIABLE_VALUE"), "iter");
+                     from_checkpoint("optimizer/_iterations/.ATTRIBUTES/VARIABLE_VALUE"), "iter");
   EXPECT_GT(file.read("optimizer/adam/iter").data<int64_t>()[0], 0);
 }
 
