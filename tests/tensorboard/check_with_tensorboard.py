@@ -1,17 +1,25 @@
 """TensorBoard itself reads cairn's logs: every scalar, histogram, image, graph, hparams and text record.
 
-    check_with_tensorboard.py LOG_DIR EXPECTED_JSON
+    check_with_tensorboard.py LOG_DIR EXPECTED_JSON [--serve]
 
 LOG_DIR and EXPECTED_JSON come from tests/tensorboard/live/write_logs.cc (tensorboard_log_writer). The
 logs are loaded the way `tensorboard --logdir` loads them: tensorboard.backend.event_processing's
 EventMultiplexer (the plugin event accumulators) behind the MultiplexerDataProvider that TensorBoard's
 plugins query. Every value is compared with what the program says it wrote, recomputed here where
 TensorFlow defines it (histogram buckets as tf.summary.histogram makes them, images as Keras shapes
-weights). Exit status 0 when all agree; otherwise every disagreement is listed and the status is 1.
+weights). With --serve, `tensorboard --logdir LOG_DIR` also runs on a free localhost port and the HTTP
+data requests its pages make must return cairn's runs, tags, values and images. Exit status 0 when all
+agree; otherwise every disagreement is listed and the status is 1.
 """
 import io
 import json
+import os
+import socket
+import subprocess
 import sys
+import time
+import urllib.parse
+import urllib.request
 
 import numpy as np
 from PIL import Image
@@ -72,7 +80,82 @@ def keras_weight_images(values, shape):
     return None
 
 
-def main(log_dir, expected_path):
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def check_served(log_dir, expected):
+    """The data requests of TensorBoard's pages, answered by `tensorboard --logdir` itself."""
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "tensorboard.main", "--logdir", log_dir, "--host", "127.0.0.1",
+                               "--port", str(port), "--reload_interval", "0"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
+    base = f"http://127.0.0.1:{port}"
+
+    def get(path, body=None):
+        request = urllib.request.Request(base + path, data=None if body is None else json.dumps(body).encode(),
+                                         headers={"Content-Type": "application/json",
+                                                  "X-TensorBoard-Feature-Flags": "{}"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            data = response.read()
+            return data if response.headers.get_content_type().startswith("image/") else json.loads(data)
+
+    try:
+        for _ in range(240):  # the first load reads every event file
+            try:
+                runs = get("/data/runs")
+                if len(runs) == 4:
+                    break
+            except OSError:
+                pass
+            time.sleep(0.5)
+        check(sorted(get("/data/runs")) == [".", "notes", "train", "validation"], f"served runs {get('/data/runs')}")
+        plugins = get("/data/plugins_listing")
+        for plugin in ("scalars", "histograms", "images", "graphs", "hparams", "text"):
+            check(plugins.get(plugin, {}).get("enabled"), f"the {plugin} plugin is not enabled: {plugins.get(plugin)}")
+        scalar_tags = get("/data/plugin/scalars/tags")
+        check("epoch_loss" in scalar_tags.get("train", {}) and "epoch_loss" in scalar_tags.get("validation", {}),
+              f"served scalar tags {scalar_tags}")
+        points = get("/data/plugin/scalars/scalars?run=validation&tag=epoch_loss")
+        want = [[e, f32(v)] for e, v in enumerate(expected["history"]["val_loss"])]
+        check([[p[1], p[2]] for p in points] == want, f"served validation epoch_loss {points} != {want}")
+        histogram_tags = get("/data/plugin/histograms/tags").get("train", {})
+        check("conv2d/kernel/histogram" in histogram_tags, f"served histogram tags {sorted(histogram_tags)}")
+        image_tags = get("/data/plugin/images/tags").get("train", {})
+        check("conv2d/kernel/image" in image_tags, f"served image tags {sorted(image_tags)}")
+        images = get("/data/plugin/images/images?run=train&tag=" + urllib.parse.quote("conv2d/kernel/image") +
+                     "&sample=0")
+        if check(len(images) == expected["epochs"], f"served images of conv2d/kernel/image: {images}"):
+            png = get("/data/plugin/images/individualImage?" + images[-1]["query"])
+            picture = Image.open(io.BytesIO(png))
+            kernel = expected["weights"][str(expected["epochs"] - 1)]["conv2d/kernel"]["shape"]
+            check(picture.size == (kernel[1], kernel[0]), f"served filter image of size {picture.size}")
+        check("notes/summary" in get("/data/plugin/text/tags").get("notes", []), "served text tags")
+        graphs = get("/data/plugin/graphs/info")
+        check(graphs.get("train", {}).get("tags", {}).get("keras", {}).get("conceptual_graph"),
+              f"served graphs info {graphs}")
+        experiment = get("/data/plugin/hparams/experiment", {"experimentName": ""})
+        names = sorted(info["name"] for info in experiment.get("hparamInfos", []))
+        check(names == sorted(expected["hparams"]), f"served hparams {names}")
+        groups = get("/data/plugin/hparams/session_groups",
+                     {"experimentName": "", "allowedStatuses": ["STATUS_UNKNOWN", "STATUS_SUCCESS", "STATUS_FAILURE",
+                                                               "STATUS_RUNNING"],
+                      "colParams": [], "startIndex": 0, "sliceSize": 10})
+        session_groups = groups.get("sessionGroups", [])
+        if check(len(session_groups) == 1, f"served session groups {groups}"):
+            check(session_groups[0]["name"] == expected["trial_id"], f"served group {session_groups[0]['name']}")
+            check(session_groups[0]["hparams"] == expected["hparams"],
+                  f"served session hparams {session_groups[0]['hparams']} != {expected['hparams']}")
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return port
+
+
+def main(log_dir, expected_path, serve=False):
     expected = json.load(open(expected_path))
     multiplexer = plugin_event_multiplexer.EventMultiplexer(
         size_guidance={"scalars": 0, "tensors": 0, "images": 0, "histograms": 0}, tensor_size_guidance={
@@ -223,17 +306,21 @@ def main(log_dir, expected_path):
         "images": sum(len(d) for run in blob_sequences.values() for d in run.values()),
         "graphs": len(keras), "hparams": len(session), "text": len(data),
     }
+    served = ""
+    if serve:
+        port = check_served(log_dir, expected)
+        served = f"; tensorboard --logdir served them on port {port}"
     if failures:
         print(f"TensorBoard disagrees with cairn's logs in {log_dir} ({len(failures)} problems):")
         for failure in failures:
             print("  " + failure)
         return 1
     print("TensorBoard read cairn's logs in " + log_dir + ": " + ", ".join(f"{n} {k}" for k, n in counts.items()) +
-          " records, every value as written")
+          " records, every value as written" + served)
     return 0
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 3:
+    if len(sys.argv) not in (3, 4) or (len(sys.argv) == 4 and sys.argv[3] != "--serve"):
         sys.exit(__doc__)
-    sys.exit(main(sys.argv[1], sys.argv[2]))
+    sys.exit(main(sys.argv[1], sys.argv[2], serve=len(sys.argv) == 4))

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# TensorBoard itself reads the logs cairn writes, and must find every record with cairn's values:
+# TensorBoard itself reads the logs cairn writes, and must find every record with cairn's values, both
+# through its event loader and from `tensorboard --logdir` serving them on localhost (about 30 s):
 #   tests/tensorboard/check_with_tensorboard.sh [BUILD_DIR]     (default: build)
 # Needs the oracle environment (scripts/setup --oracle; $CAIRN_ORACLE_VENV, default .oracle-venv) and
 # the build's tensorboard_log_writer (cmake --build BUILD_DIR --target tensorboard_log_writer).
@@ -17,4 +18,4 @@ trap 'rm -rf "$work"' EXIT
 "$writer" "$work/logs" "$work/expected.json" >/dev/null
 # TensorFlow's C++ logging and oneDNN notices are not part of the verdict.
 TF_CPP_MIN_LOG_LEVEL=3 "$venv/bin/python" "$repo/tests/tensorboard/check_with_tensorboard.py" \
-  "$work/logs" "$work/expected.json"
+  "$work/logs" "$work/expected.json" --serve
