@@ -77,6 +77,9 @@ class Env {
   // Atomically replaces `to` (if any) with `from`. Durable only after sync_dir of the directories.
   virtual void rename_file(const std::string& from, const std::string& to) = 0;
   virtual void remove_file(const std::string& path) = 0;  // throws IOError when it does not exist
+  // Removes an empty directory (rmdir(2)); IOError when it is missing or not empty. The default asks the
+  // operating system, which is right for every Env over the real file system.
+  virtual void remove_dir(const std::string& dir);
   // Names of the entries of a directory, without "." and "..", in no particular order.
   virtual std::vector<std::string> list_dir(const std::string& dir) = 0;
   // Creates dir and its missing parents; an existing directory is fine.
@@ -115,6 +118,7 @@ class EnvWrapper : public Env {
   bool is_directory(const std::string& path) override { return target_.is_directory(path); }
   void rename_file(const std::string& from, const std::string& to) override { target_.rename_file(from, to); }
   void remove_file(const std::string& path) override { target_.remove_file(path); }
+  void remove_dir(const std::string& dir) override { target_.remove_dir(dir); }
   std::vector<std::string> list_dir(const std::string& dir) override { return target_.list_dir(dir); }
   void create_dirs(const std::string& dir) override { target_.create_dirs(dir); }
   void sync_dir(const std::string& dir) override { target_.sync_dir(dir); }
@@ -132,6 +136,10 @@ class EnvWrapper : public Env {
 std::unique_ptr<FileLock> lock_directory(Env& env, const std::string& dir);
 // The lock file's name in a locked directory.
 inline constexpr const char* kDirectoryLockFileName = ".cairn.lock";
+
+// Removes dir with everything in it, through env (symlinks are removed, not followed), then syncs its
+// parent directory. Nothing happens when dir does not exist.
+void remove_tree(Env& env, const std::string& dir);
 
 // dir/name, purely lexical (Python's os.path.join): name itself when it is absolute or dir is empty,
 // and no doubled '/' when dir ends with one.

@@ -14,12 +14,15 @@
 #include <string>
 #include <vector>
 
+#include "cairn/env.h"
 #include "cairn/tensor.h"
 
 namespace cairn {
 
 Tensor load_npy(const std::string& path);
-void save_npy(const std::string& path, const Tensor& tensor);  // not atomic
+// Replaces the file atomically through env (write_file_atomically): a crash leaves the old file or the
+// new one.
+void save_npy(const std::string& path, const Tensor& tensor, Env& env = Env::Default());
 
 // The same on bytes in memory; `source` names the bytes in error messages.
 Tensor decode_npy(std::span<const uint8_t> bytes, const std::string& source);
@@ -34,7 +37,7 @@ struct NamedTensor {
 // ".npy"). Members that are not .npy files are refused. Stored and deflated (savez_compressed) members
 // are read.
 std::vector<NamedTensor> load_npz(const std::string& path);
-// Writes like numpy.savez (stored members "<name>.npy"). Not atomic.
-void save_npz(const std::string& path, const std::vector<NamedTensor>& arrays);
+// Writes like numpy.savez (stored members "<name>.npy"), atomically through env as save_npy.
+void save_npz(const std::string& path, const std::vector<NamedTensor>& arrays, Env& env = Env::Default());
 
 }  // namespace cairn

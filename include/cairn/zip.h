@@ -13,6 +13,8 @@
 #include <string_view>
 #include <vector>
 
+#include "cairn/env.h"
+
 namespace cairn {
 
 struct ZipEntry {
@@ -74,6 +76,7 @@ std::vector<ZipEntry> read_zip(const std::string& path);  // IOError if unreadab
 // A zip of stored (uncompressed) members, readable by Python's zipfile and numpy.load. Throws
 // InvalidArgument for duplicate or empty names and for archives that would need Zip64 (4 GiB or more).
 std::vector<uint8_t> encode_zip(const std::vector<ZipEntry>& entries);
-void write_zip(const std::string& path, const std::vector<ZipEntry>& entries);  // not atomic
+// Replaces the file atomically through env (write_file_atomically).
+void write_zip(const std::string& path, const std::vector<ZipEntry>& entries, Env& env = Env::Default());
 
 }  // namespace cairn

@@ -326,8 +326,8 @@ std::vector<uint8_t> encode_npy(const Tensor& tensor) {
 
 Tensor load_npy(const std::string& path) { return decode_npy(data_internal::read_file_bytes(path), path); }
 
-void save_npy(const std::string& path, const Tensor& tensor) {
-  data_internal::write_file_bytes(path, encode_npy(tensor));
+void save_npy(const std::string& path, const Tensor& tensor, Env& env) {
+  data_internal::write_file_bytes(path, encode_npy(tensor), env);
 }
 
 // Each member's npy header is read first and must agree with the member's declared size, so a member
@@ -358,7 +358,7 @@ std::vector<NamedTensor> load_npz(const std::string& path) {
   return arrays;
 }
 
-void save_npz(const std::string& path, const std::vector<NamedTensor>& arrays) {
+void save_npz(const std::string& path, const std::vector<NamedTensor>& arrays, Env& env) {
   std::vector<ZipEntry> entries;
   entries.reserve(arrays.size());
   for (const NamedTensor& array : arrays) {
@@ -366,7 +366,7 @@ void save_npz(const std::string& path, const std::vector<NamedTensor>& arrays) {
       throw InvalidArgument("save_npz " + path + ": array '" + array.name + "' is undefined");
     entries.push_back({array.name + ".npy", encode_npy(array.tensor)});
   }
-  write_zip(path, entries);
+  write_zip(path, entries, env);
 }
 
 }  // namespace cairn

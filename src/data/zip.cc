@@ -477,8 +477,8 @@ std::vector<uint8_t> encode_zip(const std::vector<ZipEntry>& entries) {
   return out;
 }
 
-void write_zip(const std::string& path, const std::vector<ZipEntry>& entries) {
-  data_internal::write_file_bytes(path, encode_zip(entries));
+void write_zip(const std::string& path, const std::vector<ZipEntry>& entries, Env& env) {
+  data_internal::write_file_bytes(path, encode_zip(entries), env);
 }
 
 }  // namespace cairn

@@ -206,6 +206,12 @@ void FaultInjectionEnv::remove_file(const std::string& path) {
   pending_.push_back(std::move(change));
 }
 
+void FaultInjectionEnv::remove_dir(const std::string& dir) {
+  std::lock_guard lock(mutex_);
+  next_fault(FileOp::Remove, dir);
+  target().remove_dir(dir);
+}
+
 void FaultInjectionEnv::create_dirs(const std::string& dir) {
   std::lock_guard lock(mutex_);
   next_fault(FileOp::CreateDirs, dir);

@@ -45,6 +45,8 @@ class FaultInjectionEnv : public EnvWrapper {
   std::unique_ptr<WritableFile> new_writable_file(const std::string& path) override;
   void rename_file(const std::string& from, const std::string& to) override;
   void remove_file(const std::string& path) override;
+  // Counted and failed as a Remove; a crash does not bring the (empty) directory back.
+  void remove_dir(const std::string& dir) override;
   void create_dirs(const std::string& dir) override;
   void sync_dir(const std::string& dir) override;
   // Reads, listings and locks go to the base Env unchanged (a lock is not data, and a crash releases it).

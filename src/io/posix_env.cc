@@ -267,6 +267,29 @@ bool Env::is_directory(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+void Env::remove_dir(const std::string& dir) {
+  if (::rmdir(dir.c_str()) != 0) throw_errno("cannot remove directory", dir, errno);
+}
+
+namespace {
+void remove_directory_and_content(Env& env, const std::string& dir) {
+  for (const std::string& name : env.list_dir(dir)) {
+    const std::string path = join_path(dir, name);
+    if (env.file_status(path, /*follow_symlinks=*/false).type == FileStatus::Type::kDirectory)
+      remove_directory_and_content(env, path);
+    else
+      env.remove_file(path);
+  }
+  env.remove_dir(dir);
+}
+}  // namespace
+
+void remove_tree(Env& env, const std::string& dir) {
+  if (env.file_status(dir, /*follow_symlinks=*/false).type != FileStatus::Type::kDirectory) return;
+  remove_directory_and_content(env, dir);
+  env.sync_dir(parent_dir(dir));
+}
+
 FileStatus Env::file_status(const std::string& path, bool follow_symlinks) {
   struct stat st;
   if ((follow_symlinks ? ::stat(path.c_str(), &st) : ::lstat(path.c_str(), &st)) != 0) {

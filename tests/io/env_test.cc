@@ -297,5 +297,34 @@ TEST(FaultInjectionEnv, LocksAreTheBaseEnvs) {
   EXPECT_NO_THROW(Env::Default().lock_file(dir / "LOCK"));
 }
 
+TEST(RemoveTree, RemovesFilesAndNestedDirectoriesThroughTheEnv) {
+  TempDir dir;
+  Env& posix = Env::Default();
+  posix.create_dirs(dir / "run/backup/sub");
+  testing::write_bytes(dir / "run/backup/a", "a");
+  testing::write_bytes(dir / "run/backup/sub/b", "b");
+  testing::write_bytes(dir / "run/keep", "k");
+  FaultInjectionEnv env(posix);
+  remove_tree(env, dir / "run/backup");
+  EXPECT_EQ(posix.list_dir(dir / "run"), std::vector<std::string>{"keep"});
+  EXPECT_EQ(env.operation_count(), 2 + 2 + 1);  // two files, two directories, the parent's sync
+  remove_tree(env, dir / "run/backup");  // gone already: nothing to do
+  EXPECT_EQ(env.operation_count(), 5);
+}
+
+TEST(RemoveTree, AFailedRemovalIsAnIOErrorNamingThePath) {
+  TempDir dir;
+  Env::Default().create_dirs(dir / "backup");
+  testing::write_bytes(dir / "backup/a", "a");
+  FaultInjectionEnv env(Env::Default());
+  env.fail_nth(2, FileOp::Remove);  // the directory, after its file
+  try {
+    remove_tree(env, dir / "backup");
+    FAIL() << "no error";
+  } catch (const IOError& e) {
+    EXPECT_NE(std::string(e.what()).find(dir / "backup"), std::string::npos) << e.what();
+  }
+}
+
 }  // namespace
 }  // namespace cairn

@@ -1,13 +1,8 @@
 // cairn convert SRC DST: the tensors of a checkpoint, .safetensors or .npz file in another of these
 // formats, under the same keys, or a model's weights (and on request its optimizer's variables) under
 // Keras's layer paths.
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cctype>
-#include <cerrno>
-#include <cstring>
 #include <iostream>
 #include <set>
 #include <string>
@@ -278,30 +273,6 @@ Contents layer_path_contents(const std::string& source, const std::optional<std:
   return contents;
 }
 
-void fsync_file(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY);
-  if (fd < 0) throw IOError("cannot open " + path + ": " + std::strerror(errno));
-  const bool synced = ::fsync(fd) == 0;
-  const int error = errno;
-  ::close(fd);
-  if (!synced) throw IOError("cannot sync " + path + ": " + std::strerror(error));
-}
-
-// save_npz writes in place; a temporary file renamed over DST makes it all or nothing.
-void write_npz(const std::string& destination, const Contents& contents) {
-  Env& env = Env::Default();
-  const std::string temporary = temporary_path_for(destination);
-  try {
-    save_npz(temporary, contents.tensors);
-    fsync_file(temporary);
-    env.rename_file(temporary, destination);
-  } catch (...) {
-    if (env.file_exists(temporary)) env.remove_file(temporary);
-    throw;
-  }
-  env.sync_dir(parent_dir(destination));
-}
-
 void write_contents(Format format, const std::string& destination, const Contents& contents) {
   switch (format) {
     case Format::Checkpoint:
@@ -313,7 +284,7 @@ void write_contents(Format format, const std::string& destination, const Content
     case Format::Npz:
       for (const StringTensor& strings : contents.strings)
         print_error("convert", "note: left out string tensor '" + strings.key + "', which .npz cannot hold");
-      write_npz(destination, contents);
+      save_npz(destination, contents.tensors);  // atomic
       break;
     case Format::Keras:
       break;  // run_convert writes models

@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <csignal>
 #include <cstdlib>
-#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -426,7 +425,7 @@ int run_train(const Args& args) {
   const int trained_to = history.epoch.empty() ? std::max(initial_epoch, epochs) : history.epoch.back() + 1;
   model->save_weights(final_weights);
   write_run_file(trained_to);
-  std::filesystem::remove_all(join_path(dir, kBackupDir));
+  remove_tree(env, join_path(dir, kBackupDir));
   // Removed while held, so that no other writer can be holding it (see Env::lock_file).
   env.remove_file(run_lock->path());
   env.sync_dir(dir);

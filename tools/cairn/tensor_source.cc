@@ -1,7 +1,6 @@
 #include "tensor_source.h"
 
 #include <algorithm>
-#include <filesystem>
 #include <optional>
 #include <regex>
 #include <string_view>
@@ -18,8 +17,6 @@
 namespace cairn::cli {
 
 namespace {
-
-namespace fs = std::filesystem;
 
 // TensorFlow's DataType numbers (types.proto) of the dtypes cairn does not hold, for display.
 std::string tf_only_dtype_name(int tf_dtype) {
@@ -242,9 +239,8 @@ std::string checkpoint_in_directory(const std::string& dir) {
 std::unique_ptr<TensorSource> TensorSource::open(const std::string& path) {
   Env& env = Env::Default();
   if (bundle_exists(env, path)) return std::make_unique<CheckpointSource>(path);
-  std::error_code error;
-  if (fs::is_directory(path, error)) return std::make_unique<CheckpointSource>(checkpoint_in_directory(path));
-  if (!fs::exists(path, error))
+  if (env.is_directory(path)) return std::make_unique<CheckpointSource>(checkpoint_in_directory(path));
+  if (!env.file_exists(path))
     throw IOError(path + ": no such file, directory or checkpoint (" + bundle_index_path(path) +
                   " does not exist)");
 
