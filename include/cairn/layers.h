@@ -21,6 +21,7 @@
 #include "cairn/layers/max_pooling1d.h"
 #include "cairn/layers/max_pooling2d.h"
 #include "cairn/layers/merge.h"
+#include "cairn/layers/multi_head_attention.h"
 #include "cairn/layers/noise.h"
 #include "cairn/layers/rescaling.h"
 #include "cairn/layers/reshaping.h"

@@ -75,6 +75,8 @@ Tensor slice(const Tensor& a, int axis, int64_t begin, int64_t end);
 // ---- linear algebra (float32 through BLAS)
 Tensor matmul(const Tensor& a, const Tensor& b, bool transpose_a = false, bool transpose_b = false);
 Tensor bias_add(const Tensor& x, const Tensor& bias);  // bias over the last axis
+// a (..., m, k) @ b (..., k, n) for every leading index (the same leading dimensions), with transposes.
+Tensor batch_matmul(const Tensor& a, const Tensor& b, bool transpose_a = false, bool transpose_b = false);
 // x (..., in) @ kernel (in, out) + bias (out); bias may be undefined. Keras Dense without activation.
 Tensor dense(const Tensor& x, const Tensor& kernel, const Tensor& bias);
 

@@ -37,30 +37,24 @@ std::optional<LayerClass> find_class(const std::string& class_name) {
   return it->second;
 }
 
-std::string registered_names() {
-  std::lock_guard lock(registry_mutex);
-  std::string names;
-  for (const auto& [name, functions] : registry()) names += (names.empty() ? "" : ", ") + name;
-  return names;
-}
-
 // Why a config's class cannot be read: a Lambda's Python code is never run, a Keras class cairn lacks is
 // named with the reason, anything else is a custom class, which a C++ class registered under its name
 // can stand in for.
 std::string unknown_class_message(const std::string& class_name, const std::string& layer_name) {
   const std::string layer = layer_name.empty() ? "" : " (layer " + config_detail::quote_name(layer_name) + ")";
-  const std::string how_to_register =
-      "derive a C++ class from cairn::Layer and call cairn::register_layer(\"" + config_detail::clipped(class_name) +
-      "\", writer, reader) before loading (include/cairn/config.h)";
+  const std::string quoted = class_name.size() <= 64 ? "\"" + class_name + "\"" : "<the class name>";
+  const std::string how_to_register = "derive a C++ class from cairn::Layer and call cairn::register_layer(" + quoted +
+                                      ", writer, reader) before loading (include/cairn/config.h)";
   if (class_name == "Lambda")
-    return "Lambda layer" + (layer_name.empty() ? "" : " " + config_detail::quote_name(layer_name)) + " refused: it holds Python code, which cairn never runs. To load this model, " +
-           how_to_register + ", or replace the Lambda with built-in layers";
+    return "Lambda layer" + (layer_name.empty() ? "" : " " + config_detail::quote_name(layer_name)) +
+           " refused: it holds Python code, which cairn never runs. To load this model, " + how_to_register +
+           ", or replace the Lambda with built-in layers";
   if (const std::string reason = keras_layer_unsupported_reason(class_name); !reason.empty())
     return "Keras layer " + config_detail::quote_name(class_name) + layer + " is not supported by cairn: " + reason +
            " (docs/keras_support.md). To load this model anyway, " + how_to_register;
   return "Unknown layer: " + config_detail::quote_name(class_name) + layer +
          ". It is not a Keras layer class, so it is custom code, which cairn cannot run; to load it, " +
-         how_to_register + ". cairn has " + registered_names();
+         how_to_register + ". docs/keras_support.md lists cairn's layers";
 }
 
 bool is_model_class(const std::string& class_name) {

@@ -274,13 +274,14 @@ std::vector<std::vector<TensorRef>> read_inbound_nodes(const Json& nodes, const 
     } else if (node.is_object()) {  // Keras 3: {"args": [x or [x, y]], "kwargs": {}}
       ConfigReader r(node, context + ": inbound node");
       const Json& args = r.take_required("args");
-      if (!args.is_array() || args.size() != 1)
-        r.fail("args must hold the one input argument (a tensor or a list of tensors), got " + show(args));
+      if (!args.is_array() || args.empty())
+        r.fail("args must hold the input arguments (a tensor or a list of tensors), got " + show(args));
       const Json& first = args[0];
-      if (first.is_array()) {
+      if (first.is_array() && args.size() == 1) {
         for (const Json& tensor : first) inputs.push_back(read_keras_tensor(tensor, context));
       } else {
-        inputs.push_back(read_keras_tensor(first, context));
+        // One tensor, or several positional ones (MultiHeadAttention's query, value, key): the layer's inputs in order.
+        for (const Json& tensor : args) inputs.push_back(read_keras_tensor(tensor, context));
       }
       if (const Json* kwargs = r.take("kwargs"); kwargs && !kwargs->is_null()) {
         if (!kwargs->is_object()) r.fail("kwargs must be an object, got " + show(*kwargs));

@@ -48,7 +48,8 @@ L = keras.layers
 
 # (case name, layer factory, input shapes with the batch axis, options). Options: "ints": the inputs are
 # integer ids below this bound; "random": the layer draws random numbers in training (its training
-# output and gradients are not compared); "training_differs": training and inference differ.
+# output and gradients are not compared); "training_differs": training and inference differ;
+# "positional": Keras takes the inputs as positional arguments (query, value, key), cairn as a list.
 CASES = [
     ("dense", lambda: L.Dense(3, activation="tanh"), [(2, 4)], {}),
     ("dense_3d_no_bias", lambda: L.Dense(2, use_bias=False), [(2, 3, 4)], {}),
@@ -91,6 +92,9 @@ CASES = [
     ("simple_rnn", lambda: L.SimpleRNN(3), [(2, 4, 2)], {}),
     ("simple_rnn_sequences_backwards", lambda: L.SimpleRNN(2, return_sequences=True, go_backwards=True),
      [(2, 3, 3)], {}),
+    ("multi_head_attention", lambda: L.MultiHeadAttention(2, 3), [(2, 3, 4), (2, 2, 4)], {"positional": True}),
+    ("multi_head_attention_key_value_dim", lambda: L.MultiHeadAttention(2, 2, value_dim=3, use_bias=False),
+     [(2, 3, 4), (2, 4, 3), (2, 4, 5)], {"positional": True}),
     ("concatenate", lambda: L.Concatenate(axis=-1), [(2, 3), (2, 2)], {}),
     ("add", lambda: L.Add(), [(2, 3), (2, 3)], {}),
     ("multiply", lambda: L.Multiply(), [(2, 3), (2, 3), (2, 3)], {}),
@@ -158,24 +162,29 @@ def make_case(name, factory, shapes, options):
         ends = np.cumsum([0] + [int(np.prod(s)) for s in shapes])
         xs = [joint[a:b].reshape(s) for a, b, s in zip(ends[:-1], ends[1:], shapes)]
     layer = factory()
-    call_input = xs if len(xs) > 1 else xs[0]
-    layer(call_input)  # builds
+
+    def invoke(inputs, training=None):
+        if options.get("positional"):
+            return layer(*inputs, training=training)
+        return layer(inputs if len(inputs) > 1 else inputs[0], training=training)
+
+    invoke(xs)  # builds
     for variable in layer.weights:
         variable.assign(weight_values(variable, rng))
     arrays = {f"x{i}": x for i, x in enumerate(xs)}
     arrays.update({f"w{i}": v.numpy() for i, v in enumerate(layer.weights)})
-    arrays["y_infer"] = np.asarray(layer(call_input, training=False))
+    arrays["y_infer"] = np.asarray(invoke(xs, training=False))
 
     tensors = [tf.constant(x) for x in xs]
     float_inputs = "ints" not in options
-    y_probe = layer(tensors if len(xs) > 1 else tensors[0], training=False)
+    y_probe = invoke(tensors, training=False)
     r = rng.uniform(0.5, 1.5, tuple(y_probe.shape)).astype(np.float32)
     arrays["r"] = r
     with tf.GradientTape(persistent=True) as tape:
         if float_inputs:
             for t in tensors:
                 tape.watch(t)
-        y = layer(tensors if len(xs) > 1 else tensors[0], training=True)
+        y = invoke(tensors, training=True)
         loss = tf.reduce_sum(y * r)
     if not options.get("random"):
         arrays["y_train"] = y.numpy()
@@ -200,6 +209,7 @@ def make_case(name, factory, shapes, options):
         "random_in_training": bool(options.get("random")),
         "training_differs": bool(options.get("training_differs")),
         "weights": [v.path.split("/")[-1] for v in layer.weights],
+        "weight_paths": [v.path for v in layer.weights],
     }
 
 

@@ -119,8 +119,10 @@ LayerPtr make_layer(const Case& c) {
   call(*layer, c.xs(), false);
   const std::vector<VariablePtr> weights = layer->weights();
   EXPECT_EQ(weights.size(), c.entry["weights"].size()) << "the layer's weights differ from Keras's";
-  for (size_t i = 0; i < weights.size() && i < c.entry["weights"].size(); ++i) {
-    EXPECT_EQ(layer->own_weights().at(i).first, c.entry["weights"][i].get<std::string>()) << "weight " << i;
+  // Keras 3 names each variable by its tf.keras 2 path ("lstm/lstm_cell/kernel"): keras_weight_paths' names.
+  const std::vector<Layer::KerasWeightPath> paths = layer->keras_weight_paths();
+  for (size_t i = 0; i < weights.size() && i < c.entry["weight_paths"].size(); ++i) {
+    EXPECT_EQ(layer->name() + "/" + paths.at(i).keras2, c.entry["weight_paths"][i].get<std::string>()) << "weight " << i;
     weights[i]->assign(c.array("w" + std::to_string(i)));
   }
   return layer;
@@ -233,6 +235,12 @@ TEST_P(LayerContract, FileFormatsRoundTrip) {
     for (const VariablePtr& w : copy->weights()) w->assign(ops::scale(w->value(), 0.0));  // nothing left over
     return copy;
   };
+  // Every format needs distinct places: (Keras 3 object, checkpoint name) and tf.keras 2 names.
+  std::set<std::string> places, keras2_names;
+  for (const Layer::KerasWeightPath& p : layer->keras_weight_paths()) {
+    EXPECT_TRUE(places.insert(p.keras3 + "|" + p.checkpoint).second) << "two weights at " << p.keras3 << "/" << p.checkpoint;
+    EXPECT_TRUE(keras2_names.insert(p.keras2).second) << "two weights named " << p.keras2;
+  }
   for (const std::string& weights_file : {"ckpt/weights", "tf.h5", "keras3.weights.h5"}) {
     model->save_weights(dir / weights_file);
     std::shared_ptr<Model> copy = fresh();
