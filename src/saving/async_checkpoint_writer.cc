@@ -3,6 +3,7 @@
 #include <cstring>
 #include <iostream>
 
+#include "cairn/parallel.h"
 #include "cairn/tensor_bundle.h"
 
 namespace cairn {
@@ -27,7 +28,11 @@ void AsyncCheckpointWriter::stage(const std::vector<std::pair<std::string, Tenso
     if (!staged.defined() || staged.dtype() != value.dtype() || staged.shape() != value.shape())
       staged = Tensor(value.shape(), value.dtype());
     staged_key = key;
-    if (value.nbytes()) std::memcpy(staged.raw_data(), value.raw_data(), value.nbytes());
+    // Over cairn's threads (set_num_threads) when there are several: training waits for this copy.
+    auto* to = static_cast<char*>(staged.raw_data());
+    const auto* from = static_cast<const char*>(value.raw_data());
+    parallel_for(static_cast<int64_t>(value.nbytes()), int64_t{8} << 20,
+                 [&](int64_t begin, int64_t end) { std::memcpy(to + begin, from + begin, end - begin); });
   }
   object_graph_key_ = std::move(object_graph_key);
   object_graph_ = std::move(object_graph);
