@@ -26,18 +26,15 @@ class MirroredReplicaContext : public ReplicaContext {
 
   void all_reduce_gradients(std::vector<Tensor>& gradients, int64_t local_samples) override {
     if (communicator_.size() == 1) return;  // alone: the gradients are already the answer, bit for bit
-    // The step's sample count is reduced alongside the first bucket.
-    int64_t samples = local_samples;
-    MPI_Request count_request;
-    check(MPI_Iallreduce(MPI_IN_PLACE, &samples, 1, MPI_INT64_T, MPI_SUM, MPI_COMM_WORLD, &count_request),
-          "MPI_Iallreduce");
     // float32 gradients are packed (times the local sample count) into consecutive buckets of the
     // buffer; each bucket's reduction starts as soon as it is packed and runs while the next is packed.
-    // Other dtypes (float64) are reduced one tensor at a time.
+    // The sample count rides at the end of the last bucket (exact as a float up to 2^24 samples a step),
+    // so that a step costs no collective of its own for it. Other dtypes (float64) are reduced one
+    // tensor at a time.
     int64_t floats = 0;
     for (const Tensor& g : gradients)
       if (g.defined() && g.dtype() == DType::Float32) floats += g.numel();
-    buffer_.resize(static_cast<size_t>(floats));
+    buffer_.resize(static_cast<size_t>(floats + 1));
     std::vector<MPI_Request> requests;
     const float scale = static_cast<float>(local_samples);
     int64_t bucket_begin = 0, filled = 0;
@@ -61,6 +58,7 @@ class MirroredReplicaContext : public ReplicaContext {
         if (filled - bucket_begin == bucket_floats_) start_bucket();
       }
     }
+    buffer_[static_cast<size_t>(filled++)] = static_cast<float>(local_samples);
     start_bucket();
     std::vector<std::pair<size_t, std::vector<double>>> others;
     for (size_t k = 0; k < gradients.size(); ++k) {
@@ -72,8 +70,8 @@ class MirroredReplicaContext : public ReplicaContext {
       communicator_.all_reduce_sum(std::span<double>(values));
       others.emplace_back(k, std::move(values));
     }
-    check(MPI_Wait(&count_request, MPI_STATUS_IGNORE), "MPI_Wait");
     check(MPI_Waitall(static_cast<int>(requests.size()), requests.data(), MPI_STATUSES_IGNORE), "MPI_Waitall");
+    const auto samples = static_cast<int64_t>(buffer_.back());
     if (samples <= 0) throw InvalidArgument("fit: a step in which no replica had a sample");
     // New tensors: the tape's gradients may share storage with tensors still in use.
     const float inverse = 1.0f / static_cast<float>(samples);
