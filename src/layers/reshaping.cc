@@ -7,13 +7,24 @@
 
 namespace cairn {
 
+namespace {
+
+// A target shape as Keras writes it, -1 for the inferred dimension: (3, -1).
+std::string target_str(const Shape& shape) {
+  std::string out = "(";
+  for (size_t i = 0; i < shape.size(); ++i) out += (i ? ", " : "") + std::to_string(shape[i]);
+  return out + (shape.size() == 1 ? ",)" : ")");
+}
+
+}  // namespace
+
 Reshape::Reshape(Shape target_shape, std::string name)
     : Layer("Reshape", std::move(name)), target_shape_(std::move(target_shape)) {
   if (std::count(target_shape_.begin(), target_shape_.end(), -1) > 1)
-    throw InvalidArgument("Reshape: target_shape " + shape_str(target_shape_) + " may have at most one -1");
+    throw InvalidArgument("Reshape: target_shape " + target_str(target_shape_) + " may have at most one -1");
   for (int64_t d : target_shape_)
     if (d == 0 || d < -1)
-      throw InvalidArgument("Reshape: target_shape " + shape_str(target_shape_) +
+      throw InvalidArgument("Reshape: target_shape " + target_str(target_shape_) +
                             " must have positive dimensions (and at most one -1)");
 }
 
@@ -46,7 +57,7 @@ void Reshape::check_input(const Shape& input_shape) const {
     if (d != -1) target *= d;
   if (known && (has_unknown ? features % target != 0 : features != target))
     incompatible_input("total size of the input " + shape_str(input_shape) + " (" + std::to_string(features) +
-                       " per sample) does not fit target_shape " + shape_str(target_shape_));
+                       " per sample) does not fit target_shape " + target_str(target_shape_));
 }
 
 Tensor Reshape::call(const Tensor& x, bool) {
