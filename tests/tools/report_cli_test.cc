@@ -126,6 +126,17 @@ TEST_F(ReportCli, ImagesOfMisclassifiedExamplesAndFiltersOfAConvolution) {
   EXPECT_EQ(count_of(html, "width=\"84\" height=\"84\""), wrong);
 }
 
+TEST_F(ReportCli, TrainWritesTheReportWhenAskedTo) {
+  const CliResult trained = cairn({"train", "--model", "iris_dnn", "--data", "iris", "--epochs", "2", "--verbose", "0",
+                                   "--checkpoint-dir", path("run"), "--tensorboard", path("tb"), "--report"});
+  ASSERT_EQ(trained.status, 0) << trained.err;
+  EXPECT_NE(trained.out.find("\nreport: " + path("run/report.html") + "\n"), std::string::npos) << trained.out;
+  const std::string html = Env::Default().read_file(path("run/report.html"));
+  EXPECT_EQ(count_of(html, "<svg class=\"curve\""), 2);  // from --tensorboard's logs: loss and accuracy
+  EXPECT_EQ(count_of(html, "<title>training epoch "), 4);
+  EXPECT_NE(html.find("<svg class=\"confusion\""), std::string::npos);
+}
+
 TEST_F(ReportCli, AnEmptyRunAndATornLogSayWhatIsMissing) {
   const CliResult trained = cairn({"train", "--model", "iris_dnn", "--data", "iris", "--epochs", "1", "--verbose", "0",
                                    "--checkpoint-dir", path("run"), "--tensorboard", path("run/logs")});

@@ -21,6 +21,7 @@
 #include "cairn/tensor_bundle.h"
 #include "command.h"
 #include "format.h"
+#include "report.h"
 #include "workflow.h"
 
 namespace cairn::cli {
@@ -269,13 +270,13 @@ std::string filters_html(const Model& model) {
   return missing("The model has no convolution layer: no filters to show.");
 }
 
-int run_report(const Args& args) {
+}  // namespace
+
+void write_run_report(const std::string& dir, const std::string& logs, const std::string& output,
+                      const DataOptions& data_given) {
   Env& env = Env::Default();
-  const std::string dir = args.positional("RUN_DIR");
   if (!env.is_directory(dir) || !env.file_exists(join_path(dir, kModelFile)))
     throw IOError(dir + " is not a run directory of `cairn train` (it has no " + kModelFile + ")");
-  const std::string logs = args.value("logs").value_or(join_path(dir, "logs"));
-  const std::string output = args.value("output").value_or(join_path(dir, "report.html"));
   std::vector<std::string> problems;  // warnings shown in the page and on stderr
 
   std::optional<Json> run;
@@ -351,7 +352,7 @@ int run_report(const Args& args) {
     trained.model->summary(summary);
     summary_html = "<pre>" + html_escape(summary.str()) + "</pre>\n";
     filters = filters_html(*trained.model);
-    DataOptions data = cli::data_options(args);
+    DataOptions data = data_given;
     if (!data.given())
       if (std::optional<DataOptions> recorded = recorded_data_options(dir)) data = *recorded;
     if (!data.given()) {
@@ -436,6 +437,14 @@ int run_report(const Args& args) {
   html << "<h2>First convolution layer's filters</h2>\n" << filters;
   html << "<h2>Model summary</h2>\n" << summary_html << "</body></html>\n";
   write_file_atomically(env, output, html.str());
+}
+
+namespace {
+
+int run_report(const Args& args) {
+  const std::string dir = args.positional("RUN_DIR");
+  const std::string output = args.value("output").value_or(join_path(dir, "report.html"));
+  write_run_report(dir, args.value("logs").value_or(join_path(dir, "logs")), output, data_options(args));
   std::cout << "wrote " << output << "\n";
   return 0;
 }

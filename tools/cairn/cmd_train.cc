@@ -21,6 +21,7 @@
 #include "cairn/tensor_bundle.h"
 #include "cairn/tensorboard.h"
 #include "command.h"
+#include "report.h"
 #include "seed_models.h"
 #include "workflow.h"
 
@@ -437,6 +438,11 @@ int run_train(const Args& args) {
   std::cout << "trained to epoch " << trained_to;
   if (!last.empty()) std::cout << ": " << format_logs(last);
   std::cout << "\nfinal weights: " << final_weights << "\n";
+  if (args.flag("report")) {
+    const std::string report = join_path(dir, "report.html");
+    write_run_report(dir, args.value("tensorboard").value_or(join_path(dir, "logs")), report, DataOptions{});
+    std::cout << "report: " << report << "\n";
+  }
   return 0;
 }
 
@@ -475,6 +481,8 @@ std::vector<OptionSpec> train_options() {
        "the model's graph and the run's options as hparams (`cairn events --all DIR` lists them)"},
       {"histogram-freq", "N", "with --tensorboard: weight histograms and images every N epochs"},
       {"update-freq", "FREQ", "with --tensorboard: epoch (default), batch, or every N batches"},
+      {"report", "", "when training ends, write DIR/report.html (see `cairn help report`;\n"
+       "its curves need --tensorboard)"},
       {"stop-after-batches", "N",
        "exit with status 75 after N batches, as if killed (for testing resumption)"},
       {"interrupt-after-batches", "N", "send this process SIGINT (Ctrl-C) after N batches (for testing)"},
