@@ -26,14 +26,18 @@ class MirroredReplicaContext : public ReplicaContext {
 
   void all_reduce_gradients(std::vector<Tensor>& gradients, int64_t local_samples) override {
     if (communicator_.size() == 1) return;  // alone: the gradients are already the answer, bit for bit
-    // float32 gradients are packed (times the local sample count) into consecutive buckets of the
+    // The gradients are packed (times the local sample count) into consecutive buckets of the
     // buffer; each bucket's reduction starts as soon as it is packed and runs while the next is packed.
     // The sample count rides at the end of the last bucket (exact as a float up to 2^24 samples a step),
-    // so that a step costs no collective of its own for it. Other dtypes (float64) are reduced one
-    // tensor at a time.
+    // so that a step costs no collective of its own for it.
     int64_t floats = 0;
-    for (const Tensor& g : gradients)
-      if (g.defined() && g.dtype() == DType::Float32) floats += g.numel();
+    for (const Tensor& g : gradients) {
+      if (!g.defined()) continue;
+      if (g.dtype() != DType::Float32)  // as apply_gradients requires
+        throw InvalidArgument("MultiWorkerMirroredStrategy: gradients must be float32, got " +
+                              std::string(dtype_name(g.dtype())));
+      floats += g.numel();
+    }
     buffer_.resize(static_cast<size_t>(floats + 1));
     std::vector<MPI_Request> requests;
     const float scale = static_cast<float>(local_samples);
@@ -47,7 +51,7 @@ class MirroredReplicaContext : public ReplicaContext {
       bucket_begin = filled;
     };
     for (const Tensor& g : gradients) {
-      if (!g.defined() || g.dtype() != DType::Float32) continue;
+      if (!g.defined()) continue;
       const float* values = g.data<float>();
       for (int64_t i = 0, n = g.numel(); i < n;) {
         const int64_t take = std::min(n - i, bucket_floats_ - (filled - bucket_begin));
@@ -60,16 +64,6 @@ class MirroredReplicaContext : public ReplicaContext {
     }
     buffer_[static_cast<size_t>(filled++)] = static_cast<float>(local_samples);
     start_bucket();
-    std::vector<std::pair<size_t, std::vector<double>>> others;
-    for (size_t k = 0; k < gradients.size(); ++k) {
-      const Tensor& g = gradients[k];
-      if (!g.defined() || g.dtype() == DType::Float32) continue;
-      Tensor as_double = g.to(DType::Float64);
-      std::vector<double> values(as_double.data<double>(), as_double.data<double>() + as_double.numel());
-      for (double& v : values) v *= static_cast<double>(local_samples);
-      communicator_.all_reduce_sum(std::span<double>(values));
-      others.emplace_back(k, std::move(values));
-    }
     check(MPI_Waitall(static_cast<int>(requests.size()), requests.data(), MPI_STATUSES_IGNORE), "MPI_Waitall");
     const auto samples = static_cast<int64_t>(buffer_.back());
     if (samples <= 0) throw InvalidArgument("fit: a step in which no replica had a sample");
@@ -77,17 +71,12 @@ class MirroredReplicaContext : public ReplicaContext {
     const float inverse = 1.0f / static_cast<float>(samples);
     int64_t offset = 0;
     for (Tensor& g : gradients) {
-      if (!g.defined() || g.dtype() != DType::Float32) continue;
+      if (!g.defined()) continue;
       Tensor reduced(g.shape(), DType::Float32);
       float* out = reduced.data<float>();
       for (int64_t j = 0, n = g.numel(); j < n; ++j) out[j] = buffer_[static_cast<size_t>(offset + j)] * inverse;
       offset += g.numel();
       g = reduced;
-    }
-    for (auto& [k, values] : others) {
-      Tensor reduced(gradients[k].shape(), DType::Float64);
-      for (size_t j = 0; j < values.size(); ++j) reduced.data<double>()[j] = values[j] / static_cast<double>(samples);
-      gradients[k] = reduced.to(gradients[k].dtype());
     }
   }
 
