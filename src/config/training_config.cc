@@ -81,9 +81,14 @@ Json optimizer_config(const Optimizer& optimizer) {
     config["ema_overwrite_frequency"] =
         common.ema_overwrite_frequency ? Json(*common.ema_overwrite_frequency) : Json(nullptr);
   }
-  const Json own = config_detail::args_to_json(optimizer.get_config());
-  for (auto it = own.begin(); it != own.end(); ++it)
-    config[it.key()] = it->is_number_float() ? Json(float32_value(it->get<double>())) : *it;
+  // The class's own numbers are float32 hyperparameters, which Keras writes as floats: Keras 3's SGD
+  // refuses an integer momentum (0 for 0.0), so they are not written the way integral arguments are.
+  const ArgList own = optimizer.get_config();
+  const Json others = config_detail::args_to_json(own);
+  for (const auto& [key, value] : own) {
+    const double* number = std::get_if<double>(&value);
+    config[key] = number ? Json(float32_value(*number)) : others.at(key);
+  }
   return {{"class_name", optimizer.class_name()}, {"config", config}};
 }
 
@@ -194,7 +199,14 @@ Json training_config(const Model& model) {
 
 namespace {
 
+const MetricRegistration* registered_metric_class(const std::string& class_name) {
+  for (const MetricRegistration& entry : metric_registry())
+    if (entry.class_name == class_name) return &entry;
+  return nullptr;
+}
+
 // A metric as a string, or as Keras's serialized metric object (MeanMetricWrapper, or a metric class).
+// compile takes metrics by name, so a class's arguments must be Keras's defaults for its identifier.
 std::string read_metric(const Json& metric, ConfigReader& r) {
   std::string name;
   if (metric.is_string()) {
@@ -204,13 +216,30 @@ std::string read_metric(const Json& metric, ConfigReader& r) {
     const Json* config = metric.is_object() && metric.contains("config") ? &metric["config"] : nullptr;
     const std::string given = config ? config_detail::string_at(*config, "name") : "";
     const std::string fn = config ? config_detail::string_at(*config, "fn") : "";
-    if (is_metric_name(given)) name = given;
-    else if (is_metric_name(fn)) name = fn;
-    else if (!class_name.empty()) name = to_snake_case(class_name);
+    if (const MetricRegistration* entry = registered_metric_class(class_name); entry && config) {
+      const std::string context = "metric " + config_detail::clipped(class_name);
+      KeywordArgs args(config_detail::clipped(class_name),
+                       config_detail::args_from_json(*config, context, {"name", "dtype"}));
+      const auto made = config_detail::with_format_errors(
+          r.context() + ": " + context, [&] { return make_metric_from_config(class_name, given, args); });
+      if (entry->names.empty())
+        r.unsupported("metrics", metric, "cairn's compile takes metrics by name, and " + class_name +
+                                             " has no name without arguments");
+      if (make_metric(entry->names.front(), {}, {})->get_config() != made->get_config())
+        r.unsupported("metrics", metric, "cairn's compile takes metrics by name, with Keras's default arguments");
+      name = is_metric_name(given) ? given : entry->names.front();
+    } else if (is_metric_name(given)) {
+      name = given;
+    } else if (is_metric_name(fn)) {
+      name = fn;
+    } else if (!class_name.empty()) {
+      name = to_snake_case(class_name);
+    }
   }
   if (!is_metric_name(name))
     r.unsupported("metrics", metric,
-                  "cairn has accuracy, sparse_categorical_accuracy, categorical_accuracy, binary_accuracy, mae, mse");
+                  "cairn has accuracy, crossentropy, the registered metrics (auc, precision, recall, "
+                  "top_k_categorical_accuracy...) and Keras's loss functions by name");
   return name;
 }
 

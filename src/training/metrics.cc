@@ -1,5 +1,6 @@
 #include "cairn/metrics.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "cairn/error.h"
@@ -70,30 +71,74 @@ void MeanError::update_state(const Tensor& y_true, const Tensor& y_pred) {
   }
 }
 
+void Metric::set_state(const std::vector<double>& state) {
+  if (state.size() != 2)
+    throw InvalidArgument(name_ + ": a state of " + std::to_string(state.size()) + " values (expected total, count)");
+  set_totals(state[0], state[1]);
+}
+
 namespace {
-bool is_mean_absolute_error(const std::string& name) { return name == "mae" || name == "mean_absolute_error"; }
-bool is_mean_squared_error(const std::string& name) { return name == "mse" || name == "mean_squared_error"; }
+
+// Keras's shape rule for "accuracy" and "crossentropy": binary, categorical or sparse.
+enum class LabelKind { Binary, Categorical, Sparse };
+LabelKind label_kind(const Shape& y_true_shape, const Shape& y_pred_shape) {
+  if (!y_pred_shape.empty() && y_pred_shape.back() == 1) return LabelKind::Binary;
+  if (y_true_shape.size() == y_pred_shape.size() && !y_true_shape.empty() && y_true_shape.back() > 1)
+    return LabelKind::Categorical;
+  return LabelKind::Sparse;
+}
+
+bool is_shape_resolved(const std::string& name) {
+  return name == "accuracy" || name == "acc" || name == "crossentropy" || name == "ce";
+}
+
+const MetricRegistration* registered_identifier(const std::string& name) {
+  for (const MetricRegistration& entry : metric_registry())
+    if (std::find(entry.names.begin(), entry.names.end(), name) != entry.names.end()) return &entry;
+  return nullptr;
+}
+
+// Keras's loss functions that compile also takes as metrics (a mean of the per-sample loss).
+bool is_loss_function(const std::string& name) {
+  const LossRegistration* loss = find_loss(name);
+  return loss && name != loss->class_name;
+}
+
 }  // namespace
 
 bool is_metric_name(const std::string& name) {
-  return name == "accuracy" || name == "acc" || name == "sparse_categorical_accuracy" || name == "categorical_accuracy" ||
-         name == "binary_accuracy" || is_mean_absolute_error(name) || is_mean_squared_error(name);
+  return is_shape_resolved(name) || name == "sparse_categorical_accuracy" || name == "categorical_accuracy" ||
+         name == "binary_accuracy" || registered_identifier(name) || is_loss_function(name);
 }
 
 std::unique_ptr<Metric> make_metric(const std::string& name, const Shape& y_true_shape, const Shape& y_pred_shape) {
   if (name == "sparse_categorical_accuracy") return std::make_unique<SparseCategoricalAccuracy>();
   if (name == "categorical_accuracy") return std::make_unique<CategoricalAccuracy>();
   if (name == "binary_accuracy") return std::make_unique<BinaryAccuracy>();
-  if (is_mean_absolute_error(name)) return std::make_unique<MeanError>(name, MeanError::Kind::Absolute);
-  if (is_mean_squared_error(name)) return std::make_unique<MeanError>(name, MeanError::Kind::Squared);
   if (name == "accuracy" || name == "acc") {
-    if (!y_pred_shape.empty() && y_pred_shape.back() == 1) return std::make_unique<BinaryAccuracy>(name);
-    if (y_true_shape.size() == y_pred_shape.size() && !y_true_shape.empty() && y_true_shape.back() > 1)
-      return std::make_unique<CategoricalAccuracy>(name);
-    return std::make_unique<SparseCategoricalAccuracy>(name);
+    switch (label_kind(y_true_shape, y_pred_shape)) {
+      case LabelKind::Binary: return std::make_unique<BinaryAccuracy>(name);
+      case LabelKind::Categorical: return std::make_unique<CategoricalAccuracy>(name);
+      case LabelKind::Sparse: return std::make_unique<SparseCategoricalAccuracy>(name);
+    }
   }
-  throw InvalidArgument("Unknown metric function: '" + name +
-                        "'. Expected one of accuracy, sparse_categorical_accuracy, categorical_accuracy, binary_accuracy, mae, mse");
+  if (name == "crossentropy" || name == "ce") {
+    const char* loss = "sparse_categorical_crossentropy";
+    const LabelKind kind = label_kind(y_true_shape, y_pred_shape);
+    if (kind == LabelKind::Binary) loss = "binary_crossentropy";
+    if (kind == LabelKind::Categorical) loss = "categorical_crossentropy";
+    return std::make_unique<LossMetric>(name, get_loss(loss));
+  }
+  if (const MetricRegistration* entry = registered_identifier(name)) {
+    KeywordArgs defaults(entry->class_name, {});
+    return make_metric_from_config(entry->class_name, name, defaults);
+  }
+  if (is_loss_function(name)) return std::make_unique<LossMetric>(name, get_loss(name));
+  std::string known = "accuracy, acc, crossentropy, ce, sparse_categorical_accuracy, categorical_accuracy, binary_accuracy";
+  for (const MetricRegistration& entry : metric_registry())
+    for (const std::string& identifier : entry.names) known += ", " + identifier;
+  throw InvalidArgument("Unknown metric function: '" + name + "'. Expected one of " + known +
+                        ", or a Keras loss function (mape, msle, hinge...)");
 }
 
 std::vector<std::vector<int64_t>> confusion_matrix(const Tensor& labels, const Tensor& predictions, int64_t num_classes) {

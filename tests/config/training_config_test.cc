@@ -210,7 +210,22 @@ TEST(TrainingConfig, ReadsTfKerasAndKeras3Forms) {
       "optimizer_config": "adam"})"));
   EXPECT_EQ(regression.metrics, (std::vector<std::string>{"mse", "mae"}));
 
-  EXPECT_THROW(compile_options_from_training_config(Json::parse(R"({"loss": "mse", "metrics": ["auc"],
+  // Keras's identifiers and metric classes with their default arguments; other arguments are refused,
+  // since compile takes metrics by name.
+  CompileOptions classifier = compile_options_from_training_config(Json::parse(R"({"loss": "binary_crossentropy",
+      "metrics": ["auc", "acc", "ce", "mape", {"module": "keras.metrics", "class_name": "Precision",
+                  "config": {"name": "precision", "dtype": "float32", "thresholds": null, "top_k": null,
+                             "class_id": null}, "registered_name": null},
+                  {"class_name": "AUC", "config": {"name": "auc", "num_thresholds": 200, "curve": "ROC",
+                   "summation_method": "interpolation", "multi_label": false, "num_labels": null,
+                   "label_weights": null, "from_logits": false, "dtype": "float32"}}],
+      "optimizer_config": "adam"})"));
+  EXPECT_EQ(classifier.metrics, (std::vector<std::string>{"auc", "acc", "ce", "mape", "precision", "auc"}));
+  EXPECT_THROW(compile_options_from_training_config(Json::parse(R"({"loss": "mse", "metrics": [{"class_name":
+      "AUC", "config": {"name": "auc", "curve": "PR"}}], "optimizer_config": "adam"})")), FormatError);
+  EXPECT_THROW(compile_options_from_training_config(Json::parse(R"({"loss": "mse", "metrics": [{"class_name":
+      "MeanIoU", "config": {"name": "iou", "num_classes": 3}}], "optimizer_config": "adam"})")), FormatError);
+  EXPECT_THROW(compile_options_from_training_config(Json::parse(R"({"loss": "mse", "metrics": ["aucc"],
       "optimizer_config": "adam"})")), FormatError);
   EXPECT_THROW(compile_options_from_training_config(Json::parse(R"({"loss": "mse", "loss_weights": [0.5],
       "optimizer_config": "adam"})")), FormatError);

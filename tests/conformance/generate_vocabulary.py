@@ -253,7 +253,71 @@ def schedules():
     return arrays
 
 
-GROUPS = {"activations": activations, "losses": losses, "optimizers": optimizers, "schedules": schedules}
+# ---- metrics
+
+M = keras.metrics
+METRIC_BATCHES = 2
+
+
+def metric_data(kind, rng):
+    if kind == "binary":
+        return f32(rng.integers(0, 2, size=(16, 1))), f32(rng.uniform(0, 1, size=(16, 1)))
+    if kind == "binary_logits":
+        return f32(rng.integers(0, 2, size=(16, 1))), f32(rng.normal(size=(16, 1)) * 2)
+    if kind == "one_hot":
+        return f32(np.eye(6)[rng.integers(0, 6, size=12)]), f32(rng.uniform(0, 1, size=(12, 6)))
+    if kind == "sparse":
+        return np.asarray(rng.integers(0, 6, size=(12,)), dtype=np.int64), f32(rng.uniform(0, 1, size=(12, 6)))
+    if kind == "regression":
+        return f32(rng.normal(size=(8, 3))), f32(rng.normal(size=(8, 3)))
+    if kind == "positive":
+        return f32(rng.uniform(0.5, 2, size=(8, 3))), f32(rng.uniform(0.5, 2, size=(8, 3)))
+    if kind == "segments":
+        return (np.asarray(rng.integers(0, 4, size=(10,)), dtype=np.int64),
+                np.asarray(rng.integers(0, 4, size=(10,)), dtype=np.int64))
+    if kind == "segment_scores":
+        return np.asarray(rng.integers(0, 4, size=(10,)), dtype=np.int64), f32(rng.uniform(0, 1, size=(10, 4)))
+    if kind == "multi_label":
+        return f32(rng.integers(0, 2, size=(10, 4))), f32(rng.uniform(0, 1, size=(10, 4)))
+    raise ValueError(kind)
+
+
+METRIC_CASES = [
+    ("auc_roc", lambda: M.AUC(), "binary"),
+    ("auc_pr", lambda: M.AUC(curve="PR"), "binary"),
+    ("auc_logits", lambda: M.AUC(num_thresholds=50, from_logits=True), "binary_logits"),
+    ("precision", lambda: M.Precision(), "binary"),
+    ("precision_threshold", lambda: M.Precision(thresholds=0.3), "binary"),
+    ("recall", lambda: M.Recall(), "binary"),
+    ("top_k", lambda: M.TopKCategoricalAccuracy(k=2), "one_hot"),
+    ("sparse_top_k", lambda: M.SparseTopKCategoricalAccuracy(k=3), "sparse"),
+    ("mean_absolute_error", lambda: M.MeanAbsoluteError(), "regression"),
+    ("root_mean_squared_error", lambda: M.RootMeanSquaredError(), "regression"),
+    ("mean_absolute_percentage_error", lambda: M.MeanAbsolutePercentageError(), "positive"),
+    ("mean_io_u", lambda: M.MeanIoU(num_classes=4), "segments"),
+    ("mean_io_u_scores", lambda: M.MeanIoU(num_classes=4, sparse_y_pred=False, ignore_class=0), "segment_scores"),
+    ("f1_macro", lambda: M.F1Score(average="macro"), "multi_label"),
+    ("f1_micro_threshold", lambda: M.F1Score(average="micro", threshold=0.4), "multi_label"),
+    ("f1_weighted", lambda: M.F1Score(average="weighted", threshold=0.5), "multi_label"),
+]
+
+
+def metrics():
+    rng = np.random.default_rng(14)
+    arrays = {}
+    for case, make, kind in METRIC_CASES:
+        metric = make()
+        for batch in range(METRIC_BATCHES):
+            y_true, y_pred = metric_data(kind, rng)
+            metric.update_state(y_true, y_pred)
+            arrays[f"{case}.y_true.{batch}"] = y_true
+            arrays[f"{case}.y_pred.{batch}"] = y_pred
+            arrays[f"{case}.result.{batch}"] = f32(metric.result())
+    return arrays
+
+
+GROUPS = {"activations": activations, "losses": losses, "optimizers": optimizers, "schedules": schedules,
+          "metrics": metrics}
 
 
 def main():
