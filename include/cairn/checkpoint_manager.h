@@ -66,7 +66,7 @@ class CheckpointManager {
   // timestamps in the future clamped to now. A damaged state file is reported on stderr and the
   // newest checkpoint file on disk becomes the latest. InvalidArgument for bad options.
   CheckpointManager(Checkpoint& checkpoint, std::string directory, CheckpointManagerOptions options = {});
-  // Waits for an asynchronous save in flight; prints its failure, if any, on stderr.
+  // Waits for an asynchronous save of this manager in flight; prints its failure, if any, on stderr.
   ~CheckpointManager();
 
   // Writes directory/<name>-<number>: number is checkpoint_number, or else the checkpoint's incremented
@@ -158,6 +158,7 @@ class CheckpointManager {
   double last_preserved_timestamp_ = 0;
   std::optional<int64_t> last_checkpoint_step_;
   std::unique_ptr<FileLock> lock_;  // of directory_; released by delete_all
+  bool saved_async_ = false;        // a save of this manager may still be writing into it
 };
 
 // restore_latest() without a manager: the checkpoints recorded in directory/checkpoint, newest first,

@@ -342,6 +342,7 @@ void CheckpointManager::write_best(const std::vector<Best>& best) const {
 }
 
 CheckpointManager::~CheckpointManager() {
+  if (!saved_async_) return;  // nothing of this manager in flight (and the checkpoint may be gone)
   try {
     checkpoint_.sync();  // the save in flight writes into this manager's bookkeeping
   } catch (const std::exception& e) {
@@ -391,6 +392,7 @@ std::optional<std::string> CheckpointManager::save(std::optional<int64_t> checkp
     undo();
     throw;
   }
+  saved_async_ |= options.enable_async;
   checkpoint_.write_and_commit(
       prefix, options, [this, prefix, metric, step, recorded] { record_save(prefix, metric, step, *recorded); }, undo);
   return prefix;
