@@ -14,10 +14,12 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
 
+#include "cairn/callbacks.h"
 #include "cairn/replica_context.h"
 
 namespace cairn {
@@ -113,5 +115,34 @@ std::string write_sharded(const Checkpoint& checkpoint, const std::string& path,
 // stays the latest until the new one is whole. A failed save leaves the save counter as it was.
 std::string save_sharded(Checkpoint& checkpoint, const std::string& prefix,
                          Communicator& communicator = Communicator::world());
+
+// BackupAndRestore for data-parallel fit: every process gives fit one, and they back up together with
+// save_sharded into backup_dir (backup-N, the last two kept) every `save_every_batches` batches (0: at
+// the end of every epoch). A run killed and started again (with any number of processes, the same global
+// batch) continues from the latest backup: the weights, the optimizer, the epoch, step and data position,
+// and the logged metric sums, which are saved summed over the processes. Backups are removed when fit
+// ends. The directory must be one that every process sees (a shared file system across machines).
+class DistributedBackupAndRestore : public Callback {
+ public:
+  DistributedBackupAndRestore(std::string backup_dir, int64_t save_every_batches = 0,
+                              Communicator& communicator = Communicator::world());
+  ~DistributedBackupAndRestore() override;
+  bool runs_last() const override { return true; }
+  void on_train_begin(const Logs& logs) override;
+  void on_train_batch_end(int64_t batch, const Logs& logs) override;
+  void on_epoch_end(int epoch, Logs& logs) override;
+  void on_train_end(const Logs& logs) override;
+  // The backup the last on_train_begin restored, if any.
+  const std::optional<std::string>& restored_from() const { return restored_from_; }
+
+ private:
+  struct State;
+  void backup();
+  std::string backup_dir_;
+  int64_t save_every_batches_;
+  Communicator& communicator_;
+  std::unique_ptr<State> state_;
+  std::optional<std::string> restored_from_;
+};
 
 }  // namespace cairn

@@ -4,7 +4,11 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
+#include <string>
+
 #include "cairn/distributed.h"
+#include "temp_dir.h"
 
 namespace cairn::testing {
 
@@ -19,5 +23,22 @@ class QuietOtherProcesses : public ::testing::Environment {
 
 inline ::testing::Environment* const quiet_other_processes =
     ::testing::AddGlobalTestEnvironment(new QuietOtherProcesses);
+
+// One directory for every process of the job: process 0's, removed when all are done with it.
+class SharedTempDir {
+ public:
+  explicit SharedTempDir(Communicator& world) : world_(world) {
+    if (world.rank() == 0) own_.emplace();
+    path_ = world.broadcast(own_ ? own_->path() : std::string());
+  }
+  ~SharedTempDir() { world_.barrier(); }  // then process 0's TempDir removes it
+  const std::string& path() const { return path_; }
+  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  Communicator& world_;
+  std::optional<TempDir> own_;
+  std::string path_;
+};
 
 }  // namespace cairn::testing

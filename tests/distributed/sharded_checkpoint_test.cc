@@ -16,21 +16,7 @@
 namespace cairn {
 namespace {
 
-// One directory for every process of the job: process 0's, removed when all are done with it.
-class SharedTempDir {
- public:
-  explicit SharedTempDir(Communicator& world) : world_(world) {
-    if (world.rank() == 0) own_.emplace();
-    path_ = world.broadcast(own_ ? own_->path() : std::string());
-  }
-  ~SharedTempDir() { world_.barrier(); }  // then process 0's TempDir removes it
-  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  Communicator& world_;
-  std::optional<testing::TempDir> own_;
-  std::string path_;
-};
+using testing::SharedTempDir;
 
 std::shared_ptr<Sequential> trained_model(uint64_t seed, int steps, const MultiWorkerMirroredStrategy& strategy) {
   set_random_seed(seed);

@@ -1,0 +1,77 @@
+// DistributedBackupAndRestore: a data-parallel fit interrupted and started again ends as the
+// uninterrupted one, bit for bit, with the same logged metrics.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "cairn/cairn.h"
+#include "cairn/distributed.h"
+#include "mpi_environment.h"
+
+namespace cairn {
+namespace {
+
+// Stops fit with an exception after `batches` batches, as a kill would (no on_train_end).
+class Interrupt : public Callback {
+ public:
+  explicit Interrupt(int64_t batches) : left_(batches) {}
+  void on_train_batch_end(int64_t, const Logs&) override {
+    if (--left_ == 0) throw IOError("interrupted");
+  }
+
+ private:
+  int64_t left_;
+};
+
+std::shared_ptr<Sequential> model_with_seed(uint64_t seed) {
+  set_random_seed(seed);
+  auto model = std::make_shared<Sequential>(
+      std::vector<LayerPtr>{make_dense(16, {.activation = "relu"}), make_dense(2, {.activation = "softmax"})}, Shape{2});
+  model->compile({.optimizer = "adam", .loss = "sparse_categorical_crossentropy", .metrics = {"accuracy"}});
+  return model;
+}
+
+std::vector<std::vector<float>> weights_of(const Model& model) {
+  std::vector<std::vector<float>> out;
+  for (const auto& w : model.weights()) out.emplace_back(w->value().span<float>().begin(), w->value().span<float>().end());
+  return out;
+}
+
+TEST(DistributedBackupAndRestore, AnInterruptedFitContinuesExactly) {
+  MultiWorkerMirroredStrategy strategy;
+  testing::SharedTempDir dir(strategy.communicator());
+  const LabeledData data = make_moons(200, 0.1, 3);  // 13 batches of 16 per epoch, the last of 8
+  auto fit = [&](Model& model, const std::string& backups, std::vector<CallbackPtr> more) {
+    auto backup = std::make_shared<DistributedBackupAndRestore>(backups, 4);
+    more.insert(more.begin(), backup);
+    History history = model.fit(data.x, data.y, {.batch_size = 16, .epochs = 3, .verbose = 0, .callbacks = more,
+                                                 .seed = 5, .replica_context = strategy.replica_context()});
+    return std::make_pair(history, backup->restored_from());
+  };
+
+  auto whole = model_with_seed(7);
+  const auto [whole_history, none] = fit(*whole, dir / "whole", {});
+  EXPECT_FALSE(none);
+
+  auto first = model_with_seed(7);
+  EXPECT_THROW(fit(*first, dir / "interrupted", {std::make_shared<Interrupt>(19)}), IOError);  // epoch 1, step 6
+  auto second = model_with_seed(99);  // other weights: the backup replaces them
+  const auto [history, restored] = fit(*second, dir / "interrupted", {});
+  ASSERT_TRUE(restored);
+  EXPECT_EQ(*restored, dir / "interrupted/backup-4");  // after batch 16, the last backup before the interruption
+
+  EXPECT_EQ(weights_of(*second), weights_of(*whole));
+  // The epochs the second run trained (1 and 2) logged what the uninterrupted run logged.
+  for (const std::string name : {"loss", "accuracy"}) {
+    ASSERT_EQ(history.history.at(name).size(), 2u);
+    for (size_t e = 0; e < 2; ++e)
+      EXPECT_NEAR(history.history.at(name)[e], whole_history.history.at(name)[e + 1], 1e-12) << name << " " << e;
+  }
+  // fit's end removed the backups.
+  strategy.communicator().barrier();
+  for (const auto& entry : std::filesystem::directory_iterator(dir / "interrupted"))
+    ADD_FAILURE() << "left behind: " << entry.path();
+}
+
+}  // namespace
+}  // namespace cairn
