@@ -41,6 +41,14 @@ class RandomAccessFile {
   virtual const std::string& path() const = 0;
 };
 
+// A read-only view of a whole file's bytes (TensorFlow's ReadOnlyMemoryRegion), valid while it lives.
+class ReadOnlyMemoryRegion {
+ public:
+  virtual ~ReadOnlyMemoryRegion() = default;
+  virtual const uint8_t* data() const = 0;  // nullptr for an empty file
+  virtual uint64_t size() const = 0;
+};
+
 // What a path names, as lstat(2) (or stat(2), following symlinks) reports it.
 struct FileStatus {
   enum class Type { kMissing, kRegular, kDirectory, kSymlink, kOther };  // kOther: a FIFO, socket or device
@@ -67,6 +75,10 @@ class Env {
   // Creates the file, or truncates it when it exists.
   virtual std::unique_ptr<WritableFile> new_writable_file(const std::string& path) = 0;
   virtual std::unique_ptr<RandomAccessFile> new_random_access_file(const std::string& path) = 0;
+  // The bytes of a regular file, mapped read-only (mmap(2)): IOError naming the path when it cannot be
+  // opened, is not a regular file or cannot be mapped. The file must not shrink while the region lives.
+  // The default asks the operating system, which is right for every Env over the real file system.
+  virtual std::unique_ptr<ReadOnlyMemoryRegion> map_file(const std::string& path);
   // The whole content of a file.
   virtual std::string read_file(const std::string& path);
   virtual uint64_t file_size(const std::string& path) = 0;
@@ -113,6 +125,7 @@ class EnvWrapper : public Env {
   std::unique_ptr<RandomAccessFile> new_random_access_file(const std::string& path) override {
     return target_.new_random_access_file(path);
   }
+  std::unique_ptr<ReadOnlyMemoryRegion> map_file(const std::string& path) override { return target_.map_file(path); }
   uint64_t file_size(const std::string& path) override { return target_.file_size(path); }
   bool file_exists(const std::string& path) override { return target_.file_exists(path); }
   bool is_directory(const std::string& path) override { return target_.is_directory(path); }

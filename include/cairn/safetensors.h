@@ -64,7 +64,7 @@ struct SafetensorsInfo {
   uint64_t end = 0;
 };
 
-// An open safetensors file, memory-mapped read-only. The constructor validates the whole header and
+// An open safetensors file, memory-mapped read-only (Env::map_file). The constructor validates the whole header and
 // the file's size; tensors are copied out of the mapping on read() (cairn's tensors live in 64-byte
 // aligned buffers, the file's data is not aligned). The file must not be truncated while it is open
 // (as for every memory map, reading a page that no longer exists raises SIGBUS). Reading is thread-safe.
@@ -72,7 +72,7 @@ class SafetensorsFile {
  public:
   // Throws IOError when path cannot be opened or is not a regular file, FormatError when it is not a
   // valid safetensors file.
-  explicit SafetensorsFile(const std::string& path);
+  explicit SafetensorsFile(const std::string& path, Env& env = Env::Default());
   ~SafetensorsFile();
   SafetensorsFile(SafetensorsFile&&) noexcept;
   SafetensorsFile& operator=(SafetensorsFile&&) noexcept;

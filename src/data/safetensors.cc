@@ -1,13 +1,7 @@
 #include "cairn/safetensors.h"
 
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <bit>
-#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <limits>
@@ -519,48 +513,6 @@ float half_to_float(uint16_t half) {
   return std::bit_cast<float>(bits);
 }
 
-// A read-only private mapping of a whole file.
-class Mapping {
- public:
-  explicit Mapping(const std::string& path) {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) throw IOError("cannot open " + path + ": " + std::strerror(errno));
-    struct stat st;
-    if (::fstat(fd, &st) != 0) {
-      int error = errno;
-      ::close(fd);
-      throw IOError("cannot stat " + path + ": " + std::strerror(error));
-    }
-    if (!S_ISREG(st.st_mode)) {
-      ::close(fd);
-      throw IOError("cannot read " + path + ": not a regular file");
-    }
-    size_ = static_cast<size_t>(st.st_size);
-    if (size_ > 0) {
-      void* address = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd, 0);
-      if (address == MAP_FAILED) {
-        int error = errno;
-        ::close(fd);
-        throw IOError("cannot map " + path + ": " + std::strerror(error));
-      }
-      data_ = static_cast<const uint8_t*>(address);
-    }
-    ::close(fd);  // the mapping keeps the file
-  }
-  ~Mapping() {
-    if (data_ != nullptr) ::munmap(const_cast<uint8_t*>(data_), size_);
-  }
-  Mapping(const Mapping&) = delete;
-  Mapping& operator=(const Mapping&) = delete;
-
-  const uint8_t* data() const { return data_; }
-  size_t size() const { return size_; }
-
- private:
-  const uint8_t* data_ = nullptr;
-  size_t size_ = 0;
-};
-
 // serde_json's escaping (which Python's json.dumps with ensure_ascii=False shares): quote, backslash
 // and control characters; everything else, UTF-8 included, as it is.
 void append_json_string(std::string& out, std::string_view text) {
@@ -604,7 +556,7 @@ void append_json_string(std::string& out, std::string_view text) {
 }  // namespace
 
 struct SafetensorsFile::Impl {
-  explicit Impl(const std::string& file_path) : path(file_path), mapping(file_path) {}
+  Impl(const std::string& file_path, Env& env) : path(file_path), mapping(env.map_file(file_path)) {}
 
   const SafetensorsInfo& lookup(const std::string& key) const {
     auto it = index.find(key);
@@ -614,7 +566,7 @@ struct SafetensorsFile::Impl {
   }
 
   std::string path;
-  Mapping mapping;
+  std::unique_ptr<ReadOnlyMemoryRegion> mapping;
   uint64_t data_start = 0;
   std::vector<std::string> keys;
   std::vector<SafetensorsInfo> infos;
@@ -622,22 +574,22 @@ struct SafetensorsFile::Impl {
   std::map<std::string, std::string> metadata;
 };
 
-SafetensorsFile::SafetensorsFile(const std::string& path) : impl_(std::make_unique<Impl>(path)) {
+SafetensorsFile::SafetensorsFile(const std::string& path, Env& env) : impl_(std::make_unique<Impl>(path, env)) {
   Impl& f = *impl_;
   auto fail = [&](const std::string& what) {
     throw FormatError(path + ": not a valid safetensors file: " + what);
   };
-  const uint64_t file_size = f.mapping.size();
+  const uint64_t file_size = f.mapping->size();
   if (file_size < 8)
     fail("the file has " + std::to_string(file_size) + " bytes, fewer than the 8 of the header length");
-  uint64_t header_bytes = coding::decode_fixed64(f.mapping.data());
+  uint64_t header_bytes = coding::decode_fixed64(f.mapping->data());
   if (header_bytes > kMaxHeaderBytes)
     fail("the header length " + std::to_string(header_bytes) + " exceeds the limit of " +
          std::to_string(kMaxHeaderBytes) + " bytes");
   if (header_bytes > file_size - 8)
     fail("the header length " + std::to_string(header_bytes) + " overruns the file of " +
          std::to_string(file_size) + " bytes");
-  std::string_view text(reinterpret_cast<const char*>(f.mapping.data()) + 8, header_bytes);
+  std::string_view text(reinterpret_cast<const char*>(f.mapping->data()) + 8, header_bytes);
   if (size_t bad = invalid_utf8_at(text); bad != std::string_view::npos)
     fail("the header is not valid UTF-8 (header byte " + std::to_string(bad) + ")");
   Header header = HeaderParser(text, path).parse();
@@ -664,7 +616,7 @@ uint64_t SafetensorsFile::data_start() const { return impl_->data_start; }
 
 std::span<const uint8_t> SafetensorsFile::raw_bytes(const std::string& key) const {
   const SafetensorsInfo& info = impl_->lookup(key);
-  return {impl_->mapping.data() + impl_->data_start + info.begin, static_cast<size_t>(info.end - info.begin)};
+  return {impl_->mapping->data() + impl_->data_start + info.begin, static_cast<size_t>(info.end - info.begin)};
 }
 
 Tensor SafetensorsFile::read(const std::string& key) const {

@@ -2,6 +2,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -260,6 +261,53 @@ class PosixEnv : public Env {
 Env& Env::Default() {
   static PosixEnv env;
   return env;
+}
+
+namespace {
+class PosixMemoryRegion : public ReadOnlyMemoryRegion {
+ public:
+  PosixMemoryRegion(const uint8_t* data, uint64_t size) : data_(data), size_(size) {}
+  ~PosixMemoryRegion() override {
+    if (data_ != nullptr) ::munmap(const_cast<uint8_t*>(data_), size_);
+  }
+  const uint8_t* data() const override { return data_; }
+  uint64_t size() const override { return size_; }
+
+ private:
+  const uint8_t* data_;
+  uint64_t size_;
+};
+}  // namespace
+
+std::unique_ptr<ReadOnlyMemoryRegion> Env::map_file(const std::string& path) {
+  int fd;
+  do {
+    fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  } while (fd < 0 && errno == EINTR);
+  if (fd < 0) throw_errno("cannot open", path, errno);
+  struct stat st;
+  if (::fstat(fd, &st) != 0) {
+    const int error = errno;
+    ::close(fd);
+    throw_errno("cannot stat", path, error);
+  }
+  if (!S_ISREG(st.st_mode)) {
+    ::close(fd);
+    throw IOError("cannot read " + path + ": not a regular file");
+  }
+  const auto size = static_cast<uint64_t>(st.st_size);
+  const uint8_t* data = nullptr;
+  if (size > 0) {
+    void* address = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (address == MAP_FAILED) {
+      const int error = errno;
+      ::close(fd);
+      throw_errno("cannot map", path, error);
+    }
+    data = static_cast<const uint8_t*>(address);
+  }
+  ::close(fd);  // the mapping keeps the file
+  return std::make_unique<PosixMemoryRegion>(data, size);
 }
 
 bool Env::is_directory(const std::string& path) {

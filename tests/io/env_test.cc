@@ -297,6 +297,24 @@ TEST(FaultInjectionEnv, LocksAreTheBaseEnvs) {
   EXPECT_NO_THROW(Env::Default().lock_file(dir / "LOCK"));
 }
 
+TEST(PosixEnv, MapsAFileReadOnly) {
+  TempDir dir;
+  testing::write_bytes(dir / "bytes", std::string("\x00\x01safetensors", 13));
+  testing::write_bytes(dir / "empty", "");
+  std::unique_ptr<ReadOnlyMemoryRegion> region = Env::Default().map_file(dir / "bytes");
+  ASSERT_EQ(region->size(), 13u);
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(region->data()), 13), std::string("\x00\x01safetensors", 13));
+  EXPECT_EQ(Env::Default().map_file(dir / "empty")->size(), 0u);
+  for (const std::string& bad : {dir.path(), dir / "missing"}) {
+    try {
+      Env::Default().map_file(bad);
+      FAIL() << "no error for " << bad;
+    } catch (const IOError& e) {
+      EXPECT_NE(std::string(e.what()).find(bad), std::string::npos) << e.what();
+    }
+  }
+}
+
 TEST(RemoveTree, RemovesFilesAndNestedDirectoriesThroughTheEnv) {
   TempDir dir;
   Env& posix = Env::Default();
