@@ -10,7 +10,8 @@ MODULE_GRAPH is the file CMake writes at configure time (cairn_write_module_grap
   exactly one module;
 * a file of src/<module>/ (or a header a module owns in include/cairn/) includes a public or internal
   header of a module that is not below it, or a private header of another module (a quoted include that
-  is neither in include/ nor in the module's own folder).
+  is neither in include/ nor in the module's own folder);
+* a public header includes one of include/cairn/internal/, which is not installed.
 """
 import fnmatch
 import pathlib
@@ -130,7 +131,10 @@ def main(source_dir, graph_file):
                     errors.append(f'{where}, which include/cairn does not have')
                     continue
                 owner = owner_of(header)
-                if header == 'cairn.h':
+                if header.startswith('internal/') and path.is_relative_to(include_dir) and \
+                        not path.relative_to(include_dir).as_posix().startswith('internal/'):
+                    errors.append(f'{where}: a public header cannot include an internal one (not installed)')
+                elif header == 'cairn.h':
                     errors.append(f'{where}: the umbrella header is for users, not modules')
                 elif isinstance(owner, str) and owner not in allowed:
                     kind = 'an internal' if header.startswith('internal/') else 'a public'
