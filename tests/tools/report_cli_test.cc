@@ -165,6 +165,20 @@ TEST_F(ReportCli, AnEmptyRunAndATornLogSayWhatIsMissing) {
   html = report();
   EXPECT_NE(html.find("holds no epoch scalars (an empty run)"), std::string::npos);
 
+  // Damaged final weights: the checkpoint table says so, the rest says why it is missing, and the
+  // summary, which needs only model.json, is still there.
+  {
+    auto file = Env::Default().new_writable_file(path("run/final.data-00000-of-00001"));
+    file->append("garbage");
+    file->close();
+  }
+  html = report();
+  EXPECT_NE(html.find("<td>DAMAGED: data file " + path("run/final.data-00000-of-00001") + " is truncated"),
+            std::string::npos)
+      << html;
+  EXPECT_NE(html.find("The model could not be loaded or run: data file "), std::string::npos);
+  EXPECT_NE(html.find("dense_2 (Dense)"), std::string::npos);  // the summary
+
   // Not a run directory at all.
   const CliResult refused = cairn({"report", path("nothing")});
   EXPECT_EQ(refused.status, 1);

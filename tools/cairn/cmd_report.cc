@@ -220,8 +220,10 @@ std::string examples_html(const Tensor& x, const std::vector<int64_t>& labels, c
   const bool images = example_image(x, 0).has_value();
   for (size_t k = 0; k < wrong.size() && k < kMaxExamples; ++k) {
     const int64_t i = wrong[k];
-    const std::string caption = "#" + std::to_string(i) + ": true " + std::to_string(labels[static_cast<size_t>(i)]) +
-                                ", predicted " + std::to_string(predicted[static_cast<size_t>(i)]);
+    std::ostringstream caption_text;  // (a "#" + std::string chain trips GCC 12's -Wrestrict)
+    caption_text << "#" << i << ": true " << labels[static_cast<size_t>(i)] << ", predicted "
+                 << predicted[static_cast<size_t>(i)];
+    const std::string caption = caption_text.str();
     html << "<figure>";
     if (images) {
       const Image image = *example_image(x, i);
@@ -344,13 +346,19 @@ void write_run_report(const std::string& dir, const std::string& logs, const std
     }
   }
 
-  // The model, its test predictions, filters and summary.
+  // The summary needs the architecture only, so that a run whose weights are damaged still has one.
   std::string summary_html, confusion_html, examples, filters;
   try {
-    TrainedModel trained = load_trained_model(dir, std::nullopt);
+    const std::string config = join_path(dir, kModelFile);
     std::ostringstream summary;
-    trained.model->summary(summary);
+    model_from_json(env.read_file(config))->summary(summary);
     summary_html = "<pre>" + html_escape(summary.str()) + "</pre>\n";
+  } catch (const Error& e) {
+    summary_html = missing(std::string("No model summary: ") + e.what());
+  }
+  // The trained model: its test predictions and filters.
+  try {
+    TrainedModel trained = load_trained_model(dir, std::nullopt);
     filters = filters_html(*trained.model);
     DataOptions data = data_given;
     if (!data.given())
@@ -383,7 +391,6 @@ void write_run_report(const std::string& dir, const std::string& logs, const std
     }
   } catch (const Error& e) {
     const std::string why = std::string("The model could not be loaded or run: ") + e.what();
-    if (summary_html.empty()) summary_html = missing(why);
     if (filters.empty()) filters = missing(why);
     if (confusion_html.empty()) confusion_html = missing(why);
   }
