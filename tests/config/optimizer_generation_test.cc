@@ -49,5 +49,13 @@ TEST(OptimizerGeneration, CairnsConfigKeepsTheGeneration) {
   }
 }
 
+// Keras writes an optimizer's hyperparameters as floats, and Keras 3's SGD refuses an integer momentum.
+TEST(OptimizerGeneration, HyperparametersAreWrittenAsFloats) {
+  const Json sgd = optimizer_config(SGD(0.1))["config"];
+  EXPECT_TRUE(sgd["momentum"].is_number_float()) << sgd.dump();
+  EXPECT_EQ(sgd["momentum"].dump(), "0.0");
+  EXPECT_TRUE(optimizer_config(RMSprop())["config"]["momentum"].is_number_float());
+}
+
 }  // namespace
 }  // namespace cairn

@@ -54,6 +54,19 @@ class Mismatch(Exception):
     pass
 
 
+# Cases whose next training step in Keras is not the step its configuration describes, so that a faithful
+# copy of the model (cairn's, or cairn's files loaded back into Keras) steps elsewhere; the same list, with
+# the same reasons, as kKnownTrainingDifferences in tests/keras_io/conformance_test.cc.
+SOFTMAX_BCE = ("Keras trains binary cross-entropy on a softmax output as sigmoid cross-entropy of the "
+               "softmax's logits")
+KNOWN_TRAINING_DIFFERENCES = {
+    "keras3-loss_binary_crossentropy": SOFTMAX_BCE,
+    "tf_keras-loss_binary_crossentropy": SOFTMAX_BCE,
+    "keras3-embedding_lstm": "Keras 3 on TensorFlow squares an Embedding's gradient per occurrence of a token "
+                             "(IndexedSlices) in Adam's second moment",
+}
+
+
 def scaled_error(got, want):
     got, want = np.asarray(got, np.float64), np.asarray(want, np.float64)
     if got.shape != want.shape:
@@ -182,7 +195,14 @@ def check_file(case, entry, list_keys):
     error = case.check_predictions(lambda x: model.predict(x, verbose=0))
     line = f"predictions within {error:.2g}"
     if trains:
-        step_error = case.check_train_step(model)
+        known = KNOWN_TRAINING_DIFFERENCES.get(case.spec.get("case", ""))
+        try:
+            step_error = case.check_train_step(model)
+        except Mismatch as e:
+            if not known:
+                raise
+            notes.append(f"next step differs as known ({e}): {known}")
+            step_error = None
         if step_error is not None:
             line += f", next step within {step_error:.2g}"
     return "; ".join([line] + notes)

@@ -195,7 +195,8 @@ TEST(Conformance, EveryKerasFileLoadsPredictsAndTrainsAsInKerasOrIsRefusedWithIt
            "--gtest_filter='Conformance*'` from the cases of tests/conformance (Keras 3.15 and tf-keras 2.21 on "
            "TensorFlow 2.21; see its README). A file passes when cairn's predictions match Keras's within 1e-5 "
            "of the output's scale and, where the file holds the optimizer state, one more training step gives "
-           "Keras's next weights within 1e-5.\n\n"
+           "Keras's next weights within 1e-5. The other direction, files cairn writes judged by real Keras and "
+           "TensorFlow, is scripts/conformance (tests/conformance/README.md).\n\n"
            "| case | format | result |\n| --- | --- | --- |\n";
   int passed = 0, total = 0, refused = 0, differ = 0;
   for (const fs::path& dir : dirs) {
