@@ -98,6 +98,11 @@ Tensor embedding_lookup(const Tensor& table, const Tensor& ids);
 Tensor lstm(const Tensor& x, const Tensor& kernel, const Tensor& recurrent_kernel, const Tensor& bias,
             bool return_sequences);
 
+// ---- normalization
+// Over the last axis: (x - mean) / sqrt(variance + epsilon) * gamma + beta, with the biased variance;
+// gamma and beta (features,) may be undefined (1 and 0). Keras's LayerNormalization, fused.
+Tensor layer_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, double epsilon);
+
 // ---- regularization
 // Inverted dropout: keeps each element with probability 1-rate and scales it by 1/(1-rate).
 Tensor dropout(const Tensor& x, double rate, Generator& generator);

@@ -33,15 +33,7 @@ void LayerNormalization::build_impl(const Shape& input_shape) {
 }
 
 Tensor LayerNormalization::call(const Tensor& x, bool) {
-  const int last = static_cast<int>(x.rank()) - 1;
-  const Tensor mean = ops::mean(x, {last}, true);
-  const Tensor variance = ops::mean(ops::square(ops::sub(x, mean)), {last}, true);
-  // As Keras: x * inv + (beta - mean * inv), inv = gamma / sqrt(variance + epsilon).
-  Tensor inv = ops::div(Tensor::scalar(1.0, DType::Float32), ops::sqrt(ops::add_scalar(variance, options_.epsilon)));
-  if (gamma_) inv = ops::mul(inv, gamma_->value());
-  Tensor shift = ops::neg(ops::mul(mean, inv));
-  if (beta_) shift = ops::add(shift, beta_->value());
-  return ops::add(ops::mul(x, inv), shift);
+  return ops::layer_norm(x, gamma_ ? gamma_->value() : Tensor(), beta_ ? beta_->value() : Tensor(), options_.epsilon);
 }
 
 }  // namespace cairn
