@@ -91,6 +91,7 @@ void agree(Communicator& communicator, const std::string& what, const std::funct
     undo();
   } catch (const std::exception&) {  // best effort; the failure matters
   }
+  communicator.barrier();  // every process has undone its part before any of them reports the failure
   if (failure) std::rethrow_exception(failure);
   throw IOError(what + " failed on another process: " + summary);
 }
