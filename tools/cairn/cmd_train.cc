@@ -477,8 +477,8 @@ std::vector<OptionSpec> train_options() {
       {"early-stopping-patience", "N", "stop when --monitor has not improved for N epochs"},
       {"backup-every", "N", "back the run up every N batches (default 100)"},
       {"tensorboard", "DIR",
-       "write TensorBoard logs to DIR: loss and metrics per epoch (DIR/train, DIR/validation),\n"
-       "the model's graph and the run's options as hparams (`cairn events --all DIR` lists them)"},
+       "write TensorBoard logs to DIR (DIR/train, DIR/validation): the curves, the\n"
+       "model's graph, the run's options as hparams (`cairn events --all DIR`)"},
       {"histogram-freq", "N", "with --tensorboard: weight histograms and images every N epochs"},
       {"update-freq", "FREQ", "with --tensorboard: epoch (default), batch, or every N batches"},
       {"report", "", "when training ends, write DIR/report.html (see `cairn help report`;\n"
