@@ -5,6 +5,7 @@
 
 #include "cairn/error.h"
 #include "cairn/ops.h"
+#include "keyword_args_json.h"
 
 namespace cairn::config_detail {
 
@@ -198,36 +199,20 @@ InitializerPtr initializer_from_object(const Json& object, const std::string& co
     config.unsupported("dtype", *dtype, "cairn's weights are float32");
   // Keras 3.12+: the axes that count as fan-in and fan-out; null is the default for a dense kernel.
   for (const char* key : {"input_axes", "output_axes"}) config.require(key, {nullptr}, "cairn computes fans from the default axes");
+  // Every other argument goes to the registry's class, which knows Keras's arguments and defaults.
+  config.ignore("dtype");
+  for (auto it = config_value && config_value->is_object() ? config_value->begin() : empty.begin();
+       it != (config_value && config_value->is_object() ? config_value->end() : empty.end()); ++it)
+    config.ignore(it.key());
+  const std::string initializer_context = context + " (" + clipped(class_name) + ")";
+  KeywordArgs args(clipped(class_name),
+                   args_from_json(config_value && !config_value->is_null() ? *config_value : empty,
+                                  initializer_context, {"dtype", "input_axes", "output_axes"}));
   InitializerPtr result;
-  if (class_name == "GlorotUniform" || class_name == "glorot_uniform") {
-    result = glorot_uniform(config.seed("seed"));
-  } else if (class_name == "VarianceScaling") {
-    // Standalone Keras writes glorot_uniform as this variance scaling; other variants are not cairn's.
-    const double scale = config.number("scale", 1.0);
-    const std::string mode = config.string("mode", "fan_in");
-    const std::string distribution = config.string("distribution", "truncated_normal");
-    if (scale != 1.0 || mode != "fan_avg" || distribution != "uniform")
-      config.fail("VarianceScaling(scale=" + Json(scale).dump() + ", mode=" + excerpt(mode) + ", distribution=" +
-                  excerpt(distribution) + ") is not supported (cairn has it only as GlorotUniform: scale 1, fan_avg, uniform)");
-    result = glorot_uniform(config.seed("seed"));
-  } else if (class_name == "Orthogonal" || class_name == "orthogonal") {
-    const double gain = config.number("gain", 1.0);
-    result = orthogonal(gain, config.seed("seed"));
-  } else if (class_name == "Zeros" || class_name == "zeros") {
-    result = zeros();
-  } else if (class_name == "Ones" || class_name == "ones") {
-    result = ones();
-  } else if (class_name == "RandomNormal" || class_name == "random_normal") {
-    const double mean = config.number("mean", 0.0);
-    const double stddev = config.number("stddev", 0.05);
-    result = random_normal(mean, stddev, config.seed("seed"));
-  } else if (class_name == "RandomUniform" || class_name == "random_uniform") {
-    const double minval = config.number("minval", -0.05);
-    const double maxval = config.number("maxval", 0.05);
-    result = random_uniform(minval, maxval, config.seed("seed"));
-  } else {
-    entry.fail("Unknown initializer: " + quote_name(class_name) +
-               " (cairn has GlorotUniform, Orthogonal, Zeros, Ones, RandomNormal, RandomUniform)");
+  try {
+    result = make_initializer(class_name, args);
+  } catch (const InvalidArgument& e) {
+    entry.fail(clip_message(e.what()));
   }
   config.finish();
   return result;
@@ -242,7 +227,12 @@ InitializerPtr ConfigReader::initializer(const std::string& key, InitializerPtr 
     try {
       return get_initializer(v->get<std::string>());
     } catch (const InvalidArgument&) {
-      unsupported(key, *v, "cairn has glorot_uniform, orthogonal, zeros, ones, random_normal, random_uniform");
+    {
+      std::string known;
+      for (const InitializerRegistration& entry : initializer_registry())
+        known += (known.empty() ? "" : ", ") + entry.identifiers.front();
+      unsupported(key, *v, "cairn has " + known);
+    }
     }
   }
   if (!v->is_object()) fail(key + " must be an initializer, got " + show(*v));
@@ -294,15 +284,15 @@ void ConfigReader::unsupported(const std::string& key, const Json& value, const 
 }
 
 Json initializer_config(const Initializer& initializer) {
-  static const std::set<std::string> keras_classes = {"GlorotUniform", "Orthogonal",   "Zeros",
-                                                      "Ones",          "RandomNormal", "RandomUniform"};
   const std::string class_name = initializer.class_name();
-  if (!keras_classes.count(class_name))
-    throw InvalidArgument("initializer '" + class_name + "' has no Keras config");
-  Json config = Json::object();
-  for (const auto& [key, value] : initializer.parameters()) config[key] = value;
-  if (class_name != "Zeros" && class_name != "Ones")
-    config["seed"] = initializer.seed() ? Json(*initializer.seed()) : Json(nullptr);
+  bool registered = false;
+  for (const InitializerRegistration& entry : initializer_registry()) registered |= entry.class_name == class_name;
+  if (!registered) throw InvalidArgument("initializer '" + class_name + "' has no Keras config");
+  Json config = args_to_json(initializer.get_config());
+  // Keras writes its float arguments as floats (0.0, not 0).
+  for (const auto& [key, value] : initializer.get_config())
+    if (const double* number = std::get_if<double>(&value)) config[key] = *number;
+  if (initializer.is_random()) config["seed"] = initializer.seed() ? Json(*initializer.seed()) : Json(nullptr);
   return Json{{"class_name", class_name}, {"config", config}};
 }
 
