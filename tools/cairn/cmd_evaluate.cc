@@ -46,7 +46,7 @@ std::vector<OptionSpec> evaluate_options() {
   std::vector<OptionSpec> options = labeled_data_options();
   std::vector<OptionSpec> rest = {
       {"model", "FILE",
-       "the model's JSON config (default: model.json in the run directory or beside\nthe weights)"},
+       "the model's JSON config (default: model.json in the run directory or beside\nthe weights); with an HDF5 weights file (save_weights' .h5 or .weights.h5), the model\nits weights go into"},
       {"loss", "LOSS", "a Keras loss name or JSON config (default: the run's training_config.json)"},
       {"metrics", "LIST", "comma-separated metric names (default: the run's)"},
       {"batch-size", "N", "samples per batch (default 32)"},
@@ -68,7 +68,7 @@ const RegisterCommand kRegistration({
         "line each for the weights, the number of samples, the loss and the metrics, with 4 decimals as\n"
         "Keras prints them (--json gives every digit).",
     .options = evaluate_options(),
-    .positionals = {{"RUN", "a run directory, a checkpoint prefix or a Keras .h5 / .keras file"}},
+    .positionals = {{"RUN", "a run directory, a checkpoint prefix, a Keras .h5 / .keras file, or an HDF5 weights file\nwith --model"}},
     .run = run_evaluate,
 });
 

@@ -179,10 +179,10 @@ const RegisterCommand kRegistration({
                 {"limit", "N", "predict only the first N inputs (from --index on)"},
                 {"index", "I", "predict input I (counting from 0) only, or with --limit N inputs from it"},
                 {"model", "FILE",
-                 "the model's JSON config (default: model.json in the run directory or beside\nthe weights)"},
+                 "the model's JSON config (default: model.json in the run directory or beside\nthe weights); with an HDF5 weights file (save_weights' .h5 or .weights.h5), the model\nits weights go into"},
                 {"header", "", "the .csv input starts with a header line"},
                 {"batch-size", "N", "samples per batch (default 32)"}},
-    .positionals = {{"RUN", "a run directory, a checkpoint prefix or a Keras .h5 / .keras file"}},
+    .positionals = {{"RUN", "a run directory, a checkpoint prefix, a Keras .h5 / .keras file, or an HDF5 weights file\nwith --model"}},
     .run = run_predict,
 });
 

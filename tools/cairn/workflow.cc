@@ -279,6 +279,20 @@ std::vector<CheckpointItem> model_items(const std::shared_ptr<Model>& model) {
 TrainedModel load_trained_model(const std::string& run_or_weights, const std::optional<std::string>& model_file,
                                 bool with_optimizer) {
   TrainedModel trained;
+  // An HDF5 weights file (tf.keras's save_weights, Keras 3's .weights.h5, or a whole model's weights) with
+  // the model's JSON config: the architecture from the config, the weights as load_weights reads them.
+  if (model_file && is_keras_file(run_or_weights) && !run_or_weights.ends_with(".keras")) {
+    Env& env = Env::Default();
+    if (!env.file_exists(*model_file)) throw IOError(*model_file + " does not exist");
+    try {
+      trained.model = model_from_json(env.read_file(*model_file));
+    } catch (const FormatError& e) {
+      throw FormatError(*model_file + ": " + e.what());
+    }
+    trained.model->load_weights(run_or_weights);
+    trained.weights = run_or_weights;
+    return trained;
+  }
   if (is_keras_file(run_or_weights)) {
     if (model_file) throw UsageError("--model is not for " + run_or_weights + ", which holds its model");
     trained.model = load_model(run_or_weights);
