@@ -102,6 +102,11 @@ Tensor lstm(const Tensor& x, const Tensor& kernel, const Tensor& recurrent_kerne
 // Over the last axis: (x - mean) / sqrt(variance + epsilon) * gamma + beta, with the biased variance;
 // gamma and beta (features,) may be undefined (1 and 0). Keras's LayerNormalization, fused.
 Tensor layer_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, double epsilon);
+// Keras's BatchNormalization in training: each channel (last axis) normalized with its mean and biased
+// variance over every other axis, then * gamma + beta (either may be undefined). Sets batch_mean and
+// batch_variance (channels,), which are not part of the gradient.
+Tensor batch_norm_training(const Tensor& x, const Tensor& gamma, const Tensor& beta, double epsilon, Tensor& batch_mean,
+                           Tensor& batch_variance);
 
 // ---- regularization
 // Inverted dropout: keeps each element with probability 1-rate and scales it by 1/(1-rate).

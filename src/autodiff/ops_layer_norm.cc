@@ -81,3 +81,94 @@ Tensor layer_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, doub
 }
 
 }  // namespace cairn::ops
+
+namespace cairn::ops {
+
+Tensor batch_norm_training(const Tensor& x, const Tensor& gamma, const Tensor& beta, double epsilon, Tensor& batch_mean,
+                           Tensor& batch_variance) {
+  detail::require_float32(x, "batch_norm_training");
+  if (x.rank() < 1) throw ShapeError("batch_norm_training: the input must have at least one axis, got a scalar");
+  const int64_t channels = x.dim(-1);
+  for (const Tensor* p : {&gamma, &beta})
+    if (p->defined() && (p->dtype() != DType::Float32 || p->shape() != Shape{channels}))
+      throw ShapeError("batch_norm_training: gamma and beta must have shape (" + std::to_string(channels) +
+                       ",) for an input of shape " + shape_str(x.shape()) + ", got " + shape_str(p->shape()));
+  const int64_t rows = channels ? x.numel() / channels : 0;
+  const float* in = x.data<float>();
+  // Per channel: the mean, then the biased variance, each one pass over the rows.
+  std::vector<double> sum(channels, 0.0), squares(channels, 0.0);
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < channels; ++c) sum[c] += in[r * channels + c];
+  batch_mean = Tensor(Shape{channels}, DType::Float32);
+  batch_variance = Tensor(Shape{channels}, DType::Float32);
+  float* mean = batch_mean.data<float>();
+  for (int64_t c = 0; c < channels; ++c) mean[c] = static_cast<float>(sum[c] / static_cast<double>(rows));
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < channels; ++c) {
+      const double d = in[r * channels + c] - mean[c];
+      squares[c] += d * d;
+    }
+  auto inverse = std::make_shared<std::vector<float>>(channels);
+  for (int64_t c = 0; c < channels; ++c) {
+    batch_variance.data<float>()[c] = static_cast<float>(squares[c] / static_cast<double>(rows));
+    (*inverse)[c] = static_cast<float>(1.0 / std::sqrt(squares[c] / static_cast<double>(rows) + epsilon));
+  }
+  Tensor y(x.shape(), DType::Float32);
+  auto normalized = std::make_shared<Tensor>(x.shape(), DType::Float32);
+  const float* g = gamma.defined() ? gamma.data<float>() : nullptr;
+  const float* b = beta.defined() ? beta.data<float>() : nullptr;
+  float* out = y.data<float>();
+  float* xhat = normalized->data<float>();
+  const float* inv = inverse->data();
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < channels; ++c) {
+      const int64_t i = r * channels + c;
+      xhat[i] = (in[i] - mean[c]) * inv[c];
+      out[i] = xhat[i] * (g ? g[c] : 1.f) + (b ? b[c] : 0.f);
+    }
+  std::vector<Tensor> inputs{x};
+  if (gamma.defined()) inputs.push_back(gamma);
+  if (beta.defined()) inputs.push_back(beta);
+  detail::maybe_record(inputs, y, [normalized, inverse, gamma, beta, channels, rows](const std::vector<Tensor>& grads,
+                                                                                    const std::vector<bool>&) {
+    const float* dy = grads[0].data<float>();
+    const float* xhat = normalized->data<float>();
+    const float* g = gamma.defined() ? gamma.data<float>() : nullptr;
+    // Per channel: sum(dy), sum(dy * xhat) over the rows; dx = inv gamma (dy - mean(dy) - xhat mean(dy xhat)).
+    std::vector<double> sum_dy(channels, 0.0), sum_dy_xhat(channels, 0.0);
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t c = 0; c < channels; ++c) {
+        const int64_t i = r * channels + c;
+        sum_dy[c] += dy[i];
+        sum_dy_xhat[c] += double(dy[i]) * xhat[i];
+      }
+    Tensor dx(normalized->shape(), DType::Float32);
+    float* d = dx.data<float>();
+    std::vector<float> scale(channels), mean_dy(channels), mean_dy_xhat(channels);
+    for (int64_t c = 0; c < channels; ++c) {
+      scale[c] = (*inverse)[c] * (g ? g[c] : 1.f);
+      mean_dy[c] = static_cast<float>(sum_dy[c] / static_cast<double>(rows));
+      mean_dy_xhat[c] = static_cast<float>(sum_dy_xhat[c] / static_cast<double>(rows));
+    }
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t c = 0; c < channels; ++c) {
+        const int64_t i = r * channels + c;
+        d[i] = scale[c] * (dy[i] - mean_dy[c] - xhat[i] * mean_dy_xhat[c]);
+      }
+    std::vector<Tensor> out{dx};
+    if (gamma.defined()) {
+      Tensor dgamma(Shape{channels}, DType::Float32);
+      for (int64_t c = 0; c < channels; ++c) dgamma.data<float>()[c] = static_cast<float>(sum_dy_xhat[c]);
+      out.push_back(dgamma);
+    }
+    if (beta.defined()) {
+      Tensor dbeta(Shape{channels}, DType::Float32);
+      for (int64_t c = 0; c < channels; ++c) dbeta.data<float>()[c] = static_cast<float>(sum_dy[c]);
+      out.push_back(dbeta);
+    }
+    return out;
+  });
+  return y;
+}
+
+}  // namespace cairn::ops

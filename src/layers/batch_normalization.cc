@@ -1,7 +1,6 @@
 #include "cairn/layers/batch_normalization.h"
 
 #include <cmath>
-#include <numeric>
 
 #include "cairn/autodiff.h"
 #include "cairn/error.h"
@@ -41,13 +40,11 @@ void BatchNormalization::build_impl(const Shape& input_shape) {
 }
 
 Tensor BatchNormalization::call(const Tensor& x, bool training) {
-  std::vector<int> reduce(x.rank() - 1);
-  std::iota(reduce.begin(), reduce.end(), 0);
-  Tensor mean, variance;
+  const Tensor gamma = gamma_ ? gamma_->value() : Tensor();
+  const Tensor beta = beta_ ? beta_->value() : Tensor();
   if (training && trainable()) {
-    mean = ops::mean(x, reduce);
-    variance = ops::mean(ops::square(ops::sub(x, mean)), reduce);
-    // The moving statistics are not part of the gradient.
+    Tensor mean, variance;
+    Tensor y = ops::batch_norm_training(x, gamma, beta, options_.epsilon, mean, variance);
     const float momentum = static_cast<float>(options_.momentum);
     auto move = [&](const VariablePtr& moving, const Tensor& batch) {
       Tensor updated = moving->value().clone();
@@ -58,15 +55,14 @@ Tensor BatchNormalization::call(const Tensor& x, bool training) {
     };
     move(moving_mean_, mean);
     move(moving_variance_, variance);
-  } else {
-    mean = moving_mean_->value();
-    variance = moving_variance_->value();
+    return y;
   }
   // As Keras (tf.nn.batch_normalization): x * inv + (beta - mean * inv), inv = gamma / sqrt(variance + eps).
-  Tensor inv = ops::div(Tensor::scalar(1.0, DType::Float32), ops::sqrt(ops::add_scalar(variance, options_.epsilon)));
-  if (gamma_) inv = ops::mul(inv, gamma_->value());
-  Tensor shift = ops::neg(ops::mul(mean, inv));
-  if (beta_) shift = ops::add(shift, beta_->value());
+  Tensor inv = ops::div(Tensor::scalar(1.0, DType::Float32),
+                        ops::sqrt(ops::add_scalar(moving_variance_->value(), options_.epsilon)));
+  if (gamma.defined()) inv = ops::mul(inv, gamma);
+  Tensor shift = ops::neg(ops::mul(moving_mean_->value(), inv));
+  if (beta.defined()) shift = ops::add(shift, beta);
   return ops::add(ops::mul(x, inv), shift);
 }
 
