@@ -418,9 +418,13 @@ class FileAliases {
     visit(0, "", 0);
     if (has_root_object(items)) {
       if (int model = file_child(graph_, 0, "model"); model >= 0) visit(model, "", 0);
-      // Keras 3's model.export() keeps the model's variables, in the model's order, as "variables".
+      // Keras 3's model.export() keeps the model's variables, in the model's order, as "variables". A
+      // layer that draws random numbers (Dropout, LSTM) adds its seed generator's state there, which cairn's
+      // layers keep in generators of their own: then the trainable and non-trainable lists fit apart.
       const auto& root = std::get<std::shared_ptr<Layer>>(items.front().object);
       add_list(list_keys(file_child(graph_, 0, "variables")), root->weights(), walker);
+      add_list(list_keys(file_child(graph_, 0, "trainable_variables")), root->trainable_weights(), walker);
+      add_list(list_keys(file_child(graph_, 0, "non_trainable_variables")), root->non_trainable_weights(), walker);
     }
     add_slot_variables(walker);
     for (const auto& item : items)

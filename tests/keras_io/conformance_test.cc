@@ -28,10 +28,6 @@ const fs::path kCases = fs::path(CAIRN_SOURCE_DIR) / "tests" / "conformance" / "
 
 // Files cairn refuses, by "<case>/<file path>", with a part of the message that says why.
 const std::map<std::string, std::string> kExpectedRefusals = {
-    // Keras 3's model.export() lists the model's variables by position, and its Dropout's seed
-    // generator among them, which cairn's Dropout does not have.
-    {"keras3-dropout/saved_model", "has no value for these objects"},
-    {"keras3-embedding_lstm/saved_model", "has no value for these objects"},  // and its LSTM's order
     // A tensor larger than a shard is saved as slices, which cairn does not read.
     {"tf_keras-embedding_lstm/tf_weights_sharded/weights", "is a partitioned (sliced) variable"},
 };
