@@ -7,6 +7,7 @@
 
 #include "cairn/config.h"
 #include "layer_registry.h"
+#include "vocabulary_support.h"
 
 namespace cairn {
 
@@ -135,7 +136,10 @@ std::string keras_layer_unsupported_reason(const std::string& class_name) {
 
 std::vector<KerasSupportSection> keras_support_sections() {
   // One line per section, each from its own registry.
-  return {layer_section()};
+  std::vector<KerasSupportSection> sections = {layer_section()};
+  for (KerasSupportSection& vocabulary : config_detail::vocabulary_support_sections())
+    sections.push_back(std::move(vocabulary));
+  return sections;
 }
 
 std::string keras_support_markdown() {
