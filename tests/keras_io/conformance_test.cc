@@ -227,8 +227,8 @@ TEST(Conformance, EveryKerasFileLoadsPredictsAndTrainsAsInKerasOrIsRefusedWithIt
     }
   }
   table << "\n" << passed << " of " << total << " files pass; " << differ
-        << " predict as Keras and take a different next step, for the reason given; " << refused
-        << " are refused.\n";
+        << " predict as Keras and take a different next step, for the reason given; refused: " << refused
+        << ".\n";
   if (const char* out = std::getenv("CAIRN_CONFORMANCE_TABLE")) std::ofstream(out) << table.str();
 }
 
