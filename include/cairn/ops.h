@@ -47,6 +47,14 @@ Tensor gelu(const Tensor& a, bool approximate = false);
 Tensor hard_sigmoid(const Tensor& a);                           // relu6(x + 3) / 6 (Keras 3)
 Tensor hard_silu(const Tensor& a);                              // x hard_sigmoid(x) (hard_swish)
 Tensor mish(const Tensor& a);                                   // x tanh(softplus(x))
+Tensor celu(const Tensor& a, double alpha = 1.0);               // x > 0 ? x : alpha (exp(x / alpha) - 1)
+Tensor hard_tanh(const Tensor& a);                              // clip(x, -1, 1)
+Tensor log_sigmoid(const Tensor& a);                            // -softplus(-x)
+Tensor tanh_shrink(const Tensor& a);                            // x - tanh(x)
+Tensor soft_shrink(const Tensor& a, double threshold = 0.5);    // x -+ threshold outside it, else 0
+Tensor hard_shrink(const Tensor& a, double threshold = 0.5);    // x outside [-threshold, threshold], else 0
+Tensor squareplus(const Tensor& a, double b = 4.0);             // (x + sqrt(x^2 + b)) / 2
+Tensor sparse_plus(const Tensor& a);                            // 0, (x + 1)^2 / 4, x on x <= -1, |x| < 1, x >= 1
 // By Keras identifier ("relu", "gelu", "swish", "linear"...; "" means linear) with Keras's default
 // arguments; InvalidArgument naming the known names otherwise.
 Tensor activation(const Tensor& a, const std::string& name);

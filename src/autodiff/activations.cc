@@ -135,6 +135,60 @@ Tensor mish(const Tensor& a) {
       });
 }
 
+Tensor celu(const Tensor& a, double alpha) {
+  const float al = static_cast<float>(alpha);
+  return elementwise(
+      a, "celu", [al](float x) { return x > 0.f ? x : al * std::expm1(x / al); },
+      [al](float x, float) { return x > 0.f ? 1.f : std::exp(x / al); });
+}
+
+Tensor hard_tanh(const Tensor& a) {
+  return elementwise(
+      a, "hard_tanh", [](float x) { return x < -1.f ? -1.f : (x > 1.f ? 1.f : x); },
+      [](float x, float) { return x > -1.f && x < 1.f ? 1.f : 0.f; });
+}
+
+Tensor log_sigmoid(const Tensor& a) {
+  return elementwise(
+      a, "log_sigmoid", [](float x) { return -softplus_value(-x); }, [](float x, float) { return logistic(-x); });
+}
+
+Tensor tanh_shrink(const Tensor& a) {
+  return elementwise(
+      a, "tanh_shrink", [](float x) { return x - std::tanh(x); },
+      [](float x, float) {
+        const float t = std::tanh(x);
+        return t * t;
+      });
+}
+
+Tensor soft_shrink(const Tensor& a, double threshold) {
+  const float t = static_cast<float>(threshold);
+  return elementwise(
+      a, "soft_shrink", [t](float x) { return x > t ? x - t : (x < -t ? x + t : 0.f); },
+      [t](float x, float) { return x > t || x < -t ? 1.f : 0.f; });
+}
+
+Tensor hard_shrink(const Tensor& a, double threshold) {
+  const float t = static_cast<float>(threshold);
+  return elementwise(
+      a, "hard_shrink", [t](float x) { return x > t || x < -t ? x : 0.f; },
+      [t](float x, float) { return x > t || x < -t ? 1.f : 0.f; });
+}
+
+Tensor squareplus(const Tensor& a, double b) {
+  const float bf = static_cast<float>(b);
+  return elementwise(
+      a, "squareplus", [bf](float x) { return (x + std::sqrt(x * x + bf)) / 2.f; },
+      [bf](float x, float) { return (1.f + x / std::sqrt(x * x + bf)) / 2.f; });
+}
+
+Tensor sparse_plus(const Tensor& a) {
+  return elementwise(
+      a, "sparse_plus", [](float x) { return x <= -1.f ? 0.f : (x >= 1.f ? x : (x + 1.f) * (x + 1.f) / 4.f); },
+      [](float x, float) { return x <= -1.f ? 0.f : (x >= 1.f ? 1.f : (x + 1.f) / 2.f); });
+}
+
 Tensor power(const Tensor& a, double exponent) {
   const float e = static_cast<float>(exponent);
   return elementwise(
@@ -170,9 +224,17 @@ const std::vector<ActivationEntry>& activation_table() {
       {"hard_sigmoid", hard_sigmoid},
       {"hard_silu", hard_silu},
       {"hard_swish", hard_silu},
+      {"hard_tanh", hard_tanh},
+      {"hard_shrink", [](const Tensor& x) { return hard_shrink(x); }},
+      {"soft_shrink", [](const Tensor& x) { return soft_shrink(x); }},
+      {"tanh_shrink", tanh_shrink},
+      {"celu", [](const Tensor& x) { return celu(x); }},
+      {"squareplus", [](const Tensor& x) { return squareplus(x); }},
+      {"sparse_plus", sparse_plus},
       {"linear", [](const Tensor& x) { return x; }},
       {"mish", mish},
       {"log_softmax", [](const Tensor& x) { return log_softmax(x); }},
+      {"log_sigmoid", log_sigmoid},
   };
   return table;
 }

@@ -37,9 +37,10 @@ KerasSupportSection section(std::string title, std::string intro, const std::map
 
 KerasSupportSection activations() {
   const std::map<std::string, std::string> keras = {
-      {"celu", ""}, {"glu", ""}, {"hard_shrink", ""}, {"hard_tanh", ""}, {"log_sigmoid", ""}, {"soft_shrink", ""},
-      {"sparse_plus", ""}, {"sparse_sigmoid", ""}, {"sparsemax", ""}, {"squareplus", ""}, {"tanh_shrink", ""},
-      {"threshold", ""}};
+      {"glu", "halves the last axis (a gated linear unit): not implemented yet"},
+      {"sparse_sigmoid", ""},
+      {"sparsemax", ""},
+      {"threshold", "its threshold and default_value have no defaults, so its name alone does not define it"}};
   std::map<std::string, std::string> ours;
   for (const std::string& name : ops::activation_names()) ours[name] = "";
   ours["gelu"] = "exact by name, as Keras's string; the tanh approximation as ops::gelu(x, true)";

@@ -49,10 +49,10 @@ TEST(Activations, ArgumentsOtherThanTheDefaultsMatchKeras) {
 }
 
 TEST(Activations, GradientsMatchCentralDifferences) {
-  // Inputs away from the kinks at 0, +-3 and 6, where a central difference straddles two pieces.
+  // Inputs away from the kinks (0, +-0.5, +-1, +-3), where a central difference straddles two pieces.
   Tensor x = testing::random_tensor({3, 7}, 7, -4.f, 4.f);
   for (float& v : x.span<float>())
-    for (float kink : {0.f, 3.f, -3.f})
+    for (float kink : {0.f, 3.f, -3.f, 1.f, -1.f, 0.5f, -0.5f})
       if (std::abs(v - kink) < 0.05f) v += 0.1f;
   for (const std::string& name : ops::activation_names()) {
     SCOPED_TRACE(name);

@@ -57,14 +57,15 @@ def f32(a):
 
 ACTIVATIONS = ["relu", "leaky_relu", "relu6", "softmax", "elu", "selu", "softplus", "softsign", "silu",
                "swish", "gelu", "tanh", "sigmoid", "exponential", "hard_sigmoid", "hard_silu", "hard_swish",
-               "linear", "mish", "log_softmax"]
+               "hard_tanh", "hard_shrink", "soft_shrink", "tanh_shrink", "celu", "squareplus", "sparse_plus",
+               "linear", "mish", "log_softmax", "log_sigmoid"]
 
 
 def activations():
     rng = np.random.default_rng(11)
     x = f32(rng.uniform(-5, 5, size=(8, 16)))
     # Keep away from the kinks (0, +-3, 6), where a numerical gradient says nothing.
-    for kink in (0.0, 3.0, -3.0, 6.0):
+    for kink in (0.0, 3.0, -3.0, 6.0, 1.0, -1.0, 0.5, -0.5):
         x = np.where(np.abs(x - kink) < 0.05, x + 0.1, x).astype(np.float32)
     w = f32(rng.uniform(0.5, 1.5, size=(8, 16)))
     arrays = {"x": x, "w": w}
