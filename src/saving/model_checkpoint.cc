@@ -119,7 +119,7 @@ ModelCheckpoint::ModelCheckpoint(std::string filepath, ModelCheckpointOptions op
   if (const auto* s = std::get_if<std::string>(&options_.save_freq); s && *s != "epoch")
     throw InvalidArgument("ModelCheckpoint: Unrecognized save_freq: " + *s);
   if (options_.period < 1) throw InvalidArgument("ModelCheckpoint: period must be >= 1");
-  if (options_.options.enable_async && (!options_.save_weights_only || saving_detail::is_keras_weights_file(filepath_)))
+  if (options_.options.enable_async && (!options_.save_weights_only || is_keras_weights_file(filepath_)))
     throw InvalidArgument("ModelCheckpoint: options.enable_async applies to TensorFlow checkpoints only "
                           "(save_weights_only, and a filepath not ending in .h5 or .keras). Received: filepath=" +
                           filepath_);
