@@ -23,6 +23,7 @@
 #include "cairn/layers/merge.h"
 #include "cairn/layers/multi_head_attention.h"
 #include "cairn/layers/noise.h"
+#include "cairn/layers/pooling.h"
 #include "cairn/layers/rescaling.h"
 #include "cairn/layers/reshaping.h"
 #include "cairn/layers/simple_rnn.h"

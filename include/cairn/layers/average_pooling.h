@@ -5,7 +5,7 @@
 
 #include <array>
 
-#include "cairn/layers/layer.h"
+#include "cairn/layers/pooling.h"
 
 namespace cairn {
 
@@ -15,21 +15,11 @@ struct AveragePooling1DOptions {
   std::string name{};
 };
 
-class AveragePooling1D : public Layer {
+class AveragePooling1D : public Pooling1D {
  public:
-  explicit AveragePooling1D(int pool_size = 2, AveragePooling1DOptions options = {});
-  int pool_size() const { return pool_size_; }
-  int strides() const { return strides_; }
-  const std::string& padding() const { return padding_; }  // lower case
-  Shape compute_output_shape(const Shape& input_shape) const override;
-
- protected:
-  Tensor call(const Tensor& x, bool training) override;
-  void check_input(const Shape& input_shape) const override;
-
- private:
-  int pool_size_, strides_;
-  std::string padding_;
+  explicit AveragePooling1D(int pool_size = 2, AveragePooling1DOptions options = {})
+      : Pooling1D(PoolingReduction::average, "AveragePooling1D", pool_size, options.strides, options.padding,
+                  options.name) {}
 };
 
 struct AveragePooling2DOptions {
@@ -38,21 +28,11 @@ struct AveragePooling2DOptions {
   std::string name{};
 };
 
-class AveragePooling2D : public Layer {
+class AveragePooling2D : public Pooling2D {
  public:
-  explicit AveragePooling2D(std::array<int, 2> pool_size = {2, 2}, AveragePooling2DOptions options = {});
-  std::array<int, 2> pool_size() const { return pool_size_; }
-  std::array<int, 2> strides() const { return strides_; }
-  const std::string& padding() const { return padding_; }  // lower case
-  Shape compute_output_shape(const Shape& input_shape) const override;
-
- protected:
-  Tensor call(const Tensor& x, bool training) override;
-  void check_input(const Shape& input_shape) const override;
-
- private:
-  std::array<int, 2> pool_size_, strides_;
-  std::string padding_;
+  explicit AveragePooling2D(std::array<int, 2> pool_size = {2, 2}, AveragePooling2DOptions options = {})
+      : Pooling2D(PoolingReduction::average, "AveragePooling2D", pool_size, options.strides, options.padding,
+                  options.name) {}
 };
 
 }  // namespace cairn

@@ -2,7 +2,7 @@
 // keras.layers.MaxPooling1D (TensorFlow's 'same'/'valid' padding; padded positions never win).
 #pragma once
 
-#include "cairn/layers/layer.h"
+#include "cairn/layers/pooling.h"
 
 namespace cairn {
 
@@ -12,21 +12,10 @@ struct MaxPooling1DOptions {
   std::string name{};
 };
 
-class MaxPooling1D : public Layer {
+class MaxPooling1D : public Pooling1D {
  public:
-  explicit MaxPooling1D(int pool_size = 2, MaxPooling1DOptions options = {});
-  int pool_size() const { return pool_size_; }
-  int strides() const { return strides_; }
-  const std::string& padding() const { return padding_; }  // lower case
-  Shape compute_output_shape(const Shape& input_shape) const override;
-
- protected:
-  Tensor call(const Tensor& x, bool training) override;
-  void check_input(const Shape& input_shape) const override;
-
- private:
-  int pool_size_, strides_;
-  std::string padding_;
+  explicit MaxPooling1D(int pool_size = 2, MaxPooling1DOptions options = {})
+      : Pooling1D(PoolingReduction::max, "MaxPooling1D", pool_size, options.strides, options.padding, options.name) {}
 };
 
 inline std::shared_ptr<MaxPooling1D> make_max_pooling1d(int pool_size = 2, MaxPooling1DOptions options = {}) {

@@ -2,9 +2,7 @@
 // keras.layers.MaxPooling2D (TensorFlow's 'same'/'valid' padding; padded positions never win).
 #pragma once
 
-#include <array>
-
-#include "cairn/layers/layer.h"
+#include "cairn/layers/pooling.h"
 
 namespace cairn {
 
@@ -14,21 +12,11 @@ struct MaxPooling2DOptions {
   std::string name{};
 };
 
-class MaxPooling2D : public Layer {
+class MaxPooling2D : public Pooling2D {
  public:
-  explicit MaxPooling2D(std::array<int, 2> pool_size = {2, 2}, MaxPooling2DOptions options = {});
-  std::array<int, 2> pool_size() const { return pool_size_; }
-  std::array<int, 2> strides() const { return strides_; }
-  const std::string& padding() const { return padding_; }  // lower case
-  Shape compute_output_shape(const Shape& input_shape) const override;
-
- protected:
-  Tensor call(const Tensor& x, bool training) override;
-  void check_input(const Shape& input_shape) const override;
-
- private:
-  std::array<int, 2> pool_size_, strides_;
-  std::string padding_;
+  explicit MaxPooling2D(std::array<int, 2> pool_size = {2, 2}, MaxPooling2DOptions options = {})
+      : Pooling2D(PoolingReduction::max, "MaxPooling2D", pool_size, options.strides, options.padding,
+                  options.name) {}
 };
 
 // std::make_shared cannot forward a braced options list; this factory can: make_max_pooling2d({2, 2}, {.padding = "same"}).
