@@ -1,4 +1,6 @@
 // The configs of keras.layers.MaxPooling1D/2D and AveragePooling1D/2D, which share their keys.
+#include <type_traits>
+
 #include "cairn/layers/average_pooling.h"
 #include "cairn/layers/max_pooling1d.h"
 #include "cairn/layers/max_pooling2d.h"
@@ -8,50 +10,41 @@ namespace cairn::config_detail {
 
 namespace {
 
-// PoolingLayer is a Pooling1D constructible from (int pool_size, Options).
-template <class PoolingLayer, class Options>
-LayerClass pooling1d_layer_class(const std::string& class_name) {
-  auto write = [](const Layer& layer) -> Json {
-    const PoolingLayer& p = as<PoolingLayer>(layer);
-    return {{"pool_size", Json::array({p.pool_size()})},
-            {"padding", p.padding()},
-            {"strides", Json::array({p.strides()})},
-            {"data_format", "channels_last"}};
-  };
-  auto read = [class_name](const std::string& name, const Json& config) -> LayerPtr {
-    ConfigReader r(config, describe(class_name, name));
-    const int pool_size = single(r, "pool_size", 2);
-    Options options;
-    options.padding = r.string("padding", "valid");
-    if (r.has("strides") && !config["strides"].is_null())
-      options.strides = single(r, "strides");
-    else
-      r.ignore("strides");  // null: the pool size, as in Keras
-    require_channels_last(r);
-    options.name = name;
-    r.finish();
-    return std::make_shared<PoolingLayer>(pool_size, options);
-  };
-  return {class_name, write, read, "channels_last, padding valid or same"};
+// Size is int (1D) or std::array<int, 2> (2D): Keras writes both as lists.
+template <class Size>
+Json size_config(Size size) {
+  if constexpr (std::is_same_v<Size, int>)
+    return Json::array({size});
+  else
+    return pair_config(size);
 }
 
-// PoolingLayer is a Pooling2D constructible from (std::array<int, 2> pool_size, Options).
-template <class PoolingLayer, class Options>
-LayerClass pooling2d_layer_class(const std::string& class_name) {
+template <class Size>
+Size read_size(ConfigReader& r, const std::string& key, std::optional<Size> fallback = std::nullopt) {
+  if constexpr (std::is_same_v<Size, int>)
+    return single(r, key, fallback);
+  else
+    return r.pair(key, fallback);
+}
+
+// PoolingLayer is a Pooling1D or Pooling2D constructible from (pool_size, Options); Keras's default
+// pool_size is 2 in each dimension.
+template <class PoolingLayer, class Options, class Size = typename decltype(Options::strides)::value_type>
+LayerClass pooling_layer_class(const std::string& class_name, Size default_pool_size) {
   auto write = [](const Layer& layer) -> Json {
     const PoolingLayer& p = as<PoolingLayer>(layer);
-    return {{"pool_size", pair_config(p.pool_size())},
+    return {{"pool_size", size_config(p.pool_size())},
             {"padding", p.padding()},
-            {"strides", pair_config(p.strides())},
+            {"strides", size_config(p.strides())},
             {"data_format", "channels_last"}};
   };
-  auto read = [class_name](const std::string& name, const Json& config) -> LayerPtr {
+  auto read = [class_name, default_pool_size](const std::string& name, const Json& config) -> LayerPtr {
     ConfigReader r(config, describe(class_name, name));
-    const std::array<int, 2> pool_size = r.pair("pool_size", std::array<int, 2>{2, 2});
+    const Size pool_size = read_size<Size>(r, "pool_size", default_pool_size);
     Options options;
     options.padding = r.string("padding", "valid");
     if (r.has("strides") && !config["strides"].is_null())
-      options.strides = r.pair("strides");
+      options.strides = read_size<Size>(r, "strides");
     else
       r.ignore("strides");  // null: the pool size, as in Keras
     require_channels_last(r);
@@ -65,19 +58,19 @@ LayerClass pooling2d_layer_class(const std::string& class_name) {
 }  // namespace
 
 LayerClass max_pooling1d_layer_class() {
-  return pooling1d_layer_class<MaxPooling1D, MaxPooling1DOptions>("MaxPooling1D");
+  return pooling_layer_class<MaxPooling1D, MaxPooling1DOptions>("MaxPooling1D", 2);
 }
 
 LayerClass max_pooling2d_layer_class() {
-  return pooling2d_layer_class<MaxPooling2D, MaxPooling2DOptions>("MaxPooling2D");
+  return pooling_layer_class<MaxPooling2D, MaxPooling2DOptions>("MaxPooling2D", {2, 2});
 }
 
 LayerClass average_pooling1d_layer_class() {
-  return pooling1d_layer_class<AveragePooling1D, AveragePooling1DOptions>("AveragePooling1D");
+  return pooling_layer_class<AveragePooling1D, AveragePooling1DOptions>("AveragePooling1D", 2);
 }
 
 LayerClass average_pooling2d_layer_class() {
-  return pooling2d_layer_class<AveragePooling2D, AveragePooling2DOptions>("AveragePooling2D");
+  return pooling_layer_class<AveragePooling2D, AveragePooling2DOptions>("AveragePooling2D", {2, 2});
 }
 
 }  // namespace cairn::config_detail
