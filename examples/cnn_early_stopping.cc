@@ -122,7 +122,7 @@ int main(int argc, char** argv) {
 
   // Re-initialize: a new model has untrained weights; then restore the best ones.
   auto fresh = create_model(lr);
-  std::printf("Re-initialized model, test accuracy: %.4f\n", fresh->evaluate(x_test, y_test, {.batch_size = 1000})["accuracy"]);
+  std::printf("Re-initialized model, test accuracy: %.4f\n", fresh->evaluate(x_test, y_test, {.batch_size = 1000}).at("accuracy"));
   fresh->load_weights(best_path);
   const double validation = fresh->evaluate(x_val, y_val, {.batch_size = 500})["accuracy"];
   const double restored = fresh->evaluate(x_test, y_test, {.batch_size = 1000})["accuracy"];

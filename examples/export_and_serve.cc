@@ -20,7 +20,7 @@ void train_and_export(const std::string& dir) {
   model->compile({.optimizer = std::make_shared<Adam>(0.01), .loss = "sparse_categorical_crossentropy", .metrics = {"accuracy"}});
   TrainTestData iris = load_iris_tutorial();
   model->fit(iris.train.x, iris.train.y, {.batch_size = 16, .epochs = 60, .verbose = 0});
-  std::printf("trained: test accuracy %.3f\n", model->evaluate(iris.test.x, iris.test.y)["accuracy"]);
+  std::printf("trained: test accuracy %.3f\n", model->evaluate(iris.test.x, iris.test.y).at("accuracy"));
   std::printf("exported to %s\n", export_model(*model, dir).c_str());
 }
 }  // namespace
