@@ -91,8 +91,17 @@ Tensor dense(const Tensor& x, const Tensor& kernel, const Tensor& bias);
 // ---- convolution and pooling, NHWC, as tf.nn
 enum class Padding { Same, Valid };
 Padding padding_from_name(const std::string& name);  // "same" / "valid" (case-insensitive)
-// x (N,H,W,C), kernel (KH,KW,C,F) -> (N,OH,OW,F). 'same': OH = ceil(H/stride), TF's asymmetric padding.
-Tensor conv2d(const Tensor& x, const Tensor& kernel, std::array<int, 2> strides, Padding padding);
+// x (N,H,W,C), kernel (KH,KW,C/G,F) -> (N,OH,OW,F). 'same': OH = ceil(H/stride), TF's asymmetric padding.
+// As tf.nn.conv2d, a kernel with fewer input channels than x makes a grouped convolution: G = C / kernel's
+// input channels, and output channel f sees input group f / (F/G) (a depthwise convolution: kernel (KH,KW,1,C*M)).
+// dilation spreads the kernel's taps that far apart (the window spans (K-1)*dilation+1 pixels).
+Tensor conv2d(const Tensor& x, const Tensor& kernel, std::array<int, 2> strides, Padding padding,
+              std::array<int, 2> dilation = {1, 1});
+// The transposed convolution (tf.nn.conv2d_transpose, the gradient of conv2d with respect to its input):
+// x (N,h,w,C), kernel (KH,KW,F,C) -> (N,H,W,F) where output_size = {H, W} is an image that conv2d with the
+// same kernel, strides, padding and dilation maps to (h, w); ShapeError otherwise.
+Tensor conv2d_transpose(const Tensor& x, const Tensor& kernel, std::array<int64_t, 2> output_size,
+                        std::array<int, 2> strides, Padding padding, std::array<int, 2> dilation = {1, 1});
 Tensor max_pool2d(const Tensor& x, std::array<int, 2> pool_size, std::array<int, 2> strides, Padding padding);
 // The mean of each window; 'same' windows average only the input positions they cover (TensorFlow's).
 Tensor avg_pool2d(const Tensor& x, std::array<int, 2> pool_size, std::array<int, 2> strides, Padding padding);

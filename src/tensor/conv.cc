@@ -23,7 +23,7 @@
 namespace cairn::kernels {
 
 Conv2DGeometry conv2d_geometry(const Shape& input, const Shape& kernel, std::array<int, 2> strides,
-                               bool same_padding) {
+                               bool same_padding, std::array<int, 2> dilation) {
   Conv2DGeometry g;
   g.batch = input[0];
   g.in_h = input[1];
@@ -34,8 +34,11 @@ Conv2DGeometry conv2d_geometry(const Shape& input, const Shape& kernel, std::arr
   g.out_c = kernel[3];
   g.stride_h = strides[0];
   g.stride_w = strides[1];
-  const WindowAxis rows = window_axis(g.in_h, g.kernel_h, g.stride_h, same_padding);
-  const WindowAxis cols = window_axis(g.in_w, g.kernel_w, g.stride_w, same_padding);
+  g.dilation_h = dilation[0];
+  g.dilation_w = dilation[1];
+  g.groups = kernel[2] > 0 ? g.in_c / kernel[2] : 1;
+  const WindowAxis rows = window_axis(g.in_h, dilated_window(g.kernel_h, g.dilation_h), g.stride_h, same_padding);
+  const WindowAxis cols = window_axis(g.in_w, dilated_window(g.kernel_w, g.dilation_w), g.stride_w, same_padding);
   g.out_h = rows.out;
   g.out_w = cols.out;
   g.pad_top = rows.pad_before;
@@ -63,18 +66,21 @@ class ConvPlan {
   explicit ConvPlan(const Conv2DGeometry& g) {
     src_md_ = memory::desc({g.batch, g.in_c, g.in_h, g.in_w}, memory::data_type::f32, Tag::nhwc);
     dst_md_ = memory::desc({g.batch, g.out_c, g.out_h, g.out_w}, memory::data_type::f32, Tag::nhwc);
-    // oneDNN names weight dims (O, I, H, W) whatever their layout; hwio is TensorFlow's (KH, KW, C, F).
-    user_weights_md_ =
-        memory::desc({g.out_c, g.in_c, g.kernel_h, g.kernel_w}, memory::data_type::f32, Tag::hwio);
-    any_weights_md_ =
-        memory::desc({g.out_c, g.in_c, g.kernel_h, g.kernel_w}, memory::data_type::f32, Tag::any);
+    // oneDNN names weight dims (O, I, H, W) or, grouped, (G, O/G, I/G, H, W) whatever their layout; hwio
+    // is TensorFlow's (KH, KW, C, F), and hwigo its grouped kernel (KH, KW, C/G, F) with F = (G, F/G).
+    const memory::dims weight_dims =
+        g.groups == 1 ? memory::dims{g.out_c, g.in_c, g.kernel_h, g.kernel_w}
+                      : memory::dims{g.groups, g.out_c / g.groups, g.in_c / g.groups, g.kernel_h, g.kernel_w};
+    user_weights_md_ = memory::desc(weight_dims, memory::data_type::f32, g.groups == 1 ? Tag::hwio : Tag::hwigo);
+    any_weights_md_ = memory::desc(weight_dims, memory::data_type::f32, Tag::any);
     strides_ = {g.stride_h, g.stride_w};
+    dilates_ = {g.dilation_h - 1, g.dilation_w - 1};  // oneDNN counts the gaps between taps
     pad_before_ = {g.pad_top, g.pad_left};
     pad_after_ = {g.pad_bottom, g.pad_right};
     attr_.set_scratchpad_mode(dnnl::scratchpad_mode::user);
     dnnl::convolution_forward::desc desc(dnnl::prop_kind::forward_training,
                                          dnnl::algorithm::convolution_direct, src_md_, any_weights_md_,
-                                         dst_md_, strides_, pad_before_, pad_after_);
+                                         dst_md_, strides_, dilates_, pad_before_, pad_after_);
     fwd_pd_ = dnnl::convolution_forward::primitive_desc(desc, attr_, cpu_engine());
     fwd_ = dnnl::convolution_forward(fwd_pd_);
     fwd_weights_ = reorder_between(user_weights_md_, fwd_pd_.weights_desc());
@@ -90,7 +96,8 @@ class ConvPlan {
   void backward_data(const float* dy, const float* kernel, float* dx) {
     std::call_once(data_once_, [&] {
       dnnl::convolution_backward_data::desc desc(dnnl::algorithm::convolution_direct, src_md_,
-                                                 any_weights_md_, dst_md_, strides_, pad_before_, pad_after_);
+                                                 any_weights_md_, dst_md_, strides_, dilates_, pad_before_,
+                                                 pad_after_);
       data_pd_ = dnnl::convolution_backward_data::primitive_desc(desc, attr_, cpu_engine(), fwd_pd_);
       data_ = dnnl::convolution_backward_data(data_pd_);
       data_weights_ = reorder_between(user_weights_md_, data_pd_.weights_desc());
@@ -105,8 +112,8 @@ class ConvPlan {
   void backward_filter(const float* x, const float* dy, float* dkernel) {
     std::call_once(filter_once_, [&] {
       dnnl::convolution_backward_weights::desc desc(dnnl::algorithm::convolution_direct, src_md_,
-                                                    any_weights_md_, dst_md_, strides_, pad_before_,
-                                                    pad_after_);
+                                                    any_weights_md_, dst_md_, strides_, dilates_,
+                                                    pad_before_, pad_after_);
       filter_pd_ = dnnl::convolution_backward_weights::primitive_desc(desc, attr_, cpu_engine(), fwd_pd_);
       filter_ = dnnl::convolution_backward_weights(filter_pd_);
       filter_to_user_ = reorder_between(filter_pd_.diff_weights_desc(), user_weights_md_);
@@ -153,7 +160,7 @@ class ConvPlan {
   }
 
   memory::desc src_md_, dst_md_, user_weights_md_, any_weights_md_;
-  memory::dims strides_, pad_before_, pad_after_;
+  memory::dims strides_, dilates_, pad_before_, pad_after_;
   dnnl::primitive_attr attr_;
   dnnl::convolution_forward::primitive_desc fwd_pd_;
   dnnl::convolution_forward fwd_;
@@ -220,7 +227,7 @@ void conv2d_backward_data(const Conv2DGeometry& g, const float* dy, const float*
 
 void conv2d_backward_filter(const Conv2DGeometry& g, const float* x, const float* dy, float* dkernel) {
   if (empty_output(g) || g.in_c == 0) {
-    std::fill_n(dkernel, g.kernel_h * g.kernel_w * g.in_c * g.out_c, 0.f);
+    std::fill_n(dkernel, g.kernel_size(), 0.f);
     return;
   }
   with_plan(g, "backward filter", [&](ConvPlan& plan) { plan.backward_filter(x, dy, dkernel); });

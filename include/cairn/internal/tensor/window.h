@@ -28,4 +28,7 @@ inline WindowAxis window_axis(int64_t in, int64_t window, int64_t stride, bool s
   return axis;
 }
 
+// The extent of a window whose taps are `dilation` apart: (window - 1) * dilation + 1.
+inline int64_t dilated_window(int64_t window, int64_t dilation) { return (window - 1) * dilation + 1; }
+
 }  // namespace cairn::kernels
