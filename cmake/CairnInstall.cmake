@@ -27,11 +27,11 @@ install(FILES ${PROJECT_BINARY_DIR}/cairnConfig.cmake ${PROJECT_BINARY_DIR}/cair
 # `pkg-config --libs cairn` links; a shared one keeps them private.
 if(BUILD_SHARED_LIBS)
   set(CAIRN_PC_REQUIRES "nlohmann_json")
-  set(CAIRN_PC_REQUIRES_PRIVATE "openblas hdf5 protobuf libpng zlib")
+  set(CAIRN_PC_REQUIRES_PRIVATE "openblas hdf5 protobuf libpng zlib snappy")
   set(CAIRN_PC_LIBS "-lcairn")
   set(CAIRN_PC_LIBS_PRIVATE "-ldnnl -fopenmp -pthread")
 else()
-  set(CAIRN_PC_REQUIRES "nlohmann_json openblas hdf5 protobuf libpng zlib")
+  set(CAIRN_PC_REQUIRES "nlohmann_json openblas hdf5 protobuf libpng zlib snappy")
   set(CAIRN_PC_REQUIRES_PRIVATE "")
   set(CAIRN_PC_LIBS "-lcairn -ldnnl -fopenmp -pthread")
   set(CAIRN_PC_LIBS_PRIVATE "")
@@ -66,7 +66,7 @@ set(CPACK_DEBIAN_PACKAGE_SECTION libdevel)
 # The tool's shared libraries come from dpkg-shlibdeps; linking the static library needs the -dev packages.
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_DEPENDS
-  "libopenblas-dev, libdnnl-dev, libprotobuf-dev, zlib1g-dev, nlohmann-json3-dev, libhdf5-dev, libpng-dev, pkg-config")
+  "libopenblas-dev, libdnnl-dev, libprotobuf-dev, zlib1g-dev, nlohmann-json3-dev, libhdf5-dev, libpng-dev, libsnappy-dev, pkg-config")
 if(CAIRN_WITH_MPI)
   string(APPEND CPACK_DEBIAN_PACKAGE_DEPENDS ", libopenmpi-dev")
 endif()

@@ -112,6 +112,9 @@ void make_checkpoint_seeds() {
   const fs::path fixture = repo / "tests/fixtures/tf_checkpoint/variables";
   write_seed("bundle", "tf_keras_variables", bundle_input(fixture));
   write_seed("table", "tf_keras_variables.index", read_bytes(bundle_index_path(fixture.string())));
+  const fs::path snappy_fixture = repo / "tests/fixtures/tf_checkpoint_snappy/model.ckpt";
+  write_seed("bundle", "tf1_snappy_index", bundle_input(snappy_fixture));
+  write_seed("table", "tf1_snappy_index.index", read_bytes(bundle_index_path(snappy_fixture.string())));
 
   CheckpointState state{.model_checkpoint_path = "ckpt-3",
                         .all_model_checkpoint_paths = {"ckpt-2", "/abs/ckpt-3"},

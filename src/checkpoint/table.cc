@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <iterator>
 
+#include <snappy.h>
+
 #include "cairn/error.h"
 #include "cairn/internal/io/coding.h"
 #include "cairn/internal/io/crc32c.h"
@@ -12,6 +14,9 @@ namespace {
 
 constexpr uint8_t kNoCompression = 0;
 constexpr uint8_t kSnappyCompression = 1;
+// Snappy's densest element, a 3-byte copy, yields 64 bytes: no valid stream expands more than 64/3 times.
+// A claimed length beyond that is a lie, refused before anything is allocated for it.
+constexpr uint64_t kSnappyMaxExpansion = 22;
 
 // The shortest key k with start <= k < limit, when one is easy to find (LevelDB's bytewise rule):
 // bump the first differing byte of start and cut after it.
@@ -114,19 +119,36 @@ class TableReader {
     return h;
   }
 
-  std::string_view read_block(const Handle& h, const char* what) const {
+  // The block's contents, uncompressed. A decompressed block lives in uncompressed_, so the view is
+  // valid until the next call.
+  std::string_view read_block(const Handle& h, const char* what) {
     if (h.offset > file_.size() || h.size > file_.size() - h.offset ||
         kBlockTrailerSize > file_.size() - h.offset - h.size)
       fail(std::string(what) + " block extends past the end of the file");
     std::string_view contents = file_.substr(h.offset, h.size);
     const char* trailer = file_.data() + h.offset + h.size;
+    // As in LevelDB, the checksum covers the bytes as stored (compressed or not) and the type byte.
     uint32_t actual = crc32c::extend(crc32c::value(contents), trailer, 1);
     uint32_t expected = crc32c::unmask(coding::decode_fixed32(trailer + 1));
     if (actual != expected) fail(std::string(what) + " block checksum mismatch");
     auto type = static_cast<uint8_t>(trailer[0]);
-    if (type == kSnappyCompression) fail("snappy-compressed checkpoint index not supported");
+    if (type == kSnappyCompression) return uncompress_snappy(contents, h, what);
     if (type != kNoCompression) fail("unknown block compression type " + std::to_string(type));
     return contents;
+  }
+
+  std::string_view uncompress_snappy(std::string_view compressed, const Handle& h, const char* what) {
+    std::string block = std::string(what) + " block at offset " + std::to_string(h.offset);
+    size_t length = 0;
+    if (!snappy::GetUncompressedLength(compressed.data(), compressed.size(), &length))
+      fail(block + ": snappy data has no valid length");
+    if (length > kSnappyMaxExpansion * compressed.size())
+      fail(block + ": snappy data claims " + std::to_string(length) + " bytes from " +
+           std::to_string(compressed.size()) + " compressed bytes, more than snappy can expand");
+    uncompressed_.resize(length);
+    if (!snappy::RawUncompress(compressed.data(), compressed.size(), uncompressed_.data()))
+      fail(block + ": snappy data is damaged");
+    return uncompressed_;
   }
 
   std::vector<Entry> parse_block(std::string_view block, const char* what) const {
@@ -171,6 +193,7 @@ class TableReader {
 
   std::string_view file_;
   const std::string& name_;
+  std::string uncompressed_;
 };
 
 }  // namespace

@@ -4,6 +4,7 @@
 // BundleWriter uses (256 KiB blocks, a restart point every 16 entries, no compression, empty
 // metaindex). The reader takes the whole file and verifies all of it: every block checksum, every
 // length and handle against the file's bounds, that the blocks tile the file, and that keys increase.
+// It also reads Snappy-compressed blocks, which TensorFlow 1.x wrote (TensorFlow still reads them).
 #pragma once
 
 #include <cstdint>
@@ -65,7 +66,7 @@ class TableBuilder {
 using Entry = std::pair<std::string, std::string>;
 
 // Parses and verifies a whole table; returns its entries in order. Throws FormatError naming
-// `filename` for anything malformed, including Snappy-compressed blocks.
+// `filename` for anything malformed.
 std::vector<Entry> read_table(std::string_view contents, const std::string& filename);
 
 }  // namespace cairn::table

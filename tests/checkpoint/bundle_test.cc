@@ -8,6 +8,7 @@
 #include <limits>
 #include <map>
 #include <random>
+#include <tuple>
 
 #include "cairn/internal/io/coding.h"
 #include "cairn/internal/io/crc32c.h"
@@ -124,6 +125,35 @@ TEST(Bundle, ReadsTheTensorFlowFixture) {
 
   // Every tensor reads with its checksum verified.
   read_everything(kFixture);
+}
+
+// Values of tests/fixtures/tf_checkpoint_snappy (formulas in its generate.py), whose index blocks
+// are Snappy-compressed as TensorFlow 1.0 and 1.1 wrote them.
+TEST(Bundle, ReadsATensorFlowCheckpointWithASnappyCompressedIndex) {
+  BundleReader reader(Env::Default(), std::string(CAIRN_FIXTURES_DIR) + "/tf_checkpoint_snappy/model.ckpt");
+  ASSERT_EQ(reader.keys().size(), 291u);
+  for (int i = 0; i < 48; ++i) {
+    char layer[16];
+    std::snprintf(layer, sizeof layer, "layer_%02d/", i);
+    std::vector<float> kernel(12), bias(3);
+    for (int k = 0; k < 12; ++k) kernel[k] = static_cast<float>(k + 16 * i) / 8 - 3;
+    for (int k = 0; k < 3; ++k) bias[k] = -static_cast<float>(k + i) / 4;
+    for (auto& [name, values, shape] : {std::tuple{"kernel", kernel, Shape{4, 3}}, std::tuple{"bias", bias, Shape{3}}}) {
+      const std::string key = layer + std::string(name);
+      for (auto [suffix, scale] : {std::pair{"", 1.0f}, std::pair{"/Adam", 0.5f}, std::pair{"/Adam_1", 0.25f}}) {
+        Tensor value = reader.read(key + suffix);
+        ASSERT_EQ(value.shape(), shape) << key << suffix;
+        std::vector<float> expected = values;
+        for (float& x : expected) x *= scale;
+        ASSERT_EQ(value.to_vector<float>(), expected) << key << suffix;
+      }
+    }
+  }
+  EXPECT_FLOAT_EQ(reader.read("beta1_power").to_vector<float>()[0], 0.9f * 0.9f * 0.9f);
+  EXPECT_FLOAT_EQ(reader.read("beta2_power").to_vector<float>()[0], 0.999f * 0.999f * 0.999f);
+  Tensor step = reader.read("global_step");
+  EXPECT_EQ(step.dtype(), DType::Int64);
+  EXPECT_EQ(step.data<int64_t>()[0], 3);
 }
 
 TEST(Bundle, FixtureObjectGraphParsesAndNamesTheStoredKeys) {

@@ -1,6 +1,7 @@
 #include "checkpoint/table.h"
 
 #include <gtest/gtest.h>
+#include <snappy.h>
 
 #include <random>
 
@@ -16,6 +17,8 @@ using table::Entry;
 using testing::TempDir;
 
 const std::string kFixtureIndex = std::string(CAIRN_FIXTURES_DIR) + "/tf_checkpoint/variables.index";
+// TensorFlow 1.x's naming, index in Snappy-compressed blocks (tests/fixtures/tf_checkpoint_snappy/generate.py).
+const std::string kSnappyFixtureIndex = std::string(CAIRN_FIXTURES_DIR) + "/tf_checkpoint_snappy/model.ckpt.index";
 
 std::string build_table(const std::vector<Entry>& entries) {
   TempDir dir;
@@ -136,7 +139,7 @@ TEST(Table, RejectsShortFilesAndBadMagic) {
   expect_format_error(padding, "footer padding");
 }
 
-TEST(Table, RejectsSnappyAndUnknownCompression) {
+TEST(Table, RejectsUnknownCompressionAndPlainBytesMarkedSnappy) {
   std::string file = build_table({{"", "header"}, {"key", "value"}});
   // The data block starts at 0; its size is what the index says. Find it from the footer.
   std::string_view footer = std::string_view(file).substr(file.size() - table::kFooterSize);
@@ -145,10 +148,93 @@ TEST(Table, RejectsSnappyAndUnknownCompression) {
   size_t data_size = meta_offset - table::kBlockTrailerSize;
   std::string snappy = file;
   reseal_block(snappy, 0, data_size, 1);
-  expect_format_error(snappy, "snappy-compressed checkpoint index not supported");
+  expect_format_error(snappy, "data block at offset 0: snappy data is damaged");
   std::string zstd = file;
   reseal_block(zstd, 0, data_size, 2);
   expect_format_error(zstd, "unknown block compression type 2");
+}
+
+TEST(Table, ReadsTheSnappyCompressedTensorFlowIndex) {
+  std::string file = testing::read_bytes(kSnappyFixtureIndex);
+  // The fixture's five data blocks and its index block are compressed but for the short last data
+  // block; the first one, at offset 0, is compressed.
+  size_t data_size = 0;
+  ASSERT_TRUE(snappy::GetUncompressedLength(file.data(), file.size(), &data_size));
+  EXPECT_GT(data_size, 1500u);
+  std::vector<Entry> entries = table::read_table(file, kSnappyFixtureIndex);
+  ASSERT_EQ(entries.size(), 292u);  // the header, 48 layers x 2 variables x 3 (value and Adam's slots), 3 more
+  EXPECT_EQ(entries[0].first, "");
+  EXPECT_EQ(entries[1].first, "beta1_power");
+  EXPECT_EQ(entries[3].first, "global_step");
+  EXPECT_EQ(entries[4].first, "layer_00/bias");
+  EXPECT_EQ(entries.back().first, "layer_47/kernel/Adam_1");
+  for (size_t i = 1; i < entries.size(); ++i) ASSERT_LT(entries[i - 1].first, entries[i].first);
+  // Written again by cairn, uncompressed, the same entries.
+  EXPECT_EQ(table::read_table(build_table(entries), "rewritten"), entries);
+}
+
+std::string sealed(std::string_view stored, uint8_t type) {
+  std::string out(stored);
+  out.push_back(static_cast<char>(type));
+  coding::put_fixed32(out, crc32c::mask(crc32c::value(out.data(), out.size())));
+  return out;
+}
+
+std::string block_handle(uint64_t offset, uint64_t size) {
+  std::string out;
+  coding::put_varint64(out, offset);
+  coding::put_varint64(out, size);
+  return out;
+}
+
+// A table of one data block stored as `stored` under compression `type`, with the metaindex and
+// index blocks (uncompressed) and the footer around it.
+std::string table_of_one_block(std::string_view stored, uint8_t type) {
+  std::string file = sealed(stored, type);
+  std::string meta = table::BlockBuilder(table::kRestartInterval).finish();
+  std::string meta_handle = block_handle(file.size(), meta.size());
+  file += sealed(meta, 0);
+  table::BlockBuilder index_builder(1);
+  index_builder.add("\xff", block_handle(0, stored.size()));
+  std::string index = index_builder.finish();
+  std::string footer = meta_handle + block_handle(file.size(), index.size());
+  file += sealed(index, 0);
+  footer.resize(table::kFooterSize - 8, '\0');
+  coding::put_fixed32(footer, static_cast<uint32_t>(table::kMagic));
+  coding::put_fixed32(footer, static_cast<uint32_t>(table::kMagic >> 32));
+  return file + footer;
+}
+
+TEST(Table, SnappyBlocksReadAndDamagedOnesAreNamed) {
+  const std::vector<Entry> entries = {{"", "header"}, {"dense/bias", "b"}, {"dense/kernel", std::string(300, 'k')}};
+  table::BlockBuilder builder(table::kRestartInterval);
+  for (const auto& [key, value] : entries) builder.add(key, value);
+  const std::string block = builder.finish();
+  std::string compressed;
+  snappy::Compress(block.data(), block.size(), &compressed);
+  ASSERT_LT(compressed.size(), block.size() / 4);
+  EXPECT_EQ(table::read_table(table_of_one_block(compressed, 1), "snappy.index"), entries);
+
+  // Cut short: the copies and literals run out before the length the preamble claims.
+  expect_format_error(table_of_one_block(compressed.substr(0, compressed.size() - 3), 1),
+                      "data block at offset 0: snappy data is damaged");
+  // A preamble that claims one byte more than the stream holds.
+  std::string longer;
+  coding::put_varint64(longer, block.size() + 1);
+  std::string_view rest = std::string_view(compressed).substr(coding::varint_length(block.size()));
+  expect_format_error(table_of_one_block(longer + std::string(rest), 1), "snappy data is damaged");
+  // A preamble that is not a varint.
+  expect_format_error(table_of_one_block(std::string(6, '\xff') + std::string(rest), 1),
+                      "data block at offset 0: snappy data has no valid length");
+  // A claim of 1 GiB from a few dozen bytes is refused before anything is allocated for it.
+  std::string huge;
+  coding::put_varint64(huge, uint64_t{1} << 30);
+  expect_format_error(table_of_one_block(huge + std::string(rest), 1),
+                      "data block at offset 0: snappy data claims 1073741824 bytes from");
+  // Damage that keeps the length: the checksum over the stored bytes catches it before snappy runs.
+  std::string file = table_of_one_block(compressed, 1);
+  file[compressed.size() / 2] ^= 0x20;
+  expect_format_error(file, "data block checksum mismatch");
 }
 
 TEST(Table, ResealedHostileBlocksAreRejectedWithoutCrashing) {
