@@ -1,80 +1,87 @@
 #!/usr/bin/env python3
-"""Joins the JSON lines of cairn-bench, the PyTorch peer and dd (bench/compare_pytorch.sh) into tables.
+"""Joins the JSON lines of cairn-bench, bench/keras_peer.py and bench/pytorch_peer.py, run in rounds by
+bench/compare_peers.sh, into one table.
 
     python3 bench/compare.py results.jsonl
 
-Training rows are keyed by (workload, threads); the ratio is cairn samples/s over PyTorch samples/s,
-so above 1 means cairn is faster. The checkpoint rows give MB/s (MB = 2^20 bytes, as the peer counts),
-the best of the rounds run.
+Rows are keyed by (workload, threads). For each contender: the median samples/s over the rounds and
+[min-max]. Ratios (above 1 = cairn faster): cairn's median over TensorFlow's, over PyTorch's, and over
+the faster peer's; and the worst round's cairn/faster-peer ratio, each round's contenders having run
+close together.
 """
 import json
+import statistics
 import sys
 
+CONTENDERS = ("cairn", "tensorflow", "pytorch")
 
-def implementation(row):
+
+def contender(row):
     if row.get("impl") == "cairn":
         return "cairn"
-    if row.get("impl") == "dd":
-        return "dd"
-    if str(row.get("peer", "")).startswith("pytorch"):
+    peer = str(row.get("peer", ""))
+    if peer.startswith("keras"):
+        return "tensorflow"
+    if peer.startswith("pytorch"):
         return "pytorch"
     return None
 
 
-def number(value, digits=1):
-    return "-" if value is None else f"{value:.{digits}f}"
+def figure(values):
+    if not values:
+        return "-"
+    if len(values) == 1:
+        return f"{values[0]:.0f}"
+    return f"{statistics.median(values):.0f} [{min(values):.0f}-{max(values):.0f}]"
+
+
+def ratio(a, b):
+    return f"{a / b:.2f}" if a and b else "-"
 
 
 def main():
     rows = [json.loads(line) for line in open(sys.argv[1]) if line.strip().startswith("{")]
-    peer = next((r["peer"] for r in rows if implementation(r) == "pytorch"), "pytorch")
-
-    training, order = {}, []
-    checkpoints = {}
+    peers = {}
+    rates, order = {}, []
     for row in rows:
-        impl = implementation(row)
-        if impl is None:
+        name = contender(row)
+        if name is None or "samples_per_s" not in row:
             continue
-        if row["workload"] == "save_state_dict":  # the best of the rounds, save and load each
-            best = checkpoints.setdefault(impl, dict(row))
-            for field in ("save_mb_per_s", "load_mb_per_s"):
-                best[field] = max(best[field], row[field])
-            continue
+        if name != "cairn":
+            peers[name] = row["peer"]
         key = (row["workload"], row["threads"])
-        if key not in training:
-            training[key] = {}
+        if key not in rates:
+            rates[key] = {}
             order.append(key)
-        training[key][impl] = row["samples_per_s"]
+        rates[key].setdefault(name, {})[row.get("round", 1)] = row["samples_per_s"]
+    if not order:
+        sys.exit(f"{sys.argv[1]}: no training rows")
 
-    if order:
-        print(f"| workload  | threads | cairn samples/s | {peer} samples/s | cairn/pytorch |")
-        print("|-----------|--------:|----------------:|" + "-" * (len(peer) + 12) + ":|--------------:|")
-        for workload, threads in sorted(order, key=lambda k: (k[1], order.index(k))):
-            cairn = training[(workload, threads)].get("cairn")
-            torch = training[(workload, threads)].get("pytorch")
-            ratio = cairn / torch if cairn and torch else None
-            print(f"| {workload:<9} | {threads:>7} | {number(cairn):>15} | "
-                  f"{number(torch):>{len(peer) + 11}} | {number(ratio, 2):>13} |")
-
-    if checkpoints:
-        mb = next(iter(checkpoints.values()))["mb"]
-        rounds = sum(1 for r in rows if implementation(r) == "cairn" and r["workload"] == "save_state_dict")
-        title = f"checkpoint of {mb} MB (16 float32 tensors), best of {rounds}"
-        names = {"cairn": "cairn Checkpoint::write / restore", "pytorch": f"{peer} torch.save / torch.load",
-                 "dd": "dd bs=1M conv=fsync / read (page cache)"}
-        width = max(len(title), *(len(n) for n in names.values()))
-        print()
-        print(f"| {title:<{width}} | save MB/s (with fsync) | load MB/s |")
-        print(f"|{'-' * (width + 2)}|-----------------------:|----------:|")
-        for impl in ("cairn", "pytorch", "dd"):
-            if impl in checkpoints:
-                row = checkpoints[impl]
-                print(f"| {names[impl]:<{width}} | {number(row['save_mb_per_s']):>22} | "
-                      f"{number(row['load_mb_per_s']):>9} |")
-        peaks = [r["save_peak_rss_mb"] for r in rows if "save_peak_rss_mb" in r]
-        if peaks:
-            print(f"\ncairn's peak RSS at the end of the save: {max(peaks):.0f} MB "
-                  f"(the state alone is {mb} MB)")
+    rounds = max(len(per_round) for by_name in rates.values() for per_round in by_name.values())
+    print(f"samples/s, median [min-max] of {rounds} round(s); TensorFlow = "
+          f"{peers.get('tensorflow', 'keras_peer.py')}, PyTorch = {peers.get('pytorch', 'pytorch_peer.py')}")
+    print()
+    header = ["workload", "threads", "cairn", "TensorFlow", "PyTorch", "cairn/TF", "cairn/PyTorch",
+              "cairn/faster peer", "worst round"]
+    table = []
+    for workload, threads in sorted(order, key=lambda k: (k[1], order.index(k))):
+        by_name = rates[(workload, threads)]
+        medians = {n: statistics.median(by_name[n].values()) if by_name.get(n) else None for n in CONTENDERS}
+        peer_medians = [m for m in (medians["tensorflow"], medians["pytorch"]) if m]
+        faster = max(peer_medians) if peer_medians else None
+        cairn = by_name.get("cairn", {})
+        worst = [cairn[r] / max(by_name[p][r] for p in ("tensorflow", "pytorch") if r in by_name.get(p, {}))
+                 for r in cairn if any(r in by_name.get(p, {}) for p in ("tensorflow", "pytorch"))]
+        table.append([workload, str(threads)] +
+                     [figure(list(by_name.get(n, {}).values())) for n in CONTENDERS] +
+                     [ratio(medians["cairn"], medians["tensorflow"]), ratio(medians["cairn"], medians["pytorch"]),
+                      ratio(medians["cairn"], faster), f"{min(worst):.2f}" if worst else "-"])
+    widths = [max(len(h), *(len(r[i]) for r in table)) for i, h in enumerate(header)]
+    print("| " + " | ".join(h.ljust(w) for h, w in zip(header, widths)) + " |")
+    print("|" + "|".join("-" * (w + 1) + ("-" if i < 1 else ":") for i, w in enumerate(widths)) + "|")
+    for r in table:
+        cells = [c.ljust(w) if i < 1 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))]
+        print("| " + " | ".join(cells) + " |")
 
 
 if __name__ == "__main__":

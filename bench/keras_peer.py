@@ -18,7 +18,8 @@ TensorFlow runs in its best configuration for this machine unless told otherwise
     --seconds 3 (a shared machine: load 3.5-4.5), samples/s without / with XLA:
         moons_mlp 388k / 164k, mnist_mlp 27.0k / 1.8k, mnist_cnn 5.4k / 1.0k, imdb_lstm 342 / 214,
         iris_dnn 81k / 81k
-    XLA's CPU code is slower on every workload but the smallest, where the two tie.
+    XLA's CPU code is slower on every workload but the smallest, where the two tie. At 2 threads
+    (2 s runs, alternating, a loaded machine): iris_dnn 72k-73k / 44k-58k, mnist_mlp 7.9k / 2.6k-2.7k.
 """
 import argparse
 import json
