@@ -21,6 +21,7 @@
 #include "cairn/optimizers.h"
 #include "cairn/parallel.h"
 #include "cairn/random.h"
+#include "cairn/report.h"
 #include "cairn/saving_callbacks.h"
 #include "cairn/summary.h"
 #include "cairn/tensorboard.h"
