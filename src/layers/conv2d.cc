@@ -16,6 +16,8 @@ Conv2D::Conv2D(int64_t filters, std::array<int, 2> kernel_size, Conv2DOptions op
                           std::to_string(filters));
   detail::require_positive_pair("Conv2D", "kernel_size", kernel_size);
   detail::require_positive_pair("Conv2D", "strides", options_.strides);
+  detail::require_dilation_with_unit_strides("Conv2D", options_.dilation_rate, options_.strides);
+  detail::require_groups_divide_filters("Conv2D", options_.groups, filters);
   options_.padding = detail::normalize_padding("Conv2D", options_.padding);
   if (!ops::is_activation_name(options_.activation))
     throw InvalidArgument("Conv2D: unknown activation '" + options_.activation + "'");
@@ -28,13 +30,15 @@ void Conv2D::check_input(const Shape& input_shape) const {
   if (rank != 4)
     incompatible_input(std::string(rank < 4 ? "expected min_ndim=4" : "expected ndim=4") + ", found ndim=" +
                        std::to_string(rank) + ". Full shape received: " + shape_str(input_shape));
-  if (built() && input_shape[3] != kernel_->shape()[2])
+  if (built() && input_shape[3] != kernel_->shape()[2] * options_.groups)
     incompatible_input("expected axis -1 of input shape to have value " +
-                       std::to_string(kernel_->shape()[2]) + ", but received input with shape " +
+                       std::to_string(kernel_->shape()[2] * options_.groups) + ", but received input with shape " +
                        shape_str(input_shape));
-  if (detail::window_exceeds_input(input_shape, kernel_size_, options_.padding))
+  if (detail::window_exceeds_input(input_shape, detail::dilated_pair(kernel_size_, options_.dilation_rate),
+                                   options_.padding))
     incompatible_input("computed output size would be negative for kernel_size " +
-                       detail::pair_str(kernel_size_) +
+                       detail::pair_str(kernel_size_) + " and dilation_rate " +
+                       detail::pair_str(options_.dilation_rate) +
                        " with padding \"valid\". Full shape received: " + shape_str(input_shape));
 }
 
@@ -43,22 +47,26 @@ void Conv2D::build_impl(const Shape& input_shape) {
   if (channels <= 0)
     incompatible_input("the channel dimension (axis -1) of the inputs must be defined, got " +
                        shape_str(input_shape));
-  kernel_ = add_weight("kernel", {kernel_size_[0], kernel_size_[1], channels, filters_},
+  if (channels % options_.groups != 0)
+    incompatible_input("the number of input channels must be evenly divisible by the number of groups. Received "
+                       "groups=" + std::to_string(options_.groups) + ", but the input has " +
+                       std::to_string(channels) + " channels (full input shape is " + shape_str(input_shape) + ")");
+  kernel_ = add_weight("kernel", {kernel_size_[0], kernel_size_[1], channels / options_.groups, filters_},
                        options_.kernel_initializer);
   if (options_.use_bias) bias_ = add_weight("bias", {filters_}, options_.bias_initializer);
 }
 
 Tensor Conv2D::call(const Tensor& x, bool) {
-  Tensor y = ops::conv2d(x, kernel_->value(), options_.strides, ops::padding_from_name(options_.padding));
+  Tensor y = ops::conv2d(x, kernel_->value(), options_.strides, ops::padding_from_name(options_.padding),
+                         options_.dilation_rate);
   if (bias_) y = ops::bias_add(y, bias_->value());
   return ops::activation(y, options_.activation);
 }
 
 Shape Conv2D::compute_output_shape(const Shape& input_shape) const {
-  return {input_shape[0],
-          detail::spatial_output(input_shape[1], kernel_size_[0], options_.strides[0], options_.padding),
-          detail::spatial_output(input_shape[2], kernel_size_[1], options_.strides[1], options_.padding),
-          filters_};
+  const std::array<int, 2> window = detail::dilated_pair(kernel_size_, options_.dilation_rate);
+  return {input_shape[0], detail::spatial_output(input_shape[1], window[0], options_.strides[0], options_.padding),
+          detail::spatial_output(input_shape[2], window[1], options_.strides[1], options_.padding), filters_};
 }
 
 }  // namespace cairn

@@ -19,7 +19,7 @@ TEST(BadLayerInput, ArgumentsAreCheckedAtConstruction) {
   expect_error_mentioning<InvalidArgument>([] { LayerNormalization({.epsilon = 0}); }, {"LayerNormalization", "epsilon"});
   expect_error_mentioning<InvalidArgument>([] { Conv1D(0, 3); }, {"Conv1D", "`filters`", "0"});
   expect_error_mentioning<InvalidArgument>([] { Conv1D(2, 3, {.strides = -1}); }, {"Conv1D", "`strides`", "-1"});
-  expect_error_mentioning<InvalidArgument>([] { Conv1D(2, 3, {.padding = "causal"}); }, {"Conv1D", "`padding`", "causal"});
+  expect_error_mentioning<InvalidArgument>([] { Conv1D(2, 3, {.padding = "full"}); }, {"Conv1D", "`padding`", "full"});
   expect_error_mentioning<InvalidArgument>([] { MaxPooling1D(0); }, {"MaxPooling1D", "pool_size", "0"});
   expect_error_mentioning<InvalidArgument>([] { AveragePooling2D({2, 0}); }, {"AveragePooling2D", "`pool_size`", "(2, 0)"});
   expect_error_mentioning<InvalidArgument>([] { Reshape({-1, -1}); }, {"Reshape", "target_shape", "(-1, -1)"});

@@ -1,5 +1,5 @@
 // Conv1D: y = activation(conv1d(x, kernel) + bias) over sequences, as keras.layers.Conv1D. Kernel
-// (kernel_size, in_channels, filters), bias (filters); input (batch, steps, channels).
+// (kernel_size, in_channels / groups, filters), bias (filters); input (batch, steps, channels).
 #pragma once
 
 #include "cairn/layers/layer.h"
@@ -9,7 +9,11 @@ namespace cairn {
 // In the order of keras.layers.Conv1D's arguments after filters and kernel_size.
 struct Conv1DOptions {
   int strides = 1;
-  std::string padding = "valid";  // "valid" or "same" (TensorFlow's padding), case-insensitive
+  // "valid", "same" (TensorFlow's padding) or "causal" (all the padding before: output t sees inputs up
+  // to t), case-insensitive
+  std::string padding = "valid";
+  int dilation_rate = 1;  // atrous convolution; only with strides 1, as Keras
+  int groups = 1;         // divides the input channels and the filters
   std::string activation = "linear";
   bool use_bias = true;
   InitializerPtr kernel_initializer = glorot_uniform();
@@ -25,6 +29,8 @@ class Conv1D : public Layer {
   int kernel_size() const { return kernel_size_; }
   int strides() const { return options_.strides; }
   const std::string& padding() const { return options_.padding; }  // lower case
+  int dilation_rate() const { return options_.dilation_rate; }
+  int groups() const { return options_.groups; }
   const std::string& activation() const { return options_.activation; }
   bool use_bias() const { return options_.use_bias; }
   const Conv1DOptions& options() const { return options_; }
@@ -38,6 +44,7 @@ class Conv1D : public Layer {
   void check_input(const Shape& input_shape) const override;
 
  private:
+  int window() const;  // the dilated kernel's extent
   int64_t filters_;
   int kernel_size_;
   Conv1DOptions options_;

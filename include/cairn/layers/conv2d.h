@@ -1,5 +1,6 @@
 // Conv2D: y = activation(conv2d(x, kernel) + bias) on channels-last images, as keras.layers.Conv2D.
-// Kernel (kernel_h, kernel_w, in_channels, filters), bias (filters); input (batch, height, width, channels).
+// Kernel (kernel_h, kernel_w, in_channels / groups, filters), bias (filters); input (batch, height, width,
+// channels). With groups > 1, filter f sees only the channels of group f / (filters / groups).
 #pragma once
 
 #include <array>
@@ -11,6 +12,8 @@ namespace cairn {
 struct Conv2DOptions {
   std::array<int, 2> strides = {1, 1};
   std::string padding = "valid";  // "valid" or "same" (TensorFlow's padding), case-insensitive
+  std::array<int, 2> dilation_rate = {1, 1};  // atrous convolution; only with strides 1, as Keras
+  int groups = 1;                             // divides the input channels and the filters
   std::string activation = "linear";
   bool use_bias = true;
   InitializerPtr kernel_initializer = glorot_uniform();
@@ -26,6 +29,8 @@ class Conv2D : public Layer {
   std::array<int, 2> kernel_size() const { return kernel_size_; }
   std::array<int, 2> strides() const { return options_.strides; }
   const std::string& padding() const { return options_.padding; }  // lower case
+  std::array<int, 2> dilation_rate() const { return options_.dilation_rate; }
+  int groups() const { return options_.groups; }
   const std::string& activation() const { return options_.activation; }
   bool use_bias() const { return options_.use_bias; }
   const Conv2DOptions& options() const { return options_; }  // padding in lower case

@@ -12,8 +12,8 @@ LayerClass conv1d_layer_class() {
                                  {"strides", Json::array({c.strides()})},
                                  {"padding", c.padding()},
                                  {"data_format", "channels_last"},
-                                 {"dilation_rate", Json::array({1})},
-                                 {"groups", 1}},
+                                 {"dilation_rate", Json::array({c.dilation_rate()})},
+                                 {"groups", c.groups()}},
                                 c);
   };
   auto read = [](const std::string& name, const Json& config) -> LayerPtr {
@@ -22,19 +22,16 @@ LayerClass conv1d_layer_class() {
     const int kernel_size = single(r, "kernel_size");
     Conv1DOptions options;
     options.strides = single(r, "strides", 1);
-    if (r.has("padding") && config["padding"] == "causal")
-      r.unsupported("padding", config["padding"], "cairn's Conv1D pads \"valid\" or \"same\"");
     options.padding = r.string("padding", "valid");
     require_channels_last(r);
-    if (single(r, "dilation_rate", 1) != 1)
-      r.unsupported("dilation_rate", config["dilation_rate"], "cairn's Conv1D has no dilation");
-    r.require("groups", {kNull, 1}, "cairn's Conv1D has no grouped convolution");
+    options.dilation_rate = single(r, "dilation_rate", 1);
+    options.groups = static_cast<int>(r.integer_in("groups", 1, kMaxConfigDimension, 1));
     read_kernel_and_bias(r, options);
     options.name = name;
     r.finish();
     return std::make_shared<Conv1D>(filters, kernel_size, options);
   };
-  return {"Conv1D", write, read, "channels_last, padding valid or same; no causal padding, dilation or groups"};
+  return {"Conv1D", write, read, "channels_last, padding valid, same or causal, dilation_rate, groups"};
 }
 
 }  // namespace cairn::config_detail

@@ -12,8 +12,8 @@ LayerClass conv2d_layer_class() {
                                  {"strides", pair_config(c.strides())},
                                  {"padding", c.padding()},
                                  {"data_format", "channels_last"},
-                                 {"dilation_rate", Json::array({1, 1})},
-                                 {"groups", 1}},
+                                 {"dilation_rate", pair_config(c.dilation_rate())},
+                                 {"groups", c.groups()}},
                                 c);
   };
   auto read = [](const std::string& name, const Json& config) -> LayerPtr {
@@ -24,15 +24,14 @@ LayerClass conv2d_layer_class() {
     options.strides = r.pair("strides", std::array<int, 2>{1, 1});
     options.padding = r.string("padding", "valid");
     require_channels_last(r);
-    if (r.pair("dilation_rate", std::array<int, 2>{1, 1}) != std::array<int, 2>{1, 1})
-      r.unsupported("dilation_rate", config["dilation_rate"], "cairn's Conv2D has no dilation");
-    r.require("groups", {kNull, 1}, "cairn's Conv2D has no grouped convolution");
+    options.dilation_rate = r.pair("dilation_rate", std::array<int, 2>{1, 1});
+    options.groups = static_cast<int>(r.integer_in("groups", 1, kMaxConfigDimension, 1));
     read_kernel_and_bias(r, options);
     options.name = name;
     r.finish();
     return std::make_shared<Conv2D>(filters, kernel_size, options);
   };
-  return {"Conv2D", write, read, "channels_last, padding valid or same; no dilation, no groups"};
+  return {"Conv2D", write, read, "channels_last, padding valid or same, dilation_rate, groups"};
 }
 
 }  // namespace cairn::config_detail

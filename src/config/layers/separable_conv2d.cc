@@ -1,0 +1,55 @@
+// keras.layers.SeparableConv2D's config.
+#include "cairn/layers/separable_conv2d.h"
+#include "layer_registry.h"
+
+namespace cairn::config_detail {
+
+LayerClass separable_conv2d_layer_class() {
+  auto write = [](const Layer& layer) {
+    const SeparableConv2D& c = as<SeparableConv2D>(layer);
+    return Json{{"depth_multiplier", c.depth_multiplier()},
+                {"filters", c.filters()},
+                {"kernel_size", pair_config(c.kernel_size())},
+                {"strides", pair_config(c.strides())},
+                {"padding", c.padding()},
+                {"data_format", "channels_last"},
+                {"dilation_rate", pair_config(c.dilation_rate())},
+                {"activation", activation_name(c.activation())},
+                {"use_bias", c.use_bias()},
+                {"depthwise_initializer", initializer_config(*c.options().depthwise_initializer)},
+                {"pointwise_initializer", initializer_config(*c.options().pointwise_initializer)},
+                {"bias_initializer", initializer_config(*c.options().bias_initializer)},
+                {"depthwise_regularizer", nullptr},
+                {"pointwise_regularizer", nullptr},
+                {"bias_regularizer", nullptr},
+                {"activity_regularizer", nullptr},
+                {"depthwise_constraint", nullptr},
+                {"pointwise_constraint", nullptr},
+                {"bias_constraint", nullptr}};
+  };
+  auto read = [](const std::string& name, const Json& config) -> LayerPtr {
+    ConfigReader r(config, describe("SeparableConv2D", name));
+    const int64_t filters = r.dimension("filters");
+    const std::array<int, 2> kernel_size = r.pair("kernel_size");
+    SeparableConv2DOptions options;
+    options.depth_multiplier = static_cast<int>(r.integer_in("depth_multiplier", 1, kMaxConfigDimension, 1));
+    options.strides = r.pair("strides", std::array<int, 2>{1, 1});
+    options.padding = r.string("padding", "valid");
+    require_channels_last(r);
+    options.dilation_rate = r.pair("dilation_rate", std::array<int, 2>{1, 1});
+    options.activation = r.activation("activation", "linear");
+    options.use_bias = r.boolean("use_bias", true);
+    options.depthwise_initializer = r.initializer("depthwise_initializer", options.depthwise_initializer);
+    options.pointwise_initializer = r.initializer("pointwise_initializer", options.pointwise_initializer);
+    options.bias_initializer = r.initializer("bias_initializer", options.bias_initializer);
+    require_null(r, {"depthwise_regularizer", "pointwise_regularizer", "bias_regularizer", "depthwise_constraint",
+                     "pointwise_constraint", "bias_constraint"});
+    options.name = name;
+    r.finish();
+    return std::make_shared<SeparableConv2D>(filters, kernel_size, options);
+  };
+  return {"SeparableConv2D", write, read,
+          "channels_last, padding valid or same, depth_multiplier, dilation_rate (also with strides)"};
+}
+
+}  // namespace cairn::config_detail
