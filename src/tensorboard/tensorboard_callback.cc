@@ -208,7 +208,13 @@ void TensorBoard::log_weights(int epoch) {
 
 void TensorBoard::on_epoch_end(int epoch, Logs& logs) {
   for (const auto& [key, value] : logs)
-    if (!is_validation_key(key)) writer(train_writer_, "train").add_scalar("epoch_" + key, value, epoch);
+    if (!is_validation_key(key) && key != "learning_rate")
+      writer(train_writer_, "train").add_scalar("epoch_" + key, value, epoch);
+  // Keras 3 adds the optimizer's learning rate to the epoch's training values (in place of a
+  // "learning_rate" the logs may hold): the rate the next step uses, a schedule's value at the
+  // iterations done. Like the other epoch values, only for an epoch with logs.
+  if (!logs.empty())
+    writer(train_writer_, "train").add_scalar("epoch_learning_rate", model()->optimizer().current_learning_rate(), epoch);
   const int64_t iterations = model()->optimizer().iteration_count();
   if (options_.write_steps_per_second) {
     const double seconds = std::max(seconds_now() - epoch_start_time_, 1e-9);

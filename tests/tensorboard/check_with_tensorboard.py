@@ -177,7 +177,7 @@ def main(log_dir, expected_path, serve=False):
     scalars = provider.read_scalars(ctx, experiment_id="", plugin_name="scalars", downsample=everything)
     train, validation = scalars.get("train", {}), scalars.get("validation", {})
     metric_names = [name for name in history if not name.startswith("val_")]
-    expected_train_tags = {f"epoch_{m}" for m in metric_names} | {"epoch_steps_per_second"} | {
+    expected_train_tags = {f"epoch_{m}" for m in metric_names} | {"epoch_steps_per_second", "epoch_learning_rate"} | {
         f"batch_{m}" for m in metric_names} | {"batch_steps_per_second"}
     check(set(train) == expected_train_tags, f"train scalar tags {sorted(train)} != {sorted(expected_train_tags)}")
     for name in metric_names:
@@ -194,6 +194,10 @@ def main(log_dir, expected_path, serve=False):
         batch_steps = range(every, epochs * batches_per_epoch + 1, every)
         want = [(s, f32(expected["batches"][str(s)][name])) for s in batch_steps]
         check(got == want, f"train batch_{name}: {got} != {want}")
+    # Keras 3 writes the optimizer's learning rate at each epoch's end (a schedule's value then).
+    got = [(d.step, d.value) for d in train.get("epoch_learning_rate", [])]
+    want = [(e, f32(v)) for e, v in enumerate(expected["learning_rates"])]
+    check(got == want and len(set(v for _, v in want)) == epochs, f"train epoch_learning_rate: {got} != {want}")
     rates = [d.value for d in train.get("epoch_steps_per_second", [])]
     check(len(rates) == epochs and all(r > 0 and np.isfinite(r) for r in rates), f"epoch_steps_per_second {rates}")
     rate_steps = [d.step for d in train.get("batch_steps_per_second", [])]

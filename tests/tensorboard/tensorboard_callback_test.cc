@@ -100,7 +100,7 @@ TEST_F(TensorBoardCallback, WritesEpochScalarsOfTrainAndValidationRuns) {
   std::vector<std::string> train_tags, validation_tags;
   for (const auto& [tag, values] : train_run) train_tags.push_back(tag);
   for (const auto& [tag, values] : validation_run) validation_tags.push_back(tag);
-  EXPECT_EQ(train_tags, (std::vector<std::string>{"epoch_accuracy", "epoch_loss"}));
+  EXPECT_EQ(train_tags, (std::vector<std::string>{"epoch_accuracy", "epoch_learning_rate", "epoch_loss"}));
   EXPECT_EQ(validation_tags,
             (std::vector<std::string>{"epoch_accuracy", "epoch_loss", "evaluation_accuracy_vs_iterations",
                                       "evaluation_loss_vs_iterations"}));
@@ -115,6 +115,10 @@ TEST_F(TensorBoardCallback, WritesEpochScalarsOfTrainAndValidationRuns) {
               as_float(history.history.at("val_loss").at(epoch)));
   }
   EXPECT_EQ(train_run["epoch_loss"].size(), 3u);
+  // Keras 3's epoch_learning_rate: the optimizer's rate, at every epoch.
+  EXPECT_EQ(train_run["epoch_learning_rate"].size(), 3u);
+  for (const auto& [epoch, rate] : train_run["epoch_learning_rate"])
+    EXPECT_EQ(rate, as_float(model->optimizer().current_learning_rate())) << epoch;
   // The losses changed: the values are the epochs' own, not one repeated.
   EXPECT_NE(train_run["epoch_loss"].at(0), train_run["epoch_loss"].at(2));
 }

@@ -5,7 +5,7 @@
 //
 // A small CNN trains 3 epochs on 8x8 images of 3 classes with the TensorBoard callback writing scalars
 // (every 2nd batch and every epoch, with steps per second), weight and gradient histograms, weight
-// images, the model's config (write_graph) and hparams; a text summary goes to the run "notes".
+// images, the model's config (write_graph), hparams and the learning rate of a decaying schedule; a text summary goes to the run "notes".
 // The JSON holds the history, every batch's logs, the weights and gradients at each epoch's end (as
 // the callback saw them), the model config, the hparams and the text.
 #include <cstdio>
@@ -52,7 +52,10 @@ int main(int argc, char** argv) {
       std::vector<LayerPtr>{make_conv2d(4, {3, 3}, {.activation = "relu"}), make_flatten(),
                             make_dense(3, {.activation = "softmax"})},
       Shape{8, 8, 1});
-  model->compile({.optimizer = std::make_shared<SGD>(0.05),
+  // A decaying rate, so that each epoch's epoch_learning_rate differs: 0.05 halved every 6 steps (an epoch).
+  auto optimizer = std::make_shared<SGD>(0.05);
+  optimizer->set_learning_rate_schedule(std::make_shared<ExponentialDecay>(0.05, 6, 0.5));
+  model->compile({.optimizer = optimizer,
                   .loss = "sparse_categorical_crossentropy",
                   .metrics = {"accuracy"}});
   const auto [x, y] = images(48, 0);
@@ -61,12 +64,13 @@ int main(int argc, char** argv) {
                            {"augment", false}};
 
   Json expected = {{"log_dir", log_dir}, {"update_freq", 2}, {"batch_size", 8}, {"epochs", 3}};
-  Json batches = Json::object(), weights = Json::object(), gradients = Json::object();
+  Json batches = Json::object(), weights = Json::object(), gradients = Json::object(), learning_rates = Json::array();
   auto recorder = std::make_shared<LambdaCallback>();
   recorder->on_batch_end_fn = [&](int64_t, const Logs& logs) {
     batches[std::to_string(model->optimizer().iteration_count())] = Json(Logs::Values(logs));
   };
   recorder->on_epoch_end_fn = [&](int epoch, const Logs&) {
+    learning_rates.push_back(model->optimizer().current_learning_rate());
     Json at_epoch = Json::object();
     for (const LayerPtr& layer : model->layers())
       for (const VariablePtr& w : layer->weights()) at_epoch[w->name()] = tensor_json(w->value());
@@ -103,6 +107,7 @@ int main(int argc, char** argv) {
 
   expected["history"] = history.history;
   expected["batches"] = batches;
+  expected["learning_rates"] = learning_rates;
   expected["weights"] = weights;
   expected["gradients"] = gradients;
   expected["model_json"] = model_to_json(*model);
