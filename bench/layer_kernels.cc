@@ -87,5 +87,9 @@ int main(int argc, char** argv) {
   bench("AveragePooling2D", average_pooling, {{32, 32, 32, 32}}, seconds);
   GlobalAveragePooling2D global_pooling;
   bench("GlobalAveragePooling2D", global_pooling, {{32, 16, 16, 64}}, seconds);
+  Conv2DTranspose conv2d_transpose(32, {3, 3}, {.strides = {2, 2}, .padding = "same"});
+  bench("Conv2DTranspose", conv2d_transpose, {{32, 16, 16, 64}}, seconds);
+  DepthwiseConv2D depthwise_conv2d({3, 3}, {.padding = "same"});
+  bench("DepthwiseConv2D", depthwise_conv2d, {{32, 32, 32, 64}}, seconds);
   return 0;
 }

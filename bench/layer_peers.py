@@ -37,6 +37,11 @@ CASES = [
     ("AveragePooling2D", lambda: L.AveragePooling2D(2), lambda: torch.nn.AvgPool2d(2), [(32, 32, 32, 32)]),
     ("GlobalAveragePooling2D", lambda: L.GlobalAveragePooling2D(), lambda: torch.nn.AdaptiveAvgPool2d(1),
      [(32, 16, 16, 64)]),
+    # 'same' with stride 2 is PyTorch's padding 1 and output_padding 1 (the output doubles the input).
+    ("Conv2DTranspose", lambda: L.Conv2DTranspose(32, 3, strides=2, padding="same"),
+     lambda: torch.nn.ConvTranspose2d(64, 32, 3, stride=2, padding=1, output_padding=1), [(32, 16, 16, 64)]),
+    ("DepthwiseConv2D", lambda: L.DepthwiseConv2D(3, padding="same"),
+     lambda: torch.nn.Conv2d(64, 64, 3, padding=1, groups=64), [(32, 32, 32, 64)]),
 ]
 
 
@@ -78,7 +83,8 @@ def channels_first(shape):
 def torch_step(name, make, shapes, seconds):
     torch.manual_seed(1)
     module = make()
-    if name in ("BatchNormalization", "Conv1D", "AveragePooling2D", "GlobalAveragePooling2D"):
+    if name in ("BatchNormalization", "Conv1D", "AveragePooling2D", "GlobalAveragePooling2D", "Conv2DTranspose",
+                "DepthwiseConv2D"):
         shapes = [channels_first(s) for s in shapes]
     xs = [torch.empty(s).uniform_(-1, 1).requires_grad_() for s in shapes]
 
