@@ -171,8 +171,8 @@ int64_t Layer::count_params() const {
 }
 
 VariablePtr Layer::add_weight(const std::string& name, const Shape& shape, const InitializerPtr& initializer,
-                              bool trainable) {
-  auto v = std::make_shared<Variable>(name_ + "/" + name, (*initializer)(shape, generator_), trainable);
+                              bool trainable, DType dtype) {
+  auto v = std::make_shared<Variable>(name_ + "/" + name, (*initializer)(shape, generator_).to(dtype), trainable);
   if (auto pending = deferred_.find(name); pending != deferred_.end()) {
     if (pending->second.value.shape() != shape)
       throw ShapeError("restoring '" + pending->second.key + "': shape " + shape_str(pending->second.value.shape()) +
@@ -203,7 +203,7 @@ void Layer::reset_weights() {
   generator_.set_state(initial_generator_state_);
   for (size_t i = 0; i < own_weights_.size(); ++i) {
     const VariablePtr& weight = own_weights_[i].second;
-    weight->assign((*initializers_[i])(weight->value().shape(), generator_));
+    weight->assign((*initializers_[i])(weight->value().shape(), generator_).to(weight->dtype()));
   }
 }
 

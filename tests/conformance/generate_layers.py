@@ -157,6 +157,14 @@ CASES = [
     ("softmax_axis1", lambda: L.Softmax(axis=1), [(2, 3, 4)], {}),
     ("prelu", lambda: L.PReLU(), [(2, 3, 2)], {}),
     ("prelu_shared", lambda: L.PReLU(shared_axes=[1]), [(2, 3, 2)], {}),
+    ("dot", lambda: L.Dot(axes=1), [(2, 4), (2, 4)], {}),
+    ("dot_normalize_3d", lambda: L.Dot(axes=(1, 2), normalize=True), [(2, 3, 4), (2, 2, 3)], {}),
+    ("dot_2d_3d", lambda: L.Dot(axes=-1), [(2, 3), (2, 4, 3)], {}),
+    ("normalization_adapted", lambda: L.Normalization(), [(3, 4)], {}),
+    ("normalization_adapted_axes", lambda: L.Normalization(axis=(1, 2)), [(2, 3, 2)], {}),
+    ("normalization_given", lambda: L.Normalization(mean=[0.5, -1.0, 2.0], variance=[4.0, 0.25, 1.0]), [(2, 3)], {}),
+    ("normalization_scalar_inverted", lambda: L.Normalization(axis=None, mean=0.25, variance=2.0, invert=True),
+     [(2, 3, 2)], {}),
 ]
 
 
@@ -165,7 +173,7 @@ def write_npz(path, arrays):
     with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as archive:
         for key, value in arrays.items():
             buffer = io.BytesIO()
-            np.lib.format.write_array(buffer, np.ascontiguousarray(value), allow_pickle=False)
+            np.lib.format.write_array(buffer, np.asarray(value, order="C"), allow_pickle=False)  # keeps 0-d
             archive.writestr(zipfile.ZipInfo(key + ".npy", date_time=(1980, 1, 1, 0, 0, 0)), buffer.getvalue())
 
 
@@ -180,7 +188,9 @@ def weight_values(variable, rng):
     """Values that make every weight matter: positive scales and variances, the rest around 0."""
     name = variable.path.split("/")[-1]
     shape = tuple(variable.shape)
-    if name in ("gamma", "moving_variance"):
+    if "int" in variable.dtype:  # counters (Normalization's count, which Keras 3 leaves at 0)
+        return np.zeros(shape, variable.dtype)
+    if name in ("gamma", "moving_variance", "variance"):
         return rng.uniform(0.5, 1.5, shape).astype(np.float32)
     return rng.uniform(-0.5, 0.5, shape).astype(np.float32)
 
@@ -204,6 +214,8 @@ def make_case(name, factory, shapes, options):
     invoke(xs)  # builds
     for variable in layer.weights:
         variable.assign(weight_values(variable, rng))
+    if hasattr(layer, "finalize_state"):  # Normalization computes with copies of its statistics
+        layer.finalize_state()
     arrays = {f"x{i}": x for i, x in enumerate(xs)}
     arrays.update({f"w{i}": v.numpy() for i, v in enumerate(layer.weights)})
     arrays["y_infer"] = np.asarray(invoke(xs, training=False))

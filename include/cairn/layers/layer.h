@@ -114,8 +114,9 @@ class Layer : public std::enable_shared_from_this<Layer> {
   virtual void build_multi(const std::vector<Shape>& input_shapes);
   // Throws ShapeError in Keras's words when x cannot be fed to this layer.
   virtual void check_input(const Shape& input_shape) const {}
+  // Initializers draw float32; another `dtype` (Normalization's int64 count) gets their values converted.
   VariablePtr add_weight(const std::string& name, const Shape& shape, const InitializerPtr& initializer,
-                         bool trainable = true);
+                         bool trainable = true, DType dtype = DType::Float32);
   // keras_weight_paths of a recurrent layer, whose weights belong to its cell: checkpoints flat (tf-keras's
   // "cell" object is read as the layer's own), "<cell_name>/kernel" in tf.keras 2, "cell" in Keras 3.
   std::vector<KerasWeightPath> weight_paths_in_cell(const std::string& cell_name) const;
