@@ -2,8 +2,12 @@
 // same relu, max-pool 2, dense 128 relu, dense 10. Every 100 batches the validation accuracy is
 // checked; a new best is saved; training stops after 1000 batches without improvement (or at the
 // epoch limit). Then a re-initialized model restores the best weights and reaches the same accuracy.
+// The run's report (cairn/report.h) shows the curves, the checkpoint, the confusion matrix of the test
+// set, the test images it got wrong and, as in the tutorial, the first convolution layer's filters
+// before training, after re-initialization and after the restore.
 //
-//   build/examples/cnn_early_stopping [--epochs 5] [--lr 0.001] [--batch 64] [--threads 1]
+//   build/examples/cnn_early_stopping [--epochs 5] [--lr 0.001] [--batch 64] [--threads 1] [--report FILE]
+//   build/examples/cnn_early_stopping --quick   # 1 epoch on 2000 images, validation every 10 batches
 //   build/examples/cnn_early_stopping --compare [--epochs 3]   # like ../shared/peers/pytorch_fashion.py
 #include <cstdio>
 #include <cstring>
@@ -71,7 +75,8 @@ int main(int argc, char** argv) {
   int epochs = 5, threads = 1;
   double lr = 1e-3;
   int64_t batch = 64;
-  bool compare = false;
+  bool compare = false, quick = false;
+  std::string report_path = "cnn_early_stopping_report.html";
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&] { return i + 1 < argc ? std::string(argv[++i]) : std::string(); };
@@ -80,8 +85,12 @@ int main(int argc, char** argv) {
     else if (a == "--batch") batch = std::stoll(next());
     else if (a == "--threads") threads = std::stoi(next());
     else if (a == "--compare") compare = true;
+    else if (a == "--quick") quick = true;
+    else if (a == "--report") report_path = next();
     else {
-      std::fprintf(stderr, "usage: cnn_early_stopping [--epochs N] [--lr X] [--batch N] [--threads N] [--compare]\n");
+      std::fprintf(stderr,
+                   "usage: cnn_early_stopping [--epochs N] [--lr X] [--batch N] [--threads N] [--report FILE] "
+                   "[--quick] [--compare]\n");
       return 2;
     }
   }
@@ -107,26 +116,46 @@ int main(int argc, char** argv) {
     return 0;
   }
 
-  // 55000 for training, the last 5000 for validation.
-  Tensor x_train = ops::slice_rows(x_all, 0, 55000), y_train = ops::slice_rows(y_all, 0, 55000);
-  Tensor x_val = ops::slice_rows(x_all, 55000, 60000), y_val = ops::slice_rows(y_all, 55000, 60000);
+  // 55000 for training, the last 5000 for validation (--quick: 2000, 500 and 1000 test images).
+  const int64_t train_size = quick ? 2000 : 55000, validation_end = quick ? 55500 : 60000;
+  const int64_t every = quick ? 10 : 100, patience = quick ? 100 : 1000;
+  if (quick) {
+    epochs = 1;
+    x_test = ops::slice_rows(x_test, 0, 1000), y_test = ops::slice_rows(y_test, 0, 1000);
+  }
+  Tensor x_train = ops::slice_rows(x_all, 0, train_size), y_train = ops::slice_rows(y_all, 0, train_size);
+  Tensor x_val = ops::slice_rows(x_all, 55000, validation_end), y_val = ops::slice_rows(y_all, 55000, validation_end);
   std::filesystem::remove_all("checkpoints");
   const std::string best_path = "checkpoints/best_validation";
 
   auto model = create_model(lr);
   model->summary();
-  auto saver = std::make_shared<BestValidationSaver>(x_val, y_val, best_path, 100, 1000);
-  model->fit(x_train, y_train, {.batch_size = batch, .epochs = epochs, .callbacks = {saver}});
+  RunReport report("cnn_early_stopping: the CNN on Fashion-MNIST");
+  report.add_filters(first_convolution_filters(*model, "before training"));
+  auto saver = std::make_shared<BestValidationSaver>(x_val, y_val, best_path, every, patience);
+  const History history = model->fit(x_train, y_train, {.batch_size = batch, .epochs = epochs, .callbacks = {saver},
+                                                        .validation_data = std::make_pair(x_val, y_val)});
   const double trained = model->evaluate(x_test, y_test, {.batch_size = 1000})["accuracy"];
   std::printf("Test accuracy after training: %.4f (best validation accuracy %.4f)\n", trained, saver->best());
 
-  // Re-initialize: a new model has untrained weights; then restore the best ones.
+  // Re-initialize: a new model has untrained weights (the same seed: the filters before training);
+  // then restore the best ones.
   auto fresh = create_model(lr);
+  report.add_filters(first_convolution_filters(*fresh, "after re-initialization"));
   std::printf("Re-initialized model, test accuracy: %.4f\n", fresh->evaluate(x_test, y_test, {.batch_size = 1000}).at("accuracy"));
   fresh->load_weights(best_path);
+  report.add_filters(first_convolution_filters(*fresh, "after restoring " + best_path));
   const double validation = fresh->evaluate(x_val, y_val, {.batch_size = 500})["accuracy"];
   const double restored = fresh->evaluate(x_test, y_test, {.batch_size = 1000})["accuracy"];
   std::printf("Restored best model: validation accuracy %.4f (saved at %.4f), test accuracy %.4f\n", validation,
               saver->best(), restored);
+
+  report.add_history(history);
+  report.set_monitor("val_accuracy");
+  report.add_checkpoints("checkpoints");
+  report.add_test_results(*fresh, x_test, y_test);
+  report.set_model_summary(*fresh);
+  report.write(report_path);
+  std::printf("Report: %s\n", report_path.c_str());
   return validation == saver->best() ? 0 : 1;
 }
