@@ -9,11 +9,11 @@
 #include <ostream>
 #include <sstream>
 
+#include "cairn/internal/tensor/buffer_cache.h"
+
 namespace cairn {
 
 namespace {
-constexpr size_t kAlignment = 64;
-
 // Training allocates and frees the same large buffers every step. By default glibc serves them with
 // mmap and returns them to the system on free, so every step pays page faults again (measured: ~15%
 // of a CNN step). Keeping them in the heap trades returned memory for speed, as PyTorch's allocators do.
@@ -60,15 +60,12 @@ int64_t flat_index(const Shape& shape, std::initializer_list<int64_t> index) {
 }
 }  // namespace
 
-Buffer::Buffer(size_t bytes, BudgetCharge charge) : size_(bytes), charge_(std::move(charge)) {
-  if (bytes > SIZE_MAX - kAlignment) throw std::bad_alloc();
-  size_t rounded = (bytes + kAlignment - 1) / kAlignment * kAlignment;
-  data_ = std::aligned_alloc(kAlignment, rounded == 0 ? kAlignment : rounded);
-  if (!data_) throw std::bad_alloc();
-  std::memset(data_, 0, rounded);
+Buffer::Buffer(size_t bytes, BudgetCharge charge)
+    : data_(kernels::allocate_buffer(bytes)), size_(bytes), charge_(std::move(charge)) {
+  std::memset(data_, 0, bytes);
 }
 
-Buffer::~Buffer() { std::free(data_); }
+Buffer::~Buffer() { kernels::release_buffer(data_, size_); }
 
 Tensor::Tensor(Shape shape, DType dtype) : impl_(std::make_shared<TensorImpl>()) {
   check_shape(shape);
