@@ -126,7 +126,7 @@ class Optimizer {
 
  private:
   // Clipping, weight decay and the moving average around update().
-  std::vector<Tensor> clipped(const std::vector<Tensor>& grads) const;
+  std::vector<Tensor> clipped(std::vector<Tensor> grads) const;
   void apply_weight_decay(Variable& var, double learning_rate) const;
   void update_moving_averages(const std::vector<VariablePtr>& vars, int64_t step);
 

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <functional>
 #include <numbers>
+#include <string_view>
 
 #include "op_util.h"
 #include "cairn/ops.h"
@@ -199,7 +200,7 @@ Tensor power(const Tensor& a, double exponent) {
 namespace {
 
 struct ActivationEntry {
-  const char* name;
+  std::string_view name;  // with its length, so that a lookup rejects most entries without reading them
   std::function<Tensor(const Tensor&)> apply;
 };
 
@@ -239,9 +240,10 @@ const std::vector<ActivationEntry>& activation_table() {
   return table;
 }
 
-const ActivationEntry* find_activation(const std::string& name) {
+// Layers look their activation up on every call (Dense, Conv2D...): compare lengths first.
+const ActivationEntry* find_activation(std::string_view name) {
   for (const ActivationEntry& entry : activation_table())
-    if (name == entry.name) return &entry;
+    if (entry.name == name) return &entry;
   return nullptr;
 }
 

@@ -91,7 +91,7 @@ std::vector<std::string> Optimizer::slot_names() const {
   return names;
 }
 
-std::vector<Tensor> Optimizer::clipped(const std::vector<Tensor>& grads) const {
+std::vector<Tensor> Optimizer::clipped(std::vector<Tensor> grads) const {
   // Keras 3 applies one of them, in this order.
   auto norm_of = [](const Tensor& g) {
     double sum = 0;
@@ -188,6 +188,7 @@ void Optimizer::build(const std::vector<VariablePtr>& vars) {
                             std::string(dtype_name(var->dtype())) + ", only float32 variables can be optimized");
     if (!has_slots(*var) && std::find(fresh.begin(), fresh.end(), var) == fresh.end()) fresh.push_back(var);
   }
+  if (fresh.empty()) return;  // every step after the first
   // Keras creates slots slot by slot over the variable list ("for var: m; for var: v"), which fixes
   // the order of optimizer.weights.
   for (const std::string& slot_name : slot_names()) {
@@ -239,16 +240,17 @@ void Optimizer::apply_gradients(const std::vector<Tensor>& grads, const std::vec
   const double step_learning_rate = current_learning_rate();
   std::vector<Tensor> active_grads;
   for (size_t i : active) active_grads.push_back(grads[i]);
-  active_grads = clipped(active_grads);
+  active_grads = clipped(std::move(active_grads));
   if (common_.weight_decay)
     for (const VariablePtr& var : updated) apply_weight_decay(*var, step_learning_rate);
   prepare_step(step_learning_rate, step);
-  const size_t update_slots = update_slot_names().size();
   std::vector<float*> slot_data;
   for (size_t k = 0; k < active.size(); ++k) {
     Variable& var = *updated[k];
     slot_data.clear();
     const std::vector<VariablePtr>& var_slots = slots_by_variable_.at(&var);
+    // The update's slots, in slot_names() order; the moving average, when kept, comes after them.
+    const size_t update_slots = var_slots.size() - (common_.use_ema ? 1 : 0);
     for (size_t s = 0; s < update_slots; ++s) slot_data.push_back(var_slots[s]->mutable_value().data<float>());
     float* w = var.mutable_value().data<float>();
     const float* g = active_grads[k].data<float>();
