@@ -72,15 +72,59 @@ Shape reduced_shape(const Shape& shape, const std::vector<int>& axes, bool keepd
 
 // Broadcasts g (shape with reduced axes kept as 1) back to `shape`.
 Tensor expand_to(const Tensor& g, const Shape& shape) { return add(g, Tensor::zeros(shape)); }
+
+// Sorted axes that follow each other (a GlobalAveragePooling2D's rows and columns) read as one axis.
+bool consecutive(const std::vector<int>& axes) {
+  return !axes.empty() && axes.back() - axes.front() + 1 == static_cast<int>(axes.size());
+}
+
+// The shape as (outer, n, inner) around the axes first..last.
+AxisSplit split_around(const Shape& shape, int first, int last) {
+  AxisSplit s;
+  for (int i = 0; i < first; ++i) s.outer *= shape[i];
+  s.n = 1;
+  for (int i = first; i <= last; ++i) s.n *= shape[i];
+  for (size_t i = last + 1; i < shape.size(); ++i) s.inner *= shape[i];
+  return s;
+}
+
+// out (outer, n, inner) = g (outer, inner) repeated n times: the gradient of a sum over the middle.
+Tensor repeat_middle_axis(const Tensor& g, AxisSplit s, const Shape& shape) {
+  Tensor out(shape, DType::Float32);
+  const float* src = g.data<float>();
+  float* dst = out.data<float>();
+  for (int64_t o = 0; o < s.outer; ++o) {
+    const float* row = src + o * s.inner;
+    float* block = dst + o * s.n * s.inner;
+    if (s.inner == 1) {
+      std::fill(block, block + s.n, row[0]);
+    } else {
+      for (int64_t k = 0; k < s.n; ++k) std::copy(row, row + s.inner, block + k * s.inner);
+    }
+  }
+  return out;
+}
 }  // namespace
 
 Tensor sum(const Tensor& a, std::vector<int> axes, bool keepdims) {
   require_float32(a, "sum");
   axes = normalized_axes(std::move(axes), a.rank(), "sum");
-  Tensor y = a;
-  for (int axis : axes) y = reduce_axis(y, axis, 0.f, [](float acc, float x) { return acc + x; });
-  y = (axes.empty() ? y.clone() : y).reshape(reduced_shape(a.shape(), axes, keepdims));
-  maybe_record({a}, y, [shape = a.shape(), axes](const std::vector<Tensor>& g, const std::vector<bool>&) {
+  const auto plus = [](float acc, float x) { return acc + x; };
+  Tensor y;
+  const bool middle = consecutive(axes);
+  const AxisSplit split = middle ? split_around(a.shape(), axes.front(), axes.back()) : AxisSplit{};
+  if (middle && split.inner > 1) {
+    // One pass, vectorized over the trailing axes. (With nothing after the axes this would be one
+    // sequential float sum; reducing axis by axis below keeps more precision there.)
+    y = Tensor(reduced_shape(a.shape(), axes, keepdims), DType::Float32);
+    reduce_middle_axis(split, a.data<float>(), y.data<float>(), 0.f, plus);
+  } else {
+    y = a;
+    for (int axis : axes) y = reduce_axis(y, axis, 0.f, plus);
+    y = (axes.empty() ? y.clone() : y).reshape(reduced_shape(a.shape(), axes, keepdims));
+  }
+  maybe_record({a}, y, [shape = a.shape(), axes, middle, split](const std::vector<Tensor>& g, const std::vector<bool>&) {
+    if (middle) return std::vector<Tensor>{repeat_middle_axis(g[0], split, shape)};
     return std::vector<Tensor>{expand_to(g[0].reshape(reduced_shape(shape, axes, true)), shape)};
   });
   return y;

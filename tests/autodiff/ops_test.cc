@@ -59,6 +59,19 @@ TEST(Ops, ReductionsAndArgmax) {
   EXPECT_EQ(ops::argmax(a).to_vector<int64_t>(), (std::vector<int64_t>{1, 2}));
 }
 
+// Consecutive axes reduced in one pass (GlobalAveragePooling2D's rows and columns) give what reducing
+// them one at a time gives.
+TEST(Ops, SumOverConsecutiveAxesMatchesOneAxisAtATime) {
+  Tensor a({2, 3, 4, 5});
+  for (int64_t i = 0; i < a.numel(); ++i) a.data<float>()[i] = static_cast<float>(i % 7) - 3.f;
+  Tensor once = ops::sum(a, {1, 2});
+  Tensor stepwise = ops::sum(ops::sum(a, {2}), {1});
+  EXPECT_EQ(once.shape(), (Shape{2, 5}));
+  EXPECT_EQ(once.to_vector<float>(), stepwise.to_vector<float>());
+  EXPECT_EQ(ops::sum(a, {1, 2}, true).shape(), (Shape{2, 1, 1, 5}));
+  EXPECT_EQ(ops::mean(a, {2, 1}).to_vector<float>(), ops::scale(stepwise, 1.0 / 12).to_vector<float>());
+}
+
 TEST(Ops, SoftmaxIsStableForHugeLogits) {
   Tensor x = Tensor::from_values({1, 3}, {1000, 1001, 1002});
   Tensor p = ops::softmax(x);
@@ -132,6 +145,8 @@ INSTANTIATE_TEST_SUITE_P(
         GradCase{"log_softmax", [](auto& x) { return ops::log_softmax(x[0], 1); }, {{2, 4, 3}}},
         GradCase{"sum_axes", [](auto& x) { return ops::sum(x[0], {0, 2}); }, {{2, 3, 4}}},
         GradCase{"mean_keepdims", [](auto& x) { return ops::mean(x[0], {1}, true); }, {{2, 3, 4}}},
+        GradCase{"mean_middle_axes", [](auto& x) { return ops::mean(x[0], {1, 2}); }, {{2, 3, 2, 4}}},
+        GradCase{"sum_leading_axes_keepdims", [](auto& x) { return ops::sum(x[0], {0, 1}, true); }, {{2, 3, 4}}},
         GradCase{"reduce_max", [](auto& x) { return ops::reduce_max(x[0], {1}); }, {{4, 6}}},
         GradCase{"matmul", [](auto& x) { return ops::matmul(x[0], x[1]); }, {{3, 4}, {4, 5}}},
         GradCase{"matmul_ta", [](auto& x) { return ops::matmul(x[0], x[1], true, false); }, {{4, 3}, {4, 5}}},
