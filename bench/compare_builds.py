@@ -4,7 +4,7 @@
     python3 bench/compare_builds.py --rounds 5 --threads 1 --seconds 3 \\
         native=/tmp/native/bench/cairn-bench portable=build/bench/cairn-bench
 
-Each round runs every build's cairn-bench once (all workloads and the checkpoint), the builds in
+Each round runs every build's cairn-bench once (all workloads and the checkpoint, or --only), the builds in
 alternating order, so that a slow spell of a shared machine falls on all of them alike. Prints a
 Markdown table of median samples/s (checkpoint: MB/s) and, for each build, the median over rounds of
 its ratio to the first build in the same round.
@@ -16,10 +16,14 @@ import subprocess
 import sys
 
 
-def run(binary, threads, seconds):
+def run(binary, threads, seconds, only, checkpoint_mb):
     """One cairn-bench run: {measure: value}, the checkpoint's save and load as two measures."""
-    out = subprocess.run([binary, "--threads", str(threads), "--seconds", str(seconds)], capture_output=True,
-                         text=True, check=True).stdout
+    command = [binary, "--threads", str(threads), "--seconds", str(seconds)]
+    if only:
+        command += ["--only", only]
+    if checkpoint_mb:
+        command += ["--checkpoint-mb", str(checkpoint_mb)]
+    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     values = {}
     for line in out.splitlines():
         row = json.loads(line)
@@ -36,6 +40,8 @@ def main():
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--seconds", type=float, default=3)
+    parser.add_argument("--only", help="cairn-bench's --only: comma-separated workloads (default: all)")
+    parser.add_argument("--checkpoint-mb", type=int, help="cairn-bench's --checkpoint-mb (default: its own)")
     parser.add_argument("builds", nargs="+", help="NAME=path/to/cairn-bench; ratios are to the first")
     args = parser.parse_args()
     builds = [b.split("=", 1) for b in args.builds]
@@ -43,7 +49,7 @@ def main():
     samples = {name: {} for name, _ in builds}
     for r in range(args.rounds):
         for name, binary in builds if r % 2 == 0 else builds[::-1]:
-            for measure, value in run(binary, args.threads, args.seconds).items():
+            for measure, value in run(binary, args.threads, args.seconds, args.only, args.checkpoint_mb).items():
                 samples[name].setdefault(measure, []).append(value)
         print(f"round {r + 1} of {args.rounds} done", file=sys.stderr, flush=True)
     print("every round:", json.dumps(samples), file=sys.stderr)

@@ -1,16 +1,18 @@
 // Times the layers added with the layer registry, forward + backward of sum(layer(x) * r) in training mode,
 // on the shapes that bench/layer_peers.py gives PyTorch 2.13 and TensorFlow 2.21 (Keras 3):
 //
-//   build/bench/bench_layer_kernels --seconds 3
+//   build/bench/bench_layer_kernels --seconds 3 [--only LayerNormalization,GRU]
 //   .oracle-venv/bin/python bench/layer_peers.py --seconds 3
 //
 // One thread (cairn's default; the peers are pinned to one thread too). Prints one JSON line per layer:
 // {"layer", "shape", "step_ms"}.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <functional>
+#include <sstream>
 #include <string>
 
 #include "cairn/autodiff.h"
@@ -42,8 +44,12 @@ Tensor uniform(const Shape& shape, Generator& gen) {
   return t;
 }
 
+// The layers to time (--only, comma-separated class names); empty for all.
+std::vector<std::string> only;
+
 // Forward in training mode and the gradients of every input and trainable weight.
 void bench(const std::string& name, Layer& layer, const std::vector<Shape>& shapes, double seconds) {
+  if (!only.empty() && std::find(only.begin(), only.end(), name) == only.end()) return;
   Generator gen(1);
   std::vector<Tensor> xs;
   for (const Shape& s : shapes) xs.push_back(uniform(s, gen));
@@ -69,8 +75,13 @@ void bench(const std::string& name, Layer& layer, const std::vector<Shape>& shap
 
 int main(int argc, char** argv) {
   double seconds = 3;
-  for (int i = 1; i + 1 < argc; ++i)
+  for (int i = 1; i + 1 < argc; ++i) {
     if (std::strcmp(argv[i], "--seconds") == 0) seconds = std::atof(argv[i + 1]);
+    if (std::strcmp(argv[i], "--only") == 0) {
+      std::stringstream names(argv[i + 1]);
+      for (std::string name; std::getline(names, name, ',');) only.push_back(name);
+    }
+  }
   BatchNormalization batch_norm;
   bench("BatchNormalization", batch_norm, {{32, 16, 16, 64}}, seconds);
   LayerNormalization layer_norm;

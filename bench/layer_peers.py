@@ -2,7 +2,7 @@
 mode, gradients of sum(y * r) with respect to the inputs and the trainable weights) in PyTorch 2.13 and in
 Keras 3 on TensorFlow 2.21, one thread each. Run in the oracle environment:
 
-    .oracle-venv/bin/python bench/layer_peers.py --seconds 3
+    .oracle-venv/bin/python bench/layer_peers.py --seconds 3 [--only LayerNormalization,GRU]
 
 Prints one JSON line per layer and framework: {"framework", "layer", "shape", "step_ms"}.
 """
@@ -107,8 +107,11 @@ def torch_step(name, make, shapes, seconds):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=3)
+    parser.add_argument("--only", help="comma-separated layer names (default: every layer)")
     args = parser.parse_args()
     for name, make_keras, make_torch, shapes in CASES:
+        if args.only and name not in args.only.split(","):
+            continue
         shape = " ".join(str(tuple(s)) for s in shapes)
         for framework, ms in (("torch", torch_step(name, make_torch, shapes, args.seconds)),
                               ("keras3-tf", keras_step(make_keras, shapes, args.seconds))):
