@@ -114,6 +114,11 @@ Tensor embedding_lookup(const Tensor& table, const Tensor& ids);
 // Returns (B,T,U) with return_sequences, else the last output (B,U).
 Tensor lstm(const Tensor& x, const Tensor& kernel, const Tensor& recurrent_kernel, const Tensor& bias,
             bool return_sequences);
+// Keras 3 GRU with reset_after (activation tanh, recurrent_activation sigmoid, gate order z,r,h), zero
+// initial state. x (B,T,I), kernel (I,3U), recurrent_kernel (U,3U), bias (2,3U) (input row, recurrent
+// row) or undefined. Returns (B,T,U) with return_sequences, else the last output (B,U).
+Tensor gru(const Tensor& x, const Tensor& kernel, const Tensor& recurrent_kernel, const Tensor& bias,
+           bool return_sequences);
 
 // ---- normalization
 // Over the last axis: (x - mean) / sqrt(variance + epsilon) * gamma + beta, with the biased variance;

@@ -1,68 +1,18 @@
 #include "cairn/internal/tensor/lstm.h"
 
 #include <algorithm>
-#include <bit>
 #include <cmath>
 #include <cstring>
-#include <map>
-#include <mutex>
 
 #include "cairn/parallel.h"
 #include "cairn/internal/tensor/blas.h"
+#include "cairn/internal/tensor/buffer_cache.h"
 #include "cairn/internal/tensor/cpu_dispatch.h"
+#include "cairn/internal/tensor/gate_math.h"
 
 namespace cairn::kernels {
 
 namespace {
-
-// The gate nonlinearities are written as branch-free float arithmetic so that the compiler vectorizes
-// the fused cell loops (libm's expf would not be). Measured against double precision over [-30, 30]:
-// exp within 1.01 ulp, sigmoid 2.5 ulp, tanh 1.4 ulp.
-
-// e^x as 2^n * e^r, r = x - n ln2 in [-ln2/2, ln2/2], with Cephes' degree-6 polynomial for e^r.
-// NaN propagates through the clamp.
-inline float exp_approx(float x) {
-  x = x < -87.0f ? -87.0f : x;
-  x = x > 88.0f ? 88.0f : x;
-  // Adding 1.5 * 2^23 rounds x log2(e) to the nearest integer n and leaves n in the low mantissa bits
-  // (std::floor would not vectorize).
-  constexpr float kRoundingShift = 12582912.0f;
-  const float shifted = x * 1.44269504088896341f + kRoundingShift;
-  const float n = shifted - kRoundingShift;
-  // ln2 in two parts so that n * ln2 is subtracted without rounding error.
-  float r = x - n * 0.693359375f;
-  r = r - n * -2.12194440e-4f;
-  float p = 1.9875691500e-4f;
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  p = p * (r * r) + r + 1.0f;
-  // 2^n: the biased exponent n + 127 (in [1, 254] after the clamp) shifted into the exponent field.
-  const uint32_t exponent_bits = (std::bit_cast<uint32_t>(shifted) + 127u) << 23;
-  return p * std::bit_cast<float>(exponent_bits);
-}
-
-inline float sigmoid_approx(float x) { return 1.0f / (1.0f + exp_approx(-x)); }
-
-// Near 0, Cephes' odd polynomial keeps tanh's relative accuracy (1 - 2/(e^2x + 1) would cancel);
-// elsewhere the exponential form with the sign of x.
-inline float tanh_approx(float x) {
-  const float z = x * x;
-  float p = -5.70498872745e-3f;
-  p = p * z + 2.06390887954e-2f;
-  p = p * z - 5.37397155531e-2f;
-  p = p * z + 1.33314422036e-1f;
-  p = p * z - 3.33332819422e-1f;
-  const float near_zero = x + x * z * p;
-  const float a = std::fabs(x);
-  const float far = std::copysign(1.0f - 2.0f / (exp_approx(2.0f * a) + 1.0f), x);
-  return a < 0.625f ? near_zero : far;
-}
-
-// Rows of the batch per parallel chunk: enough elements to pay for waking a thread.
-int64_t row_grain(int64_t units) { return std::max<int64_t>(1, 4096 / std::max<int64_t>(units, 1)); }
 
 // One batch row of the cell, as its own function so that the restrict-qualified rows vectorize.
 // c_prev is null for the zero initial state.
@@ -105,28 +55,6 @@ CAIRN_DISPATCHED_KERNEL void cell_backward_row(int64_t units, const float* __res
   }
 }
 
-// (outer, inner, width) -> (inner, outer, width): between batch-major and time-major.
-void swap_leading_axes(const float* src, int64_t outer, int64_t inner, int64_t width, float* dst) {
-  for (int64_t a = 0; a < outer; ++a)
-    for (int64_t b = 0; b < inner; ++b)
-      std::memcpy(dst + (b * outer + a) * width, src + (a * inner + b) * width, sizeof(float) * width);
-}
-
-constexpr size_t kMinCachedBytes = size_t{1} << 20, kMaxCachedBytes = size_t{256} << 20;
-
-// Free arrays by capacity (in floats), and their total size.
-struct ArrayCache {
-  std::mutex mutex;
-  std::multimap<size_t, float*> free;
-  size_t bytes = 0;
-};
-
-ArrayCache& array_cache() {
-  static ArrayCache* cache =
-      new ArrayCache;  // never destroyed: arrays may be freed during static destruction
-  return *cache;
-}
-
 FloatArray uninitialized(int64_t n) { return make_float_array(static_cast<size_t>(n)); }
 
 // Without a trace, x @ kernel is computed for this many floats' worth of steps at a time, so that
@@ -135,35 +63,19 @@ constexpr int64_t kInferenceGateFloats = int64_t{1} << 22;
 
 }  // namespace
 
-FloatArray make_float_array(size_t n) {
-  if (n * sizeof(float) >= kMinCachedBytes) {
-    ArrayCache& cache = array_cache();
-    std::lock_guard lock(cache.mutex);
-    // The smallest cached array that fits, unless it would waste more than half of itself.
-    auto it = cache.free.lower_bound(n);
-    if (it != cache.free.end() && it->first / 2 <= n) {
-      FloatArray array(it->second, RecycleArray{it->first});
-      cache.bytes -= it->first * sizeof(float);
-      cache.free.erase(it);
-      return array;
-    }
-  }
-  return FloatArray(new float[n], RecycleArray{n});
+int64_t row_grain(int64_t units) { return std::max<int64_t>(1, 4096 / std::max<int64_t>(units, 1)); }
+
+void swap_leading_axes(const float* src, int64_t outer, int64_t inner, int64_t width, float* dst) {
+  for (int64_t a = 0; a < outer; ++a)
+    for (int64_t b = 0; b < inner; ++b)
+      std::memcpy(dst + (b * outer + a) * width, src + (a * inner + b) * width, sizeof(float) * width);
 }
 
-void RecycleArray::operator()(float* p) const {
-  const size_t bytes = capacity * sizeof(float);
-  if (bytes >= kMinCachedBytes) {
-    ArrayCache& cache = array_cache();
-    std::lock_guard lock(cache.mutex);
-    if (cache.bytes + bytes <= kMaxCachedBytes) {
-      cache.free.emplace(capacity, p);
-      cache.bytes += bytes;
-      return;
-    }
-  }
-  delete[] p;
+FloatArray make_float_array(size_t n) {
+  return FloatArray(static_cast<float*>(allocate_buffer(n * sizeof(float))), RecycleArray{n});
 }
+
+void RecycleArray::operator()(float* p) const { release_buffer(p, capacity * sizeof(float)); }
 
 void lstm_cell_forward(int64_t batch, int64_t units, float* gates, const float* c_prev, float* c,
                        float* tanh_c, float* h) {

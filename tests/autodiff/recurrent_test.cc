@@ -1,6 +1,6 @@
-// embedding_lookup and lstm: forward values against naive references written here, gradients against
+// embedding_lookup, lstm and gru: forward values against naive references written here, gradients against
 // central differences (tests/gradient_check.h: step 1e-2 on float32, |analytic - numeric| <=
-// 2e-3 + 2e-2 |numeric|) and, tightly, against the same LSTM composed step by step from ops.
+// 2e-3 + 2e-2 |numeric|) and, tightly, against the same cells composed step by step from ops.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -253,6 +253,142 @@ TEST(Lstm, ShapeErrorsNameTheTensors) {
             "lstm: recurrent_kernel of shape (5, 16) must be (units, 4 * units)");
   EXPECT_EQ(message(x, k, r, Tensor({16})),
             "lstm: bias of shape (16,) does not match recurrent_kernel of shape (5, 20) (expected (20,))");
+}
+
+// Keras 3's GRU (reset_after) in plain loops and double precision: gates z, r, h; the bias's first row is
+// added to x_t K, its second to h R; r multiplies the recurrent part of the candidate.
+Tensor reference_gru(const Tensor& x, const Tensor& kernel, const Tensor& recurrent, const Tensor& bias,
+                     bool return_sequences) {
+  const int64_t B = x.dim(0), T = x.dim(1), I = x.dim(2), U = recurrent.dim(0);
+  auto sigmoid = [](double v) { return 1.0 / (1.0 + std::exp(-v)); };
+  Tensor out(return_sequences ? Shape{B, T, U} : Shape{B, U});
+  for (int64_t b = 0; b < B; ++b) {
+    std::vector<double> h(U, 0.0);
+    for (int64_t t = 0; t < T; ++t) {
+      std::vector<double> in(3 * U, 0.0), rec(3 * U, 0.0);
+      for (int64_t j = 0; j < 3 * U; ++j) {
+        in[j] = bias.defined() ? bias.get({0, j}) : 0.0;
+        rec[j] = bias.defined() ? bias.get({1, j}) : 0.0;
+        for (int64_t k = 0; k < I; ++k) in[j] += x.get({b, t, k}) * kernel.get({k, j});
+        for (int64_t k = 0; k < U; ++k) rec[j] += h[k] * recurrent.get({k, j});
+      }
+      for (int64_t j = 0; j < U; ++j) {
+        const double z = sigmoid(in[j] + rec[j]), r = sigmoid(in[U + j] + rec[U + j]);
+        const double c = std::tanh(in[2 * U + j] + r * rec[2 * U + j]);
+        h[j] = z * h[j] + (1 - z) * c;
+        if (return_sequences) out.set({b, t, j}, h[j]);
+      }
+    }
+    if (!return_sequences)
+      for (int64_t j = 0; j < U; ++j) out.set({b, j}, h[j]);
+  }
+  return out;
+}
+
+// The same GRU composed from differentiable ops, for an independent gradient.
+Tensor composed_gru(const Tensor& x, const Tensor& kernel, const Tensor& recurrent, const Tensor& bias,
+                    bool return_sequences) {
+  const int64_t B = x.dim(0), T = x.dim(1), I = x.dim(2), U = recurrent.dim(0);
+  auto columns = [](const Tensor& m, int64_t begin, int64_t end) {
+    return ops::transpose(ops::slice_rows(ops::transpose(m), begin, end));
+  };
+  Tensor x2 = ops::reshape(x, {B, T * I});
+  Tensor h = Tensor::zeros({B, U});
+  std::vector<Tensor> outputs;
+  for (int64_t t = 0; t < T; ++t) {
+    Tensor in = ops::matmul(columns(x2, t * I, (t + 1) * I), kernel), rec = ops::matmul(h, recurrent);
+    if (bias.defined()) {
+      in = ops::add(in, ops::reshape(ops::slice_rows(bias, 0, 1), {3 * U}));
+      rec = ops::add(rec, ops::reshape(ops::slice_rows(bias, 1, 2), {3 * U}));
+    }
+    Tensor z = ops::sigmoid(ops::add(columns(in, 0, U), columns(rec, 0, U)));
+    Tensor r = ops::sigmoid(ops::add(columns(in, U, 2 * U), columns(rec, U, 2 * U)));
+    Tensor c = ops::tanh(ops::add(columns(in, 2 * U, 3 * U), ops::mul(r, columns(rec, 2 * U, 3 * U))));
+    h = ops::add(ops::mul(z, h), ops::mul(ops::add_scalar(ops::neg(z), 1.0), c));
+    outputs.push_back(ops::reshape(h, {B, 1, U}));
+  }
+  return return_sequences ? ops::concat(outputs, 1) : h;
+}
+
+std::vector<Tensor> gru_inputs(const LstmCase& k, uint64_t seed) {
+  std::vector<Tensor> in{random_tensor({k.batch, k.steps, k.input}, seed, -1.f, 1.f),
+                         random_tensor({k.input, 3 * k.units}, seed + 1, -0.6f, 0.6f),
+                         random_tensor({k.units, 3 * k.units}, seed + 2, -0.6f, 0.6f)};
+  if (k.use_bias) in.push_back(random_tensor({2, 3 * k.units}, seed + 3, -0.5f, 0.5f));
+  return in;
+}
+
+Tensor call_gru(const std::vector<Tensor>& in, bool return_sequences) {
+  return ops::gru(in[0], in[1], in[2], in.size() > 3 ? in[3] : Tensor(), return_sequences);
+}
+
+TEST(Gru, ForwardMatchesNaiveReference) {
+  for (LstmCase k :
+       {LstmCase{3, 5, 4, 6, true, true}, LstmCase{3, 5, 4, 6, false, true}, LstmCase{2, 4, 3, 1, true, true},
+        LstmCase{4, 3, 7, 8, false, false}, LstmCase{5, 6, 9, 37, true, true}, LstmCase{2, 3, 0, 4, true, true}}) {
+    std::vector<Tensor> in = gru_inputs(k, 11 * k.units);
+    Tensor got = call_gru(in, k.return_sequences);
+    Tensor want = reference_gru(in[0], in[1], in[2], k.use_bias ? in[3] : Tensor(), k.return_sequences);
+    ASSERT_EQ(got.shape(), want.shape());
+    EXPECT_LE(max_abs_diff(got, want), 1e-5) << "units " << k.units << " return_sequences " << k.return_sequences;
+  }
+}
+
+TEST(Gru, GradientsMatchCentralDifferences) {
+  for (LstmCase k : {LstmCase{2, 3, 3, 4, true, true}, LstmCase{3, 4, 2, 3, false, true},
+                     LstmCase{2, 3, 2, 5, true, false}}) {
+    SCOPED_TRACE("return_sequences " + std::to_string(k.return_sequences) + " bias " + std::to_string(k.use_bias));
+    expect_gradients_match([&](const std::vector<Tensor>& in) { return call_gru(in, k.return_sequences); },
+                           gru_inputs(k, 500 + k.units));
+  }
+}
+
+TEST(Gru, GradientsMatchTheOpByOpComposition) {
+  for (LstmCase k : {LstmCase{3, 6, 4, 5, true, true}, LstmCase{4, 7, 3, 9, false, true},
+                     LstmCase{2, 5, 5, 3, false, false}, LstmCase{2, 1, 3, 17, true, true}}) {
+    SCOPED_TRACE("return_sequences " + std::to_string(k.return_sequences) + " bias " + std::to_string(k.use_bias));
+    std::vector<Tensor> in = gru_inputs(k, 700 + k.units);
+    Tensor bias = k.use_bias ? in[3] : Tensor();
+    Tensor weights = random_tensor(call_gru(in, k.return_sequences).shape(), 13, 0.5f, 1.5f);
+    auto gradients = [&](bool fused) {
+      GradientTape tape;
+      for (const Tensor& t : in) tape.watch(t);
+      Tensor y = fused ? call_gru(in, k.return_sequences) : composed_gru(in[0], in[1], in[2], bias, k.return_sequences);
+      return tape.gradient(ops::sum(ops::mul(y, weights)), in);
+    };
+    std::vector<Tensor> fused = gradients(true), composed = gradients(false);
+    for (size_t i = 0; i < in.size(); ++i) {
+      ASSERT_EQ(fused[i].shape(), in[i].shape());
+      EXPECT_LE(max_abs_diff(fused[i], composed[i]), 1e-5) << "input " << i;
+    }
+  }
+}
+
+TEST(Gru, ZeroTimeStepsGiveTheZeroState) {
+  std::vector<Tensor> in = gru_inputs({3, 0, 2, 4, false, true}, 41);
+  GradientTape tape;
+  for (const Tensor& t : in) tape.watch(t);
+  Tensor h = call_gru(in, false);
+  EXPECT_EQ(h.shape(), (Shape{3, 4}));
+  EXPECT_EQ(ops::sum(ops::abs(h)).item(), 0.0);
+  std::vector<Tensor> g = tape.gradient(ops::sum(h), in);
+  EXPECT_EQ(ops::sum(ops::abs(g[3])).item(), 0.0);
+}
+
+TEST(Gru, ShapeErrorsNameTheTensors) {
+  Tensor x({2, 3, 4}), k({4, 15}), r({5, 15}), b({2, 15});
+  EXPECT_NO_THROW(ops::gru(x, k, r, b, false));
+  auto message = [&](const Tensor& kk, const Tensor& rr, const Tensor& bb) -> std::string {
+    try {
+      ops::gru(x, kk, rr, bb, false);
+    } catch (const ShapeError& e) {
+      return e.what();
+    }
+    return "no ShapeError";
+  };
+  EXPECT_EQ(message(k, Tensor({5, 20}), b), "gru: recurrent_kernel of shape (5, 20) must be (units, 3 * units)");
+  EXPECT_EQ(message(k, r, Tensor({15})),
+            "gru: bias of shape (15,) does not match recurrent_kernel of shape (5, 15) (expected (2, 15))");
 }
 
 TEST(EmbeddingLookup, GathersRowsForInt32AndInt64Ids) {

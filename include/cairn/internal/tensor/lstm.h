@@ -28,15 +28,21 @@ void lstm_cell_forward(int64_t batch, int64_t units, float* gates, const float* 
 void lstm_cell_backward(int64_t batch, int64_t units, const float* gates, const float* c_prev,
                         const float* tanh_c, const float* dh, float* dc, float* dgates);
 
-// A float array from a process-wide cache: large per-call buffers are recycled rather than returned to
-// the system, because faulting fresh pages in costs about 0.5 ms per MB (as much as the arithmetic of a
-// training step on imdb_lstm). At most 256 MB stay cached; small arrays come from the heap as usual.
+// A float array from the buffer cache (buffer_cache.h), shared with tensors: large per-call buffers are
+// recycled rather than returned to the system, because faulting fresh pages in costs about 0.5 ms per MB
+// (as much as the arithmetic of a training step on imdb_lstm).
 struct RecycleArray {
   size_t capacity = 0;
   void operator()(float* p) const;
 };
 using FloatArray = std::unique_ptr<float[], RecycleArray>;
 FloatArray make_float_array(size_t n);  // uninitialized
+
+// Shared with the GRU (gru.h): rows of the batch per parallel chunk of a cell loop, enough elements to
+// pay for waking a thread; and (outer, inner, width) -> (inner, outer, width), between batch-major and
+// time-major.
+int64_t row_grain(int64_t units);
+void swap_leading_axes(const float* src, int64_t outer, int64_t inner, int64_t width, float* dst);
 
 // What a forward pass over a sequence keeps for its backward pass, time-major.
 struct LstmTrace {
