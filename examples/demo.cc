@@ -1,6 +1,7 @@
 // The cairn demo: train on Fashion-MNIST with a progress bar and checkpoints, get killed in the middle
 // of an epoch, resume exactly, prove it against an uninterrupted run, and load the saved model file
-// (no model code) to predict.
+// (no model code) to predict; then write the run's report (curves from the TensorBoard logs, the
+// checkpoints, the confusion matrix and the misclassified test images).
 //
 //   build/examples/demo [--epochs N] [--dir DIR]
 #include <fcntl.h>
@@ -62,6 +63,8 @@ int train(const std::string& dir, int epochs, bool with_checkpoints) {
     std::fflush(stdout);
   };
   callbacks.push_back(announce);
+  // Curves for the report: each process writes its epochs' values (the resumed one goes on from epoch 2).
+  callbacks.push_back(std::make_shared<TensorBoard>(dir + "/logs"));
   model->fit(x, data.train.y, {.batch_size = 64, .epochs = epochs, .callbacks = callbacks,
                                .validation_data = std::make_pair(x_test, data.test.y), .seed = 1});
   model->save_weights(dir + "/final/weights");
@@ -160,5 +163,19 @@ int main(int argc, char** argv) {
     std::printf("  test image %ld: %-11s (%.1f%%)  true: %-11s %s\n", static_cast<long>(i), kClassNames[p],
                 100 * probabilities.get({i, p}), kClassNames[t], p == t ? "" : "x");
   }
+
+  std::printf("\n== 5. The run's report\n");
+  RunReport report("demo: Fashion-MNIST, killed and resumed");
+  report.add_tensorboard_logs(dir + "/logs");
+  report.add_checkpoints(dir + "/checkpoints");
+  report.add_test_results(*model, x_test, data.test.y);
+  report.set_missing(ReportSection::Filters,
+                     "The demo's model is dense: no convolution filters. cnn_early_stopping's report shows the first "
+                     "convolution layer's filters before training, after re-initialization and after the restore.");
+  report.set_model_summary(*model);
+  report.write(dir + "/report.html");
+  for (const std::string& warning : report.warnings()) std::printf("warning: %s\n", warning.c_str());
+  std::printf("Wrote %s/report.html: curves, checkpoints, confusion matrix and misclassified test images\n",
+              dir.c_str());
   return identical == total ? 0 : 1;
 }
