@@ -288,7 +288,9 @@ std::shared_ptr<Model> decode_keras_zip(std::span<const uint8_t> bytes, const st
   const std::string where = path + ": " + kConfigMember;
   const Json config = parse_json(as_text(config_text), where);
   auto model = model_from_file_config(config, where);
-  if (config.is_object() && config.contains("compile_config") && !config["compile_config"].is_null())
+  // Keras 3 writes {} for a model that was never compiled.
+  if (config.is_object() && config.contains("compile_config") && !config["compile_config"].is_null() &&
+      !(config["compile_config"].is_object() && config["compile_config"].empty()))
     compile_from(*model, config["compile_config"], where + ": compile_config");
   auto lock = h5::lock();
   h5::File file = h5::File::open(archive.read(weights), path + ": " + kWeightsMember);

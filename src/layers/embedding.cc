@@ -29,6 +29,16 @@ Tensor Embedding::call(const Tensor& ids, bool) {
   return ops::embedding_lookup(embeddings_->value(), integral ? ids : ids.to(DType::Int64));
 }
 
+Tensor Embedding::compute_mask(const Tensor& ids, const Tensor&) const {
+  if (!options_.mask_zero) return Tensor();
+  const Tensor values = ids.to(DType::Int64);
+  const int64_t* in = values.data<int64_t>();
+  Tensor mask(ids.shape(), DType::Float32);
+  float* out = mask.data<float>();
+  for (int64_t i = 0; i < mask.numel(); ++i) out[i] = in[i] != 0 ? 1.0f : 0.0f;
+  return mask;
+}
+
 Shape Embedding::compute_output_shape(const Shape& input_shape) const {
   Shape out = input_shape;
   out.push_back(output_dim_);

@@ -1,5 +1,6 @@
 #include "cairn/layers/layer.h"
 
+#include <algorithm>
 #include <cctype>
 #include <map>
 #include <mutex>
@@ -80,6 +81,23 @@ Tensor Layer::operator()(const Tensor& x, bool training) {
   Tensor y = call(x, training);
   last_output_shape_ = with_unknown_batch(y.shape());
   return y;
+}
+
+Layer::MaskedOutput Layer::operator()(const Tensor& x, const Tensor& mask, bool training) {
+  if (!mask.defined()) {
+    Tensor y = (*this)(x, training);
+    return {y, compute_mask(x, mask)};
+  }
+  if (!x.defined()) throw InvalidArgument("layer \"" + name_ + "\" was called with an undefined tensor");
+  check_input(x.shape());
+  const Shape& mask_shape = mask.shape();
+  if (mask.rank() > x.rank() || !std::equal(mask_shape.begin(), mask_shape.end(), x.shape().begin()))
+    throw ShapeError("layer \"" + name_ + "\": the input's mask must have the input's leading dimensions, got mask shape " +
+                     shape_str(mask_shape) + " for input shape " + shape_str(x.shape()));
+  if (!built_) build(x.shape());
+  Tensor y = call_with_mask(x, mask, training);
+  last_output_shape_ = with_unknown_batch(y.shape());
+  return {y, compute_mask(x, mask)};
 }
 
 Tensor Layer::operator()(const std::vector<Tensor>& xs, bool training) {
@@ -185,6 +203,23 @@ VariablePtr Layer::add_weight(const std::string& name, const Shape& shape, const
   own_weights_.emplace_back(name, v);
   initializers_.push_back(initializer);
   return v;
+}
+
+void Layer::adopt_weights(const Layer& inner, const std::string& prefix) {
+  for (size_t i = 0; i < inner.own_weights_.size(); ++i) {
+    const auto& [short_name, v] = inner.own_weights_[i];
+    const std::string name = prefix + "/" + short_name;
+    if (auto pending = deferred_.find(name); pending != deferred_.end()) {
+      if (pending->second.value.shape() != v->shape())
+        throw ShapeError("restoring '" + pending->second.key + "': shape " + shape_str(pending->second.value.shape()) +
+                         " in the checkpoint but " + shape_str(v->shape()) + " in layer \"" + name_ + "\"");
+      v->assign(pending->second.value);
+      deferred_.erase(pending);
+    }
+    weights_.push_back(v);
+    own_weights_.emplace_back(name, v);
+    initializers_.push_back(inner.initializers_[i]);
+  }
 }
 
 std::vector<Layer::KerasWeightPath> Layer::keras_weight_paths() const {

@@ -35,45 +35,30 @@ class UnitForgetBias : public Initializer {
 }  // namespace
 
 LSTM::LSTM(int64_t units, LSTMOptions options)
-    : Layer("LSTM", options.name, options.seed), units_(units), options_(std::move(options)) {
-  if (units <= 0)
-    throw InvalidArgument("LSTM: units must be a positive integer, got " + std::to_string(units));
-  if (!options_.kernel_initializer || !options_.recurrent_initializer || !options_.bias_initializer)
-    throw InvalidArgument("LSTM: kernel_initializer, recurrent_initializer and bias_initializer must be set");
-}
+    : Recurrent("LSTM", "lstm_cell", 4, units, std::move(options)) {}
 
-void LSTM::check_input(const Shape& input_shape) const {
-  if (input_shape.size() != 3)
-    incompatible_input("expected ndim=3, found ndim=" + std::to_string(input_shape.size()) +
-                       ". Full shape received: " + shape_str(input_shape));
-  if (built() && input_shape.back() != kernel_->shape()[0])
-    incompatible_input("expected axis -1 of input shape to have value " +
-                       std::to_string(kernel_->shape()[0]) + ", but received input with shape " +
-                       shape_str(input_shape));
-}
-
-void LSTM::build_impl(const Shape& input_shape) {
-  const int64_t features = input_shape.back();
-  if (features <= 0)
-    incompatible_input("the last dimension of the input must be defined, got " + shape_str(input_shape));
-  kernel_ = add_weight("kernel", {features, 4 * units_}, options_.kernel_initializer);
-  recurrent_kernel_ = add_weight("recurrent_kernel", {units_, 4 * units_}, options_.recurrent_initializer);
-  if (options_.use_bias) {
-    InitializerPtr bias_init = options_.unit_forget_bias
-                                   ? std::make_shared<UnitForgetBias>(options_.bias_initializer, units_)
+InitializerPtr LSTM::bias_initializer() const {
+  return options_.unit_forget_bias ? std::make_shared<UnitForgetBias>(options_.bias_initializer, units_)
                                    : options_.bias_initializer;
-    bias_ = add_weight("bias", {4 * units_}, bias_init);
-  }
 }
 
-Tensor LSTM::call(const Tensor& x, bool) {
-  return ops::lstm(x, kernel_->value(), recurrent_kernel_->value(), bias_ ? bias_->value() : Tensor(),
-                   options_.return_sequences);
+Tensor LSTM::fused_call(const Tensor& x) const {
+  if (options_.activation != "tanh" || options_.recurrent_activation != "sigmoid") return Tensor();
+  return ops::lstm(options_.go_backwards ? reverse_timesteps(x) : x, kernel_->value(), recurrent_kernel_->value(),
+                   bias_ ? bias_->value() : Tensor(), options_.return_sequences);
 }
 
-Shape LSTM::compute_output_shape(const Shape& input_shape) const {
-  if (options_.return_sequences) return {input_shape[0], input_shape[1], units_};
-  return {input_shape[0], units_};
+std::vector<Tensor> LSTM::step(const Tensor& projected, const std::vector<Tensor>& states,
+                               const Tensor& recurrent_input) const {
+  const int64_t u = units_;
+  const Tensor z = ops::add(projected, ops::matmul(recurrent_input, recurrent_kernel_->value()));
+  auto gate = [&](int k, const std::string& activation) {
+    return ops::activation(ops::slice(z, 1, k * u, (k + 1) * u), activation);
+  };
+  const Tensor i = gate(0, options_.recurrent_activation), f = gate(1, options_.recurrent_activation);
+  const Tensor candidate = gate(2, options_.activation), o = gate(3, options_.recurrent_activation);
+  const Tensor c = ops::add(ops::mul(f, states[1]), ops::mul(i, candidate));
+  return {ops::mul(o, ops::activation(c, options_.activation)), c};
 }
 
 }  // namespace cairn

@@ -194,9 +194,9 @@ void Sequential::build_impl(const Shape& input_shape) {
 }
 
 Tensor Sequential::call(const Tensor& x, bool training) {
-  Tensor h = x;
-  for (const auto& layer : stack_) h = (*layer)(h, training);
-  return h;
+  Layer::MaskedOutput h{x, Tensor()};
+  for (const auto& layer : stack_) h = (*layer)(h.output, h.mask, training);
+  return h.output;
 }
 
 Shape Sequential::compute_output_shape(const Shape& input_shape) const {
@@ -257,14 +257,20 @@ Tensor Functional::call_multi(const std::vector<Tensor>& xs, bool training) {
   if (xs.size() != inputs_.size())
     throw InvalidArgument("Functional model \"" + name() + "\" expects " + std::to_string(inputs_.size()) +
                           " inputs, but it received " + std::to_string(xs.size()) + " input tensors");
-  std::unordered_map<const SymbolicNode*, Tensor> values;
-  for (size_t i = 0; i < xs.size(); ++i) values[inputs_[i].node().get()] = xs[i];
+  // Masks follow single-input layers (Keras's compute_mask); a merge of several inputs ends them.
+  std::unordered_map<const SymbolicNode*, MaskedOutput> values;
+  for (size_t i = 0; i < xs.size(); ++i) values[inputs_[i].node().get()] = {xs[i], Tensor()};
   for (const auto& node : order_) {
+    if (node->inputs.size() == 1) {
+      const MaskedOutput& in = values.at(node->inputs[0].node().get());
+      values[node.get()] = (*node->layer)(in.output, in.mask, training);
+      continue;
+    }
     std::vector<Tensor> args;
-    for (const auto& in : node->inputs) args.push_back(values.at(in.node().get()));
-    values[node.get()] = (*node->layer)(args, training);
+    for (const auto& in : node->inputs) args.push_back(values.at(in.node().get()).output);
+    values[node.get()] = {(*node->layer)(args, training), Tensor()};
   }
-  return values.at(output_.node().get());
+  return values.at(output_.node().get()).output;
 }
 
 }  // namespace cairn

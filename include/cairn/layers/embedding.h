@@ -8,6 +8,8 @@ namespace cairn {
 
 struct EmbeddingOptions {
   InitializerPtr embeddings_initializer = random_uniform();  // Keras "uniform": U(-0.05, 0.05)
+  // Id 0 is padding: the output's mask (Layer::MaskedOutput) is 0 there, for the layers after it.
+  bool mask_zero = false;
   std::string name;
   std::optional<uint64_t> seed;  // seeds the layer's stream; otherwise taken from set_random_seed
 };
@@ -25,6 +27,7 @@ class Embedding : public Layer {
   void build_impl(const Shape& input_shape) override;
   // Ids of a floating dtype are truncated to integers first, as Keras casts them.
   Tensor call(const Tensor& ids, bool training) override;
+  Tensor compute_mask(const Tensor& ids, const Tensor& mask) const override;
 
  private:
   int64_t input_dim_, output_dim_;

@@ -54,6 +54,16 @@ class Layer : public std::enable_shared_from_this<Layer> {
 
   // Builds on the first call, checks the input against what the layer accepts, then calls call().
   Tensor operator()(const Tensor& x, bool training = false);
+  // With the input's mask (Keras's compute_mask): the output and the output's mask. A mask is a float32
+  // tensor of the input's leading dimensions, (batch, timesteps) for sequences, 1 at the steps that count
+  // and 0 at padding; undefined means no mask.
+  // Embedding(mask_zero) and Masking make one, the recurrent layers honour it, and Sequential and
+  // functional models hand each layer's output mask to the next layer through this call.
+  struct MaskedOutput {
+    Tensor output;
+    Tensor mask;
+  };
+  MaskedOutput operator()(const Tensor& x, const Tensor& mask, bool training);
   // Layers that take several tensors (Concatenate, Add) override call_multi; others take exactly one.
   Tensor operator()(const std::vector<Tensor>& xs, bool training = false);
   // Functional API: records this layer's call in the graph (the layer must be owned by a shared_ptr).
@@ -110,6 +120,12 @@ class Layer : public std::enable_shared_from_this<Layer> {
  protected:
   virtual void build_impl(const Shape& input_shape) {}
   virtual Tensor call(const Tensor& x, bool training) = 0;
+  // call() given the input's mask: layers that use masks (the recurrent layers) override it.
+  virtual Tensor call_with_mask(const Tensor& x, const Tensor& mask, bool training) { return call(x, training); }
+  // The output's mask (Keras's compute_mask): the input's for layers that keep the timesteps as they are
+  // (supports_masking), none for the others.
+  virtual Tensor compute_mask(const Tensor& x, const Tensor& mask) const { return supports_masking() ? mask : Tensor(); }
+  virtual bool supports_masking() const { return false; }
   virtual Tensor call_multi(const std::vector<Tensor>& xs, bool training);
   virtual void build_multi(const std::vector<Shape>& input_shapes);
   // Throws ShapeError in Keras's words when x cannot be fed to this layer.
@@ -117,6 +133,10 @@ class Layer : public std::enable_shared_from_this<Layer> {
   // Initializers draw float32; another `dtype` (Normalization's int64 count) gets their values converted.
   VariablePtr add_weight(const std::string& name, const Shape& shape, const InitializerPtr& initializer,
                          bool trainable = true, DType dtype = DType::Float32);
+  // A wrapper's (Bidirectional's) weights are those of the layers it wraps: each of `inner`'s own weights
+  // becomes one of this layer's, named "<prefix>/<short name>", so that every file format finds it through
+  // this layer's keras_weight_paths(). Call after `inner` is built.
+  void adopt_weights(const Layer& inner, const std::string& prefix);
   // keras_weight_paths of a recurrent layer, whose weights belong to its cell: checkpoints flat (tf-keras's
   // "cell" object is read as the layer's own), "<cell_name>/kernel" in tf.keras 2, "cell" in Keras 3.
   std::vector<KerasWeightPath> weight_paths_in_cell(const std::string& cell_name) const;

@@ -13,7 +13,7 @@ LayerClass embedding_layer_class() {
             {"embeddings_regularizer", nullptr},
             {"activity_regularizer", nullptr},
             {"embeddings_constraint", nullptr},
-            {"mask_zero", false},
+            {"mask_zero", e.options().mask_zero},
             {"input_length", nullptr}};
   };
   auto read = [](const std::string& name, const Json& config) -> LayerPtr {
@@ -24,7 +24,7 @@ LayerClass embedding_layer_class() {
     options.embeddings_initializer = r.initializer("embeddings_initializer", options.embeddings_initializer);
     options.name = name;
     require_null(r, {"embeddings_regularizer", "embeddings_constraint"});
-    r.require("mask_zero", {false}, "cairn has no masking");
+    options.mask_zero = r.boolean("mask_zero", false);
     r.require("sparse", {false}, "cairn's embedding gradients are dense");
     // Keras uses input_length only to infer static output shapes; the lookup is the same.
     if (const Json* length = r.take("input_length"); length && !length->is_null() && !length->is_number_integer())
@@ -33,7 +33,7 @@ LayerClass embedding_layer_class() {
     r.finish();
     return std::make_shared<Embedding>(input_dim, output_dim, options);
   };
-  return {"Embedding", write, read, "mask_zero false only, dense gradients"};
+  return {"Embedding", write, read, "mask_zero, dense gradients"};
 }
 
 }  // namespace cairn::config_detail

@@ -1,0 +1,58 @@
+"""Writes tests/fixtures/keras3/masked_bidirectional_lstm.keras and its .npz: a Keras 3 model that
+masks padding (Embedding(mask_zero=True)) and reads the sequence both ways (Bidirectional(LSTM)), with
+inputs padded to different lengths and Keras's predictions for them. tests/keras_io checks that cairn
+loads the file and predicts the same within 1e-5.
+
+    .oracle-venv/bin/python tests/conformance/generate_masked_bidirectional.py
+"""
+
+import io
+import os
+import pathlib
+import zipfile
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ["TF_ENABLE_ONEDNN_OPTS"] = "0"
+
+import numpy as np
+import keras
+
+OUT = pathlib.Path(__file__).resolve().parent.parent / "fixtures" / "keras3"
+
+
+def write_npz(path, arrays):
+    """numpy.savez with fixed zip timestamps, so that the same arrays give the same bytes."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as archive:
+        for key, value in arrays.items():
+            buffer = io.BytesIO()
+            np.lib.format.write_array(buffer, np.ascontiguousarray(value), allow_pickle=False)
+            archive.writestr(zipfile.ZipInfo(key + ".npy", date_time=(1980, 1, 1, 0, 0, 0)), buffer.getvalue())
+
+
+def main():
+    keras.utils.set_random_seed(7)
+    L = keras.layers
+    model = keras.Sequential([
+        keras.Input((6,), dtype="int32", name="tokens"),
+        L.Embedding(12, 4, mask_zero=True, name="embedding"),
+        L.Bidirectional(L.LSTM(3, return_sequences=True), name="bidirectional_sequences"),
+        L.Bidirectional(L.GRU(2), merge_mode="sum", name="bidirectional_last"),
+        L.Dense(2, activation="softmax", name="probabilities"),
+    ], name="masked_bidirectional_lstm")
+    rng = np.random.default_rng(7)
+    for variable in model.weights:
+        variable.assign(rng.uniform(-0.6, 0.6, tuple(variable.shape)).astype(np.float32))
+    # Padding at the end, at the start, in the middle, none, and a sequence that is all padding.
+    tokens = np.array([[3, 5, 7, 0, 0, 0],
+                       [0, 0, 2, 9, 11, 4],
+                       [1, 0, 6, 0, 8, 2],
+                       [4, 4, 10, 3, 1, 5],
+                       [0, 0, 0, 0, 0, 0]], dtype=np.int32)
+    OUT.mkdir(parents=True, exist_ok=True)
+    model.save(OUT / "masked_bidirectional_lstm.keras")
+    write_npz(OUT / "masked_bidirectional_lstm.npz", {"tokens": tokens, "predictions": model.predict(tokens, verbose=0)})
+    print("written to", OUT)
+
+
+if __name__ == "__main__":
+    main()
