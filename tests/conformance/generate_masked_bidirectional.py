@@ -6,10 +6,9 @@ loads the file and predicts the same within 1e-5.
     .oracle-venv/bin/python tests/conformance/generate_masked_bidirectional.py
 """
 
-import io
 import os
 import pathlib
-import zipfile
+import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ["TF_ENABLE_ONEDNN_OPTS"] = "0"
@@ -17,16 +16,10 @@ os.environ["TF_ENABLE_ONEDNN_OPTS"] = "0"
 import numpy as np
 import keras
 
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+from generate_layers import write_npz  # noqa: E402  (fixed zip timestamps: the same arrays give the same bytes)
+
 OUT = pathlib.Path(__file__).resolve().parent.parent / "fixtures" / "keras3"
-
-
-def write_npz(path, arrays):
-    """numpy.savez with fixed zip timestamps, so that the same arrays give the same bytes."""
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as archive:
-        for key, value in arrays.items():
-            buffer = io.BytesIO()
-            np.lib.format.write_array(buffer, np.ascontiguousarray(value), allow_pickle=False)
-            archive.writestr(zipfile.ZipInfo(key + ".npy", date_time=(1980, 1, 1, 0, 0, 0)), buffer.getvalue())
 
 
 def main():
