@@ -39,6 +39,8 @@ LayerClass conv2d_transpose_layer_class() {
     }
     require_channels_last(r);
     options.dilation_rate = r.pair("dilation_rate", std::array<int, 2>{1, 1});
+    // tf.keras 2 writes its Conv base class's groups, always 1 for this class.
+    r.require("groups", {kNull, 1}, "tf.keras's Conv2DTranspose has no grouped form");
     read_kernel_and_bias(r, options);
     options.name = name;
     r.finish();

@@ -37,6 +37,11 @@ LayerClass separable_conv2d_layer_class() {
     options.padding = r.string("padding", "valid");
     require_channels_last(r);
     options.dilation_rate = r.pair("dilation_rate", std::array<int, 2>{1, 1});
+    // tf.keras 2 writes its Conv base class's groups, always 1 for this class.
+    r.require("groups", {kNull, 1}, "tf.keras's SeparableConv2D has no grouped form");
+    // ... and the base class's kernel_* keys, which its SeparableConv2D does not use.
+    r.ignore("kernel_initializer");
+    require_null(r, {"kernel_regularizer", "kernel_constraint"});
     options.activation = r.activation("activation", "linear");
     options.use_bias = r.boolean("use_bias", true);
     options.depthwise_initializer = r.initializer("depthwise_initializer", options.depthwise_initializer);
