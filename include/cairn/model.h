@@ -2,10 +2,13 @@
 // Model, track named layers, override call). compile / fit / evaluate / predict with Keras defaults.
 #pragma once
 
+#include <initializer_list>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -42,10 +45,71 @@ struct LossSpec {
   std::shared_ptr<Loss> object;
 };
 
+// A metric given by Keras string identifier ("accuracy", "auc") or as an object with its arguments
+// (std::make_shared<AUC>(50, "PR", "pr_auc")), whose name is its log key.
+struct MetricSpec {
+  MetricSpec(const char* name) : name(name) {}
+  MetricSpec(std::string name) : name(std::move(name)) {}
+  template <class M>
+  MetricSpec(std::shared_ptr<M> metric) : name(metric ? metric->name() : ""), object(std::move(metric)) {}
+  std::string name;
+  std::shared_ptr<Metric> object;
+};
+
+// Something given per output of a model, as Keras's list or dict arguments of compile: in the order of
+// the outputs ({"binary_crossentropy", "mse"}) or by output layer name ({{"flag", 0.5}, {"score", 2.0}}).
+template <class T>
+class PerOutput {
+ public:
+  PerOutput() = default;
+  // (Not for lists of metrics, where {{"flag", {"accuracy"}}} would read both ways: write those by name.)
+  PerOutput(std::initializer_list<T> in_order)
+    requires(!std::is_same_v<T, std::vector<MetricSpec>>)
+      : in_order_(in_order) {}
+  PerOutput(std::initializer_list<std::pair<const std::string, T>> by_name) : by_name_(by_name) {}
+  PerOutput(std::vector<T> in_order) : in_order_(std::move(in_order)) {}
+  PerOutput(std::map<std::string, T> by_name) : by_name_(std::move(by_name)) {}
+  bool empty() const { return in_order_.empty() && by_name_.empty(); }
+  const std::vector<T>& in_order() const { return in_order_; }
+  const std::map<std::string, T>& by_name() const { return by_name_; }
+
+ private:
+  std::vector<T> in_order_;
+  std::map<std::string, T> by_name_;
+};
+
 struct CompileOptions {
   OptimizerSpec optimizer = "rmsprop";
-  LossSpec loss;
-  std::vector<std::string> metrics;
+  LossSpec loss;  // the loss of every output
+  // Instead of `loss`: one loss per output (Keras's list or dict `loss`).
+  PerOutput<LossSpec> output_losses;
+  // The total loss is the sum over outputs of loss_weight * loss (1 each when not given).
+  PerOutput<double> loss_weights;
+  // The metrics of a single-output model.
+  std::vector<MetricSpec> metrics;
+  // The metrics of each output of a model with several, logged as "<output>_<metric>" (Keras's dict
+  // `metrics`, or a list of lists: std::vector<std::vector<MetricSpec>>{{"accuracy"}, {"mae"}}).
+  PerOutput<std::vector<MetricSpec>> output_metrics;
+};
+
+// x, y or sample_weight of fit / evaluate / predict: one array, a list in the order of the model's
+// inputs (outputs), or a map by the names of its Input()s (output layers), as Keras's nested structures.
+// All arrays of one call have the same number of samples (their first dimension).
+class Arrays {
+ public:
+  Arrays() = default;
+  Arrays(Tensor array) { if (array.defined()) in_order_.push_back(std::move(array)); }
+  Arrays(std::initializer_list<Tensor> in_order) : in_order_(in_order) {}
+  Arrays(std::vector<Tensor> in_order) : in_order_(std::move(in_order)) {}
+  Arrays(std::initializer_list<std::pair<const std::string, Tensor>> by_name) : by_name_(by_name) {}
+  Arrays(std::map<std::string, Tensor> by_name) : by_name_(std::move(by_name)) {}
+  bool empty() const { return in_order_.empty() && by_name_.empty(); }
+  const std::vector<Tensor>& in_order() const { return in_order_; }
+  const std::map<std::string, Tensor>& by_name() const { return by_name_; }
+
+ private:
+  std::vector<Tensor> in_order_;
+  std::map<std::string, Tensor> by_name_;
 };
 
 struct FitOptions {
@@ -53,11 +117,23 @@ struct FitOptions {
   int epochs = 1;
   int verbose = 1;
   std::vector<CallbackPtr> callbacks;
-  double validation_split = 0.0;  // the last fraction of x and y, taken before shuffling
-  std::optional<std::pair<Tensor, Tensor>> validation_data;
+  double validation_split = 0.0;  // the last fraction of x, y and sample_weight, taken before shuffling
+  std::optional<std::pair<Arrays, Arrays>> validation_data;
+  Arrays validation_sample_weight;  // Keras's third element of validation_data
   bool shuffle = true;
+  // Per-sample weights of the loss (one array for every output, or one per output): each sample's loss
+  // is multiplied by its weight, and the batch's loss is the sum over the batch size (Keras's
+  // "sum_over_batch_size"). Metrics are not weighted (as Keras's `metrics`).
+  Arrays sample_weight;
+  // Class index -> weight, for a single-output model and instead of sample_weight: each sample weighs
+  // its class's weight (1 for classes not given); the class is the label, or the argmax of one-hot labels.
+  std::map<int64_t, double> class_weight;
   int initial_epoch = 0;
   int64_t steps_per_epoch = 0;  // 0: one pass over the data per epoch
+  // Validation runs after every validation_freq-th epoch (Keras's integer form), in batches of
+  // validation_batch_size (batch_size when 0).
+  int validation_freq = 1;
+  int64_t validation_batch_size = 0;
   std::optional<uint64_t> seed;  // shuffling seed; from next_seed() when absent
   std::ostream* output = nullptr;  // progress output; std::cout when null
   // Data-parallel training (cairn/replica_context.h; MultiWorkerMirroredStrategy in cairn/distributed.h):
@@ -73,6 +149,7 @@ struct EvaluateOptions {
   int verbose = 0;
   std::vector<CallbackPtr> callbacks;
   std::ostream* output = nullptr;  // where the result line goes; std::cout when null
+  Arrays sample_weight;            // as fit's
 };
 
 struct PredictOptions {
@@ -119,14 +196,25 @@ class Model : public Layer {
   bool compiled() const { return optimizer_ != nullptr; }
   Optimizer& optimizer() const;
   const std::shared_ptr<Optimizer>& optimizer_ptr() const { return optimizer_; }
+  // The loss of a single-output model (of the first output otherwise).
   const Loss& loss() const;
-  // The metric names given to compile(), e.g. {"accuracy"}.
+  // The metric names given to compile() for a single-output model, e.g. {"accuracy"}.
   const std::vector<std::string>& compiled_metrics() const { return metric_names_; }
-  History fit(const Tensor& x, const Tensor& y, FitOptions options = {});
-  Logs evaluate(const Tensor& x, const Tensor& y, EvaluateOptions options = {});
-  Tensor predict(const Tensor& x, PredictOptions options = {});
-  Logs train_on_batch(const Tensor& x, const Tensor& y);
-  Logs test_on_batch(const Tensor& x, const Tensor& y);
+  // The metrics given to compile() for a single-output model, as given (names or objects).
+  const std::vector<MetricSpec>& compiled_metric_specs() const { return metric_specs_.empty() ? no_metrics_ : metric_specs_[0]; }
+  // The names x and y may be keyed by: the Input()s' and the output layers' of a functional model
+  // (a Sequential's output is its last layer's); empty when the model's inputs have no names.
+  virtual std::vector<std::string> input_names() const { return {}; }
+  virtual std::vector<std::string> output_names() const { return {name()}; }
+  // The model on a list of inputs, in the order of input_names(): every output, in order.
+  virtual std::vector<Tensor> call_outputs(const std::vector<Tensor>& inputs, bool training);
+  History fit(const Arrays& x, const Arrays& y, FitOptions options = {});
+  Logs evaluate(const Arrays& x, const Arrays& y, EvaluateOptions options = {});
+  // The output of a single-output model (InvalidArgument for several: predict_outputs).
+  Tensor predict(const Arrays& x, PredictOptions options = {});
+  std::vector<Tensor> predict_outputs(const Arrays& x, PredictOptions options = {});
+  Logs train_on_batch(const Arrays& x, const Arrays& y, const Arrays& sample_weight = {});
+  Logs test_on_batch(const Arrays& x, const Arrays& y, const Arrays& sample_weight = {});
   // Set by callbacks (EarlyStopping, TerminateOnNaN) to end fit after the current batch or epoch.
   bool stop_training = false;
 
@@ -163,35 +251,61 @@ class Model : public Layer {
   Tensor call(const Tensor& x, bool training) override;
 
  private:
-  // Checks x and y before anything trains. probe_model also runs one sample through the model in
-  // inference mode, which checks the input shape and learns the number of outputs.
-  void check_fit_arguments(const Tensor& x, const Tensor& y, const char* method, bool probe_model = true);
-  void probe(const Tensor& x, const Tensor& y);
-  void check_labels(const Tensor& y, const char* method);
-  void ensure_metrics(const Tensor& y_true, const Tensor& y_pred);
+  // x, y and sample weights as lists in the model's order, every array with the same number of samples.
+  struct Data {
+    std::vector<Tensor> x, y, sample_weight;  // sample_weight: one per output, or undefined
+    int64_t samples() const;
+    Data rows(int64_t begin, int64_t end) const;
+    Data rows(const std::vector<int64_t>& indices) const;
+  };
+  std::vector<Tensor> flatten(const Arrays& arrays, const std::vector<std::string>& names, size_t count,
+                              const char* what, const char* method) const;
+  Data resolve(const Arrays& x, const Arrays& y, const Arrays& sample_weight, const char* method) const;
+  // Checks the data before anything trains. probe_model also runs one sample through the model in
+  // inference mode, which checks the input shapes and learns the outputs' shapes.
+  void check_fit_arguments(const Data& data, const char* method, bool probe_model = true);
+  void probe(const Data& data);
+  void check_labels(const Data& data, const char* method);
+  void ensure_metrics(const std::vector<Tensor>& y_true, const std::vector<Tensor>& y_pred);
+  // The total loss (each output's, weighted by its loss weight), and each output's unweighted loss.
+  Tensor total_loss(const Data& batch, const std::vector<Tensor>& y_pred, std::vector<Tensor>& output_losses) const;
+  void update_metrics(const Data& batch, const std::vector<Tensor>& y_pred, const std::vector<Tensor>& output_losses,
+                      const Tensor& loss_value);
   // evaluate without its argument checks, for data that has passed them (fit's validation data).
-  Logs evaluate_checked(const Tensor& x, const Tensor& y, const EvaluateOptions& options);
-  Logs train_step(const Tensor& x, const Tensor& y);
-  Logs test_step(const Tensor& x, const Tensor& y);
+  Logs evaluate_checked(const Data& data, const EvaluateOptions& options);
+  Logs train_step(const Data& batch);
+  Logs test_step(const Data& batch);
   Logs current_logs() const;
-  // current_logs() over every replica's samples (collective) when data-parallel.
-  Logs replicated_logs() const;
   void reset_metrics();
-  // The running loss and metric sums of the epoch in progress (name -> (total, count)).
-  std::map<std::string, std::pair<double, double>> metric_totals() const;
-  void set_metric_totals(const std::map<std::string, std::pair<double, double>>& totals);
+  // Every metric with its log key: the loss trackers ("loss", "<output>_loss") and compile's metrics.
+  std::vector<std::pair<std::string, Metric*>> tracked_metrics() const;
+  // The state of every metric of the epoch in progress, by log key (Metric::state()).
+  std::map<std::string, std::vector<double>> metric_states() const;
+  void set_metric_states(const std::map<std::string, std::vector<double>>& states);
 
   std::vector<std::pair<std::string, LayerPtr>> tracked_;
   std::shared_ptr<Optimizer> optimizer_;
-  std::shared_ptr<Loss> loss_;
+  // Per output, in the order of output_names(): its loss, loss weight (none: not multiplied) and metrics.
+  std::vector<std::string> compiled_output_names_;
+  std::vector<std::shared_ptr<Loss>> losses_;
+  std::vector<std::optional<double>> loss_weights_;
+  std::vector<std::vector<MetricSpec>> metric_specs_;
   std::vector<std::string> metric_names_;
+  inline static const std::vector<MetricSpec> no_metrics_{};
   Mean loss_tracker_{"loss"};
-  std::vector<std::unique_ptr<Metric>> metrics_;
+  std::vector<std::unique_ptr<Mean>> output_loss_trackers_;  // "<output>_loss", with several outputs
+  struct CompiledMetric {
+    std::string log_name;
+    size_t output;
+    std::shared_ptr<Metric> metric;
+  };
+  std::vector<CompiledMetric> metrics_;
+  bool metrics_built_ = false;
   EpochPosition position_;  // of fit's epochs: the batches trained so far, kept after fit ends
   std::optional<TrainingState> resume_state_;
   ReplicaContext* replica_context_ = nullptr;  // of the fit in progress, when data-parallel
   std::vector<CallbackPtr> active_callbacks_;
-  int64_t output_classes_ = 0;  // the model's last dimension, learned by probe()
+  std::vector<int64_t> output_classes_;  // each output's last dimension, learned by probe()
 };
 
 // keras.Sequential: a stack of layers, each with one input and one output.
@@ -202,6 +316,7 @@ class Sequential : public Model {
                       std::string name = "");
   void add(LayerPtr layer);
   std::vector<std::pair<std::string, LayerPtr>> named_layers() const override;
+  std::vector<std::string> output_names() const override;
   bool is_graph_network() const override { return true; }
   Shape compute_output_shape(const Shape& input_shape) const override;
 
@@ -213,28 +328,37 @@ class Sequential : public Model {
   std::vector<LayerPtr> stack_;
 };
 
-// keras.Model(inputs, outputs): any DAG of layer calls between Input()s and one output.
+// keras.Model(inputs, outputs): any DAG of layer calls between Input()s and one or several outputs.
 class Functional : public Model {
  public:
-  Functional(std::vector<SymbolicTensor> inputs, SymbolicTensor output, std::string name = "");
+  Functional(std::vector<SymbolicTensor> inputs, std::vector<SymbolicTensor> outputs, std::string name = "");
+  Functional(std::vector<SymbolicTensor> inputs, SymbolicTensor output, std::string name = "")
+      : Functional(std::move(inputs), std::vector<SymbolicTensor>{std::move(output)}, std::move(name)) {}
   Functional(SymbolicTensor input, SymbolicTensor output, std::string name = "")
       : Functional(std::vector<SymbolicTensor>{std::move(input)}, std::move(output), std::move(name)) {}
   std::vector<std::pair<std::string, LayerPtr>> named_layers() const override;
   bool is_graph_network() const override { return true; }
-  Shape compute_output_shape(const Shape& input_shape) const override { return output_.shape(); }
+  Shape compute_output_shape(const Shape& input_shape) const override { return outputs_[0].shape(); }
   const std::vector<SymbolicTensor>& inputs() const { return inputs_; }
-  const SymbolicTensor& output() const { return output_; }
+  // The first output (the only one of most models).
+  const SymbolicTensor& output() const { return outputs_[0]; }
+  const std::vector<SymbolicTensor>& outputs() const { return outputs_; }
+  std::vector<std::string> input_names() const override;
+  std::vector<std::string> output_names() const override;
+  std::vector<Tensor> call_outputs(const std::vector<Tensor>& inputs, bool training) override;
   // For the summary's "Connected to" column: the producing node names of each layer's inputs.
   std::vector<std::string> inbound_names(const Layer& layer) const;
 
  protected:
+  // As a layer (model(x)), a functional model gives its one output; InvalidArgument with several.
   Tensor call(const Tensor& x, bool training) override;
   Tensor call_multi(const std::vector<Tensor>& xs, bool training) override;
   void check_input(const Shape& input_shape) const override;
 
  private:
+  std::vector<Tensor> run(const std::vector<Tensor>& xs, bool training);
   std::vector<SymbolicTensor> inputs_;
-  SymbolicTensor output_;
+  std::vector<SymbolicTensor> outputs_;
   std::vector<std::shared_ptr<SymbolicNode>> order_;  // layer nodes, topologically sorted
 };
 

@@ -8,6 +8,7 @@
 #include <map>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "cairn/epoch_iterator.h"
 
@@ -19,8 +20,9 @@ struct TrainingState {
   // fit's epoch in progress, the batches of it already trained and the place in the data. (An Estimator
   // reads its input afresh with each train call, as TensorFlow's input_fn is, and leaves this at zero.)
   EpochPosition position;
-  // fit's running loss and metric sums of the epoch in progress: name -> (total, count).
-  std::map<std::string, std::pair<double, double>> metric_totals;
+  // fit's loss and metric states of the epoch in progress, by log key: Metric::state(), e.g. {total, count}
+  // of the means, AUC's confusion counts per threshold. Every state is a vector of sums.
+  std::map<std::string, std::vector<double>> metric_states;
 };
 
 }  // namespace cairn

@@ -53,7 +53,7 @@ Json sequential_config(const Sequential& model) {
 Json functional_config(const Functional& model) {
   std::set<const SymbolicNode*> input_nodes;
   for (const SymbolicTensor& input : model.inputs()) input_nodes.insert(input.node().get());
-  // The layer calls in the order the model runs them (depth-first post-order from the output).
+  // The layer calls in the order the model runs them (depth-first post-order from the outputs).
   std::vector<const SymbolicNode*> calls;
   std::set<const SymbolicNode*> visited;
   std::function<void(const SymbolicNode*)> visit = [&](const SymbolicNode* node) {
@@ -61,7 +61,7 @@ Json functional_config(const Functional& model) {
     for (const SymbolicTensor& in : node->inputs) visit(in.node().get());
     calls.push_back(node);
   };
-  visit(model.output().node().get());
+  for (const SymbolicTensor& output : model.outputs()) visit(output.node().get());
 
   std::vector<const Layer*> layer_order;
   std::map<const Layer*, std::vector<const SymbolicNode*>> calls_of;
@@ -100,10 +100,19 @@ Json functional_config(const Functional& model) {
     Json inbound_nodes = Json::array();
     for (const SymbolicNode* call : calls_of[layer]) {
       Json node = Json::array();
-      for (const SymbolicTensor& in : call->inputs) {
-        Json ref = reference(in);
-        ref.push_back(Json::object());  // the call's keyword arguments: none
+      if (layer->takes_inputs_as_arguments() && call->inputs.size() > 1) {
+        // tf-keras's form of mha(query, value, key): the first input, the others as call arguments.
+        Json arguments = {{"value", reference(call->inputs[1])}};
+        if (call->inputs.size() > 2) arguments["key"] = reference(call->inputs[2]);
+        Json ref = reference(call->inputs[0]);
+        ref.push_back(arguments);
         node.push_back(ref);
+      } else {
+        for (const SymbolicTensor& in : call->inputs) {
+          Json ref = reference(in);
+          ref.push_back(Json::object());  // the call's keyword arguments: none
+          node.push_back(ref);
+        }
       }
       inbound_nodes.push_back(node);
     }
@@ -114,10 +123,12 @@ Json functional_config(const Functional& model) {
   }
   Json input_layers = Json::array();
   for (const SymbolicTensor& input : model.inputs()) input_layers.push_back(reference(input));
+  Json output_layers = Json::array();
+  for (const SymbolicTensor& output : model.outputs()) output_layers.push_back(reference(output));
   Json config = {{"name", model.name()},
                  {"layers", layers},
                  {"input_layers", input_layers},
-                 {"output_layers", Json::array({reference(model.output())})}};
+                 {"output_layers", output_layers}};
   if (!model.trainable()) config["trainable"] = false;
   return {{"class_name", "Functional"}, {"config", config}};
 }
@@ -270,7 +281,19 @@ std::vector<std::vector<TensorRef>> read_inbound_nodes(const Json& nodes, const 
   for (const Json& node : nodes) {
     std::vector<TensorRef> inputs;
     if (node.is_array()) {  // Keras 2: [[name, node, tensor, kwargs], ...]
-      for (const Json& history : node) inputs.push_back(read_history(history, context));
+      for (const Json& history : node) {
+        // tf-keras passes MultiHeadAttention's value and key tensors as call arguments: the inputs after it.
+        std::vector<TensorRef> arguments;
+        Json own = history;
+        if (own.is_array() && own.size() == 4 && own[3].is_object())
+          for (const char* key : {"value", "key"})
+            if (own[3].contains(key) && own[3][key].is_array()) {
+              arguments.push_back(read_history(own[3][key], context));
+              own[3].erase(key);
+            }
+        inputs.push_back(read_history(own, context));
+        inputs.insert(inputs.end(), arguments.begin(), arguments.end());
+      }
     } else if (node.is_object()) {  // Keras 3: {"args": [x or [x, y]], "kwargs": {}}
       ConfigReader r(node, context + ": inbound node");
       const Json& args = r.take_required("args");
@@ -403,15 +426,16 @@ std::shared_ptr<Model> read_functional(const Json& config) {
                         quote_name(ref.layer) + ", which the config never makes");
     inputs.push_back(*input);
   }
-  const std::vector<TensorRef> output_refs = read_tensor_list(output_layers, context + ": output_layers");
-  if (output_refs.size() != 1)
-    throw FormatError(context + ": output_layers has " + std::to_string(output_refs.size()) +
-                      " outputs; cairn's functional models have one");
-  std::optional<SymbolicTensor> output = resolve(output_refs[0], "output_layers");
-  if (!output)
-    throw FormatError(context + ": output_layers takes node " + std::to_string(output_refs[0].node) + " of " +
-                      quote_name(output_refs[0].layer) + ", which the config never makes");
-  auto model = as_format_error(context, [&] { return std::make_shared<Functional>(inputs, *output, name); });
+  std::vector<SymbolicTensor> model_outputs;
+  for (const TensorRef& ref : read_tensor_list(output_layers, context + ": output_layers")) {
+    std::optional<SymbolicTensor> output = resolve(ref, "output_layers");
+    if (!output)
+      throw FormatError(context + ": output_layers takes node " + std::to_string(ref.node) + " of " +
+                        quote_name(ref.layer) + ", which the config never makes");
+    model_outputs.push_back(*output);
+  }
+  if (model_outputs.empty()) throw FormatError(context + ": output_layers is empty");
+  auto model = as_format_error(context, [&] { return std::make_shared<Functional>(inputs, model_outputs, name); });
   if (!trainable) model->set_trainable(false);
   return model;
 }

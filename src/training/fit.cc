@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <iostream>
 #include <limits>
+#include <numeric>
 #include <string>
 #include <utility>
 #include <vector>
@@ -73,7 +74,7 @@ NonFiniteCount count_non_finite(const Tensor& t) {
 
 // One line on stderr when inputs hold NaN or infinities: they reach the outputs as NaN (as in
 // TensorFlow), where a prediction or a metric would be wrong without saying why.
-void warn_about_non_finite_inputs(const char* call, const std::vector<std::pair<const char*, const Tensor*>>& inputs) {
+void warn_about_non_finite_inputs(const char* call, const std::vector<std::pair<std::string, const Tensor*>>& inputs) {
   std::string found;
   for (const auto& [name, tensor] : inputs) {
     const NonFiniteCount count = count_non_finite(*tensor);
@@ -101,17 +102,125 @@ uint64_t start_replicas(ReplicaContext& replicas, const std::vector<VariablePtr>
 }
 }  // namespace
 
+// ---------------------------------------------------------------- compile
+
+namespace {
+std::string joined(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& name : names) out += (out.empty() ? "" : ", ") + name;
+  return out;
+}
+
+// A per-output compile argument in the order of the outputs; absent where the argument names no value.
+template <class T>
+std::vector<std::optional<T>> in_output_order(const PerOutput<T>& given, const std::vector<std::string>& outputs,
+                                              const std::string& argument) {
+  std::vector<std::optional<T>> out(outputs.size());
+  if (!given.in_order().empty()) {
+    if (given.in_order().size() != outputs.size())
+      throw InvalidArgument("compile: `" + argument + "` as a list should have as many entries as the model has outputs; got " +
+                            std::to_string(given.in_order().size()) + " entries for the " + std::to_string(outputs.size()) +
+                            " outputs " + joined(outputs));
+    for (size_t i = 0; i < outputs.size(); ++i) out[i] = given.in_order()[i];
+  }
+  for (const auto& [name, value] : given.by_name()) {
+    const auto at = std::find(outputs.begin(), outputs.end(), name);
+    if (at == outputs.end())
+      throw InvalidArgument("compile: `" + argument + "` names output '" + name + "', which the model does not have (its outputs: " +
+                            joined(outputs) + ")");
+    out[static_cast<size_t>(at - outputs.begin())] = value;
+  }
+  return out;
+}
+
+void check_metric_spec(const MetricSpec& spec) {
+  if (spec.object) return;
+  if (!is_metric_name(spec.name)) make_metric(spec.name, {}, {});  // throws the Keras "Unknown metric function" error
+}
+
+Tensor weighted_loss(const Loss& loss, const Tensor& y_true, const Tensor& y_pred, const Tensor& sample_weight) {
+  if (!sample_weight.defined()) return loss(y_true, y_pred);
+  // Keras's sum_over_batch_size with weights: sum(loss_i * w_i) over the count of the losses.
+  const Tensor per_sample = loss.call(y_true, y_pred);
+  Shape shape(static_cast<size_t>(std::max<int64_t>(per_sample.rank(), 1)), 1);
+  shape[0] = sample_weight.numel();
+  return ops::mean(ops::mul(per_sample, ops::reshape(sample_weight, shape)));
+}
+
+// Keras's class_weight: the weight of each sample's class (the label, rounded, or the argmax of one-hot
+// labels), 1 for classes the map does not name.
+Tensor class_weights(const Tensor& y, const std::map<int64_t, double>& class_weight) {
+  std::vector<int64_t> classes;
+  if (y.rank() > 1 && y.shape().back() != 1) {
+    classes = ops::argmax(y.to(DType::Float32), -1).to_vector<int64_t>();
+  } else {
+    for (double label : y.to(DType::Float64).to_vector<double>()) classes.push_back(static_cast<int64_t>(std::nearbyint(label)));
+  }
+  std::vector<float> weights;
+  for (int64_t c : classes) {
+    const auto it = class_weight.find(c);
+    weights.push_back(it == class_weight.end() ? 1.0f : static_cast<float>(it->second));
+  }
+  return Tensor::from_vector<float>({static_cast<int64_t>(weights.size())}, weights);
+}
+}  // namespace
+
 void Model::compile(CompileOptions options) {
   auto optimizer = options.optimizer.object ? options.optimizer.object : get_optimizer(options.optimizer.name);
-  if (!options.loss.object && options.loss.name.empty())
+  const std::vector<std::string> outputs = output_names();
+  const bool one_loss = options.loss.object || !options.loss.name.empty();
+  if (one_loss && !options.output_losses.empty())
+    throw InvalidArgument("compile: give either `loss` (every output's) or `output_losses` (one per output), not both");
+  if (!one_loss && options.output_losses.empty())
     throw InvalidArgument("compile: a loss is required, e.g. loss = \"sparse_categorical_crossentropy\"");
-  auto loss = options.loss.object ? options.loss.object : get_loss(options.loss.name);
-  for (const auto& m : options.metrics)
-    if (!is_metric_name(m)) make_metric(m, {}, {});  // throws the Keras "Unknown metric function" error
+  auto make_loss = [](const LossSpec& spec) { return spec.object ? spec.object : get_loss(spec.name); };
+  std::vector<std::shared_ptr<Loss>> losses(outputs.size());
+  if (one_loss) {
+    std::fill(losses.begin(), losses.end(), make_loss(options.loss));
+  } else {
+    const auto specs = in_output_order(options.output_losses, outputs, "output_losses");
+    for (size_t i = 0; i < outputs.size(); ++i)
+      if (specs[i]) losses[i] = make_loss(*specs[i]);
+  }
+  if (std::none_of(losses.begin(), losses.end(), [](const auto& l) { return l != nullptr; }))
+    throw InvalidArgument("compile: `output_losses` gives no output a loss (the outputs: " + joined(outputs) + ")");
+  if (!options.loss_weights.empty() && outputs.size() == 1 && !options.loss_weights.by_name().empty() &&
+      !options.loss_weights.by_name().count(outputs[0]))
+    throw InvalidArgument("compile: `loss_weights` names " + options.loss_weights.by_name().begin()->first +
+                          ", which is not the model's output " + outputs[0]);
+  auto weights = in_output_order(options.loss_weights, outputs, "loss_weights");
+
+  if (!options.metrics.empty() && !options.output_metrics.empty())
+    throw InvalidArgument("compile: give either `metrics` (a single-output model's) or `output_metrics`, not both");
+  if (!options.metrics.empty() && outputs.size() > 1)
+    throw InvalidArgument("compile: `metrics` is a single-output model's list; model '" + name() + "' has " +
+                          std::to_string(outputs.size()) + " outputs (" + joined(outputs) +
+                          "): give `output_metrics` by output name");
+  std::vector<std::vector<MetricSpec>> metric_specs(outputs.size());
+  if (!options.metrics.empty()) metric_specs[0] = options.metrics;
+  const auto per_output_metrics = in_output_order(options.output_metrics, outputs, "output_metrics");
+  for (size_t i = 0; i < outputs.size(); ++i)
+    if (per_output_metrics[i]) metric_specs[i] = *per_output_metrics[i];
+  for (const auto& specs : metric_specs)
+    for (const auto& spec : specs) check_metric_spec(spec);
+
   optimizer_ = std::move(optimizer);
-  loss_ = std::move(loss);
-  metric_names_ = std::move(options.metrics);
+  compiled_output_names_ = outputs;
+  losses_ = std::move(losses);
+  loss_weights_ = std::move(weights);
+  metric_specs_ = std::move(metric_specs);
+  metric_names_.clear();
+  for (const auto& spec : metric_specs_[0]) metric_names_.push_back(spec.name);
+  // Keras tracks each output's loss when there is more than one.
+  output_loss_trackers_.clear();
+  output_loss_trackers_.resize(outputs.size());
+  const auto with_loss = std::count_if(losses_.begin(), losses_.end(), [](const auto& l) { return l != nullptr; });
+  if (with_loss > 1)
+    for (size_t i = 0; i < outputs.size(); ++i)
+      if (losses_[i]) output_loss_trackers_[i] = std::make_unique<Mean>(outputs[i] + "_loss");
   metrics_.clear();
+  metrics_built_ = false;
+  output_classes_.clear();
 }
 
 Optimizer& Model::optimizer() const {
@@ -120,81 +229,188 @@ Optimizer& Model::optimizer() const {
 }
 
 const Loss& Model::loss() const {
-  if (!loss_) throw InvalidArgument("You must call compile() before using model \"" + name() + "\" for training");
-  return *loss_;
+  for (const auto& l : losses_)
+    if (l) return *l;
+  throw InvalidArgument("You must call compile() before using model \"" + name() + "\" for training");
 }
 
-void Model::ensure_metrics(const Tensor& y_true, const Tensor& y_pred) {
-  if (metrics_.size() == metric_names_.size()) return;
+void Model::ensure_metrics(const std::vector<Tensor>& y_true, const std::vector<Tensor>& y_pred) {
+  if (metrics_built_) return;
   metrics_.clear();
-  for (const auto& name : metric_names_) metrics_.push_back(make_metric(name, y_true.shape(), y_pred.shape()));
+  const bool several = compiled_output_names_.size() > 1;
+  for (size_t o = 0; o < metric_specs_.size(); ++o)
+    for (const MetricSpec& spec : metric_specs_[o]) {
+      std::shared_ptr<Metric> metric =
+          spec.object ? spec.object : std::shared_ptr<Metric>(make_metric(spec.name, y_true[o].shape(), y_pred[o].shape()));
+      metrics_.push_back({several ? compiled_output_names_[o] + "_" + metric->name() : metric->name(), o, metric});
+    }
+  metrics_built_ = true;
+}
+
+std::vector<std::pair<std::string, Metric*>> Model::tracked_metrics() const {
+  std::vector<std::pair<std::string, Metric*>> out{{"loss", const_cast<Mean*>(&loss_tracker_)}};
+  for (const auto& tracker : output_loss_trackers_)
+    if (tracker) out.emplace_back(tracker->name(), tracker.get());
+  for (const auto& m : metrics_) out.emplace_back(m.log_name, m.metric.get());
+  return out;
 }
 
 void Model::reset_metrics() {
-  loss_tracker_.reset_state();
-  for (auto& m : metrics_) m->reset_state();
+  for (const auto& [name, metric] : tracked_metrics()) metric->reset_state();
 }
 
 Logs Model::current_logs() const {
-  Logs logs{{"loss", loss_tracker_.result()}};
-  for (const auto& m : metrics_) logs[m->name()] = m->result();
+  Logs logs;
+  for (const auto& [name, metric] : tracked_metrics()) logs[name] = metric->result();
   return logs;
 }
 
-std::map<std::string, std::pair<double, double>> Model::metric_totals() const {
-  std::map<std::string, std::pair<double, double>> totals{{"loss", loss_tracker_.totals()}};
-  for (const auto& m : metrics_) totals[m->name()] = m->totals();
-  return totals;
+std::map<std::string, std::vector<double>> Model::metric_states() const {
+  std::map<std::string, std::vector<double>> states;
+  for (const auto& [name, metric] : tracked_metrics()) states[name] = metric->state();
+  return states;
 }
 
-void Model::set_metric_totals(const std::map<std::string, std::pair<double, double>>& totals) {
-  for (const auto& [name, value] : totals) {
-    if (name == "loss") loss_tracker_.set_totals(value.first, value.second);
-    for (auto& m : metrics_)
-      if (m->name() == name) m->set_totals(value.first, value.second);
-  }
+void Model::set_metric_states(const std::map<std::string, std::vector<double>>& states) {
+  for (const auto& [name, metric] : tracked_metrics())
+    if (const auto it = states.find(name); it != states.end()) metric->set_state(it->second);
 }
 
 TrainingState Model::training_state() const {
   const int64_t iterations = optimizer_ ? optimizer_->iterations()->value().data<int64_t>()[0] : 0;
   // Between resume_from (in on_train_begin) and the first epoch: the state fit is about to continue from.
-  if (resume_state_) return {iterations, resume_state_->position, resume_state_->metric_totals};
-  return {iterations, position_, metric_totals()};
+  if (resume_state_) return {iterations, resume_state_->position, resume_state_->metric_states};
+  return {iterations, position_, metric_states()};
 }
 
 void Model::resume_from(TrainingState state) { resume_state_ = std::move(state); }
 
-void Model::check_fit_arguments(const Tensor& x, const Tensor& y, const char* method, bool probe_model) {
-  loss();  // compiled?
-  if (!x.defined() || !y.defined()) throw InvalidArgument(std::string(method) + ": x and y must be given");
-  if (first_dim(x) != first_dim(y))
-    throw ShapeError(std::string(method) + ": Data cardinality is ambiguous: x sizes: " + std::to_string(first_dim(x)) +
-                     ", y sizes: " + std::to_string(first_dim(y)) +
-                     ". Make sure all arrays contain the same number of samples.");
-  if (first_dim(x) == 0) throw InvalidArgument(std::string(method) + ": x has no samples");
-  if (probe_model) probe(x, y);
-  check_labels(y, method);
+// ---------------------------------------------------------------- data
+
+int64_t Model::Data::samples() const { return x.empty() ? 0 : first_dim(x[0]); }
+
+Model::Data Model::Data::rows(int64_t begin, int64_t end) const {
+  Data out;
+  for (const auto& t : x) out.x.push_back(ops::slice_rows(t, begin, end));
+  for (const auto& t : y) out.y.push_back(ops::slice_rows(t, begin, end));
+  for (const auto& t : sample_weight) out.sample_weight.push_back(t.defined() ? ops::slice_rows(t, begin, end) : Tensor());
+  return out;
 }
 
-void Model::probe(const Tensor& x, const Tensor& y) {
-  // One sample through the model in inference mode (no random draws) checks the input shape and
-  // builds the model; the loss on it checks the labels' shape before any training happens.
-  Tensor probe_x = ops::slice_rows(x, 0, 1);
-  Tensor probe_y, output;
+Model::Data Model::Data::rows(const std::vector<int64_t>& indices) const {
+  Data out;
+  for (const auto& t : x) out.x.push_back(ops::gather_rows(t, indices));
+  for (const auto& t : y) out.y.push_back(ops::gather_rows(t, indices));
+  for (const auto& t : sample_weight) out.sample_weight.push_back(t.defined() ? ops::gather_rows(t, indices) : Tensor());
+  return out;
+}
+
+std::vector<Tensor> Model::flatten(const Arrays& arrays, const std::vector<std::string>& names, size_t count,
+                                   const char* what, const char* method) const {
+  const std::string where = std::string(method) + ": " + what;
+  if (!arrays.by_name().empty()) {
+    if (names.empty())
+      throw InvalidArgument(where + " is given by name, but the inputs of model '" + name() +
+                            "' have no names: give a list in their order");
+    for (const auto& [key, array] : arrays.by_name())
+      if (std::find(names.begin(), names.end(), key) == names.end())
+        throw InvalidArgument(where + " has an array named '" + key + "', which is not one of the model's (" + joined(names) + ")");
+    std::vector<Tensor> out;
+    for (const auto& key : names) {
+      const auto it = arrays.by_name().find(key);
+      if (it == arrays.by_name().end())
+        throw InvalidArgument(where + " has no array for '" + key + "' (the model's: " + joined(names) + ")");
+      out.push_back(it->second);
+    }
+    return out;
+  }
+  if (arrays.in_order().size() != count)
+    throw InvalidArgument(where + ": model '" + name() + "' has " + std::to_string(count) + " (" + joined(names) + "), but " +
+                          std::to_string(arrays.in_order().size()) + " arrays were given");
+  for (const auto& t : arrays.in_order())
+    if (!t.defined()) throw InvalidArgument(where + " holds an undefined tensor");
+  return arrays.in_order();
+}
+
+Model::Data Model::resolve(const Arrays& x, const Arrays& y, const Arrays& sample_weight, const char* method) const {
+  loss();  // compiled?
+  if (x.empty() || y.empty()) throw InvalidArgument(std::string(method) + ": x and y must be given");
+  const std::vector<std::string> inputs = input_names(), outputs = output_names();
+  Data data;
+  data.x = flatten(x, inputs, std::max<size_t>(inputs.size(), 1), "x", method);
+  data.y = flatten(y, outputs, outputs.size(), "y", method);
+  if (!sample_weight.empty()) {
+    // One array weighs every output, as in Keras.
+    if (sample_weight.by_name().empty() && sample_weight.in_order().size() == 1)
+      data.sample_weight.assign(outputs.size(), sample_weight.in_order()[0]);
+    else
+      data.sample_weight = flatten(sample_weight, outputs, outputs.size(), "sample_weight", method);
+    for (auto& w : data.sample_weight) {
+      if (w.rank() == 0 || w.numel() != w.dim(0))
+        throw ShapeError(std::string(method) + ": sample_weight of shape " + shape_str(w.shape()) +
+                         " must hold one weight per sample, of shape (samples,)");
+      w = ops::reshape(w.to(DType::Float32), {w.dim(0)});
+    }
+  }
+  return data;
+}
+
+void Model::check_fit_arguments(const Data& data, const char* method, bool probe_model) {
+  const int64_t n = data.samples();
+  bool same = true;
+  auto sizes = [&](const std::vector<Tensor>& arrays) {
+    std::string out;
+    for (const auto& t : arrays) {
+      if (!t.defined()) continue;
+      out += (out.empty() ? "" : ", ") + std::to_string(first_dim(t));
+      same = same && first_dim(t) == n;
+    }
+    return out;
+  };
+  const std::string x_sizes = sizes(data.x), y_sizes = sizes(data.y), w_sizes = sizes(data.sample_weight);
+  if (!same)
+    throw ShapeError(std::string(method) + ": Data cardinality is ambiguous: x sizes: " + x_sizes + ", y sizes: " + y_sizes +
+                     (w_sizes.empty() ? "" : ", sample_weight sizes: " + w_sizes) +
+                     ". Make sure all arrays contain the same number of samples.");
+  if (n == 0) throw InvalidArgument(std::string(method) + ": x has no samples");
+  if (probe_model) probe(data);
+  check_labels(data, method);
+}
+
+void Model::probe(const Data& data) {
+  // One sample through the model in inference mode (no random draws) checks the input shapes and
+  // builds the model; the losses on it check the labels' shapes before any training happens.
+  const Data one = data.rows(0, 1);
+  std::vector<Tensor> outputs;
   {
     autodiff::NoGradGuard no_grad;
-    output = (*this)(probe_x, false);
-    probe_y = ops::slice_rows(y, 0, 1);
-    loss()(probe_y, output);
+    outputs = call_outputs(one.x, false);
+    if (outputs.size() != losses_.size())
+      throw InvalidArgument("model '" + name() + "' gave " + std::to_string(outputs.size()) + " outputs, compile() knew " +
+                            std::to_string(losses_.size()));
+    std::vector<Tensor> output_losses;
+    total_loss(one, outputs, output_losses);
   }
-  ensure_metrics(probe_y, output);
-  output_classes_ = output.rank() >= 1 ? output.dim(-1) : 0;
+  ensure_metrics(one.y, outputs);
+  // Sizes the metric states that follow the data (F1Score's classes), which resets keep: every replica's
+  // states then have the same sizes from the first step, whatever its part of the batch.
+  {
+    autodiff::NoGradGuard no_grad;
+    for (auto& m : metrics_) m.metric->update_state(one.y[m.output], outputs[m.output]);
+    reset_metrics();
+  }
+  output_classes_.clear();
+  for (const auto& output : outputs) output_classes_.push_back(output.rank() >= 1 ? output.dim(-1) : 0);
 }
 
-void Model::check_labels(const Tensor& y, const char* method) {
+void Model::check_labels(const Data& data, const char* method) {
   // Every sparse label must name one of the model's outputs.
-  if (loss().name() == "sparse_categorical_crossentropy" && output_classes_ > 0 && !is_floating(y.dtype())) {
-    const int64_t classes = output_classes_;
+  for (size_t o = 0; o < losses_.size() && o < output_classes_.size(); ++o) {
+    const Tensor& y = data.y[o];
+    if (!losses_[o] || losses_[o]->name() != "sparse_categorical_crossentropy" || output_classes_[o] <= 0 ||
+        is_floating(y.dtype()))
+      continue;
+    const int64_t classes = output_classes_[o];
     Tensor labels = y.to(DType::Int64);
     for (int64_t i = 0; i < labels.numel(); ++i) {
       int64_t label = labels.data<int64_t>()[i];
@@ -206,87 +422,140 @@ void Model::check_labels(const Tensor& y, const char* method) {
   }
 }
 
-Logs Model::train_step(const Tensor& x, const Tensor& y) {
+// ---------------------------------------------------------------- steps
+
+Tensor Model::total_loss(const Data& batch, const std::vector<Tensor>& y_pred, std::vector<Tensor>& output_losses) const {
+  Tensor total;
+  output_losses.assign(y_pred.size(), Tensor());
+  for (size_t o = 0; o < y_pred.size(); ++o) {
+    if (!losses_[o]) continue;
+    const Tensor weights = batch.sample_weight.empty() ? Tensor() : batch.sample_weight[o];
+    Tensor value = weighted_loss(*losses_[o], batch.y[o], y_pred[o], weights);
+    output_losses[o] = value;
+    if (loss_weights_[o]) value = ops::scale(value, *loss_weights_[o]);
+    total = total.defined() ? ops::add(total, value) : value;
+  }
+  return total;
+}
+
+void Model::update_metrics(const Data& batch, const std::vector<Tensor>& y_pred, const std::vector<Tensor>& output_losses,
+                           const Tensor& loss_value) {
+  ensure_metrics(batch.y, y_pred);
+  const double samples = static_cast<double>(batch.samples());
+  loss_tracker_.update(loss_value.item(), samples);
+  for (size_t o = 0; o < output_loss_trackers_.size(); ++o)
+    if (output_loss_trackers_[o]) output_loss_trackers_[o]->update(output_losses[o].item(), samples);
+  // Keras's `metrics` are not weighted by sample_weight.
+  for (auto& m : metrics_) m.metric->update_state(batch.y[m.output], y_pred[m.output]);
+}
+
+Logs Model::train_step(const Data& batch) {
   const auto vars = trainable_weights();
-  const int64_t samples = first_dim(x);
-  Tensor y_pred, loss_value;
-  std::vector<Tensor> grads;
+  const int64_t samples = batch.samples();
+  std::vector<Tensor> y_pred, output_losses;
+  // Undefined for a replica whose part of a short last batch is empty: it adds nothing to the others'.
+  std::vector<Tensor> grads(vars.size());
+  Tensor loss_value;
   if (samples > 0) {
     GradientTape tape;
-    y_pred = (*this)(x, /*training=*/true);
-    loss_value = loss()(y, y_pred);
+    y_pred = call_outputs(batch.x, /*training=*/true);
+    loss_value = total_loss(batch, y_pred, output_losses);
     grads = tape.gradient(loss_value, vars);
-  } else {
-    // A replica whose part of a short last batch is empty adds nothing to the others' gradients.
-    for (const auto& v : vars) grads.emplace_back(v->value().shape(), v->value().dtype());
   }
-  if (replica_context_) replica_context_->all_reduce_gradients(grads, samples);
-  optimizer().apply_gradients(grads, vars);
-  autodiff::NoGradGuard no_grad;
+  // With several replicas, what the step adds to the metric states (every state is a vector of sums)
+  // rides with the gradients in the step's one collective: every replica then holds the states of all.
+  const bool replicated = replica_context_ && replica_context_->num_replicas_in_sync() > 1;
+  const auto tracked = tracked_metrics();
+  auto all_states = [&] {
+    std::vector<double> states;
+    for (const auto& [name, metric] : tracked) {
+      const std::vector<double> state = metric->state();
+      states.insert(states.end(), state.begin(), state.end());
+    }
+    return states;
+  };
+  std::vector<double> before, step_sums;
+  if (replicated) before = all_states();
   if (samples > 0) {
-    ensure_metrics(y, y_pred);
-    loss_tracker_.update(loss_value.item(), static_cast<double>(samples));
-    for (auto& m : metrics_) m->update_state(y, y_pred);
+    autodiff::NoGradGuard no_grad;
+    update_metrics(batch, y_pred, output_losses, loss_value);
   }
-  return replica_context_ ? replicated_logs() : current_logs();
-}
-
-Logs Model::replicated_logs() const {
-  const auto totals = metric_totals();
-  std::vector<double> sums;
-  for (const auto& [name, total] : totals) sums.insert(sums.end(), {total.first, total.second});
-  replica_context_->all_reduce_sum(sums);
-  Logs logs;
-  size_t i = 0;
-  for (const auto& [name, total] : totals) {
-    logs[name] = sums[i + 1] > 0 ? sums[i] / sums[i + 1] : 0.0;  // Metric::result() of the sums
-    i += 2;
+  if (replicated) {
+    step_sums = all_states();
+    for (size_t i = 0; i < step_sums.size(); ++i) step_sums[i] -= before[i];
   }
-  return logs;
-}
-
-Logs Model::test_step(const Tensor& x, const Tensor& y) {
-  autodiff::NoGradGuard no_grad;
-  Tensor y_pred = (*this)(x, /*training=*/false);
-  Tensor loss_value = loss()(y, y_pred);
-  ensure_metrics(y, y_pred);
-  loss_tracker_.update(loss_value.item(), static_cast<double>(first_dim(x)));
-  for (auto& m : metrics_) m->update_state(y, y_pred);
+  if (replica_context_) replica_context_->all_reduce_gradients(grads, vars, samples, step_sums);
+  if (replicated) {
+    size_t offset = 0;
+    for (const auto& [name, metric] : tracked) {
+      std::vector<double> state = metric->state();
+      for (double& value : state) value = before[offset] + step_sums[offset], ++offset;
+      metric->set_state(state);
+    }
+  }
+  optimizer().apply_gradients(grads, vars);
   return current_logs();
 }
 
-Logs Model::train_on_batch(const Tensor& x, const Tensor& y) {
-  check_fit_arguments(x, y, "train_on_batch", /*probe_model=*/output_classes_ == 0);
-  reset_metrics();
-  return train_step(x, y);
+Logs Model::test_step(const Data& batch) {
+  autodiff::NoGradGuard no_grad;
+  const std::vector<Tensor> y_pred = call_outputs(batch.x, /*training=*/false);
+  std::vector<Tensor> output_losses;
+  const Tensor loss_value = total_loss(batch, y_pred, output_losses);
+  update_metrics(batch, y_pred, output_losses, loss_value);
+  return current_logs();
 }
 
-Logs Model::test_on_batch(const Tensor& x, const Tensor& y) {
-  check_fit_arguments(x, y, "test_on_batch", /*probe_model=*/output_classes_ == 0);
+Logs Model::train_on_batch(const Arrays& x, const Arrays& y, const Arrays& sample_weight) {
+  const Data data = resolve(x, y, sample_weight, "train_on_batch");
+  check_fit_arguments(data, "train_on_batch", /*probe_model=*/output_classes_.empty());
   reset_metrics();
-  return test_step(x, y);
+  return train_step(data);
 }
 
-History Model::fit(const Tensor& x_all, const Tensor& y_all, FitOptions options) {
+Logs Model::test_on_batch(const Arrays& x, const Arrays& y, const Arrays& sample_weight) {
+  const Data data = resolve(x, y, sample_weight, "test_on_batch");
+  check_fit_arguments(data, "test_on_batch", /*probe_model=*/output_classes_.empty());
+  reset_metrics();
+  return test_step(data);
+}
+
+// ---------------------------------------------------------------- fit
+
+History Model::fit(const Arrays& x_all, const Arrays& y_all, FitOptions options) {
   if (options.batch_size <= 0) throw InvalidArgument("fit: batch_size must be positive, got " + std::to_string(options.batch_size));
   if (options.epochs < 0) throw InvalidArgument("fit: epochs must be >= 0, got " + std::to_string(options.epochs));
   if (!(options.validation_split >= 0.0 && options.validation_split < 1.0))
     throw InvalidArgument("fit: validation_split must be in [0, 1), got " + std::to_string(options.validation_split));
-  check_fit_arguments(x_all, y_all, "fit");
+  if (options.validation_freq < 1)
+    throw InvalidArgument("fit: validation_freq must be >= 1, got " + std::to_string(options.validation_freq));
+  if (options.validation_batch_size < 0)
+    throw InvalidArgument("fit: validation_batch_size must be positive (0: batch_size), got " +
+                          std::to_string(options.validation_batch_size));
+  Data all = resolve(x_all, y_all, options.sample_weight, "fit");
+  if (!options.class_weight.empty()) {
+    if (all.y.size() != 1) throw InvalidArgument("fit: `class_weight` is only supported for Models with a single output.");
+    if (!options.sample_weight.empty()) throw InvalidArgument("fit: You cannot `class_weight` and `sample_weight` at the same time.");
+  }
+  check_fit_arguments(all, "fit");
 
-  Tensor x = x_all, y = y_all;
-  std::optional<std::pair<Tensor, Tensor>> validation = options.validation_data;
-  if (options.validation_split > 0 && !validation) {
-    const int64_t n = first_dim(x_all);
+  Data train = all;
+  std::optional<Data> validation;
+  if (options.validation_data) {
+    validation = resolve(options.validation_data->first, options.validation_data->second, options.validation_sample_weight,
+                         "fit (validation_data)");
+  } else if (options.validation_split > 0) {
+    const int64_t n = all.samples();
     const int64_t split = static_cast<int64_t>(std::floor(static_cast<double>(n) * (1.0 - options.validation_split)));
     if (split <= 0 || split >= n)
       throw InvalidArgument("fit: validation_split=" + std::to_string(options.validation_split) + " leaves no " +
                             (split <= 0 ? "training" : "validation") + " samples out of " + std::to_string(n));
-    x = ops::slice_rows(x_all, 0, split);
-    y = ops::slice_rows(y_all, 0, split);
-    validation = std::make_pair(ops::slice_rows(x_all, split, n), ops::slice_rows(y_all, split, n));
+    train = all.rows(0, split);
+    validation = all.rows(split, n);
   }
-  if (validation) check_fit_arguments(validation->first, validation->second, "fit (validation_data)");
+  if (validation) check_fit_arguments(*validation, "fit (validation_data)");
+  // Class weights apply to the training samples only, as Keras's data adapter adds them.
+  if (!options.class_weight.empty()) train.sample_weight = {class_weights(train.y[0], options.class_weight)};
 
   ReplicaContext* replicas = options.replica_context.get();
   std::optional<uint64_t> seed = options.seed;
@@ -294,10 +563,14 @@ History Model::fit(const Tensor& x_all, const Tensor& y_all, FitOptions options)
     seed = start_replicas(*replicas, weights(), options);
     if (replicas->replica_id_in_sync_group() != 0) options.verbose = 0;
   }
-  EpochIterator epochs(x, y, {.batch_size = options.batch_size, .shuffle = options.shuffle, .seed = seed,
-                              .steps_per_epoch = options.steps_per_epoch,
-                              .replica_id = replicas ? replicas->replica_id_in_sync_group() : 0,
-                              .num_replicas = replicas ? replicas->num_replicas_in_sync() : 1});
+  // The iterator orders sample indices; each batch takes those rows of every array.
+  std::vector<int64_t> sample_ids(static_cast<size_t>(train.samples()));
+  std::iota(sample_ids.begin(), sample_ids.end(), int64_t{0});
+  EpochIterator epochs(Tensor::from_vector<int64_t>({train.samples()}, sample_ids), Tensor(),
+                       {.batch_size = options.batch_size, .shuffle = options.shuffle, .seed = seed,
+                        .steps_per_epoch = options.steps_per_epoch,
+                        .replica_id = replicas ? replicas->replica_id_in_sync_group() : 0,
+                        .num_replicas = replicas ? replicas->num_replicas_in_sync() : 1});
   const int64_t steps = epochs.steps_per_epoch();
 
   auto history = std::make_shared<History>();
@@ -324,7 +597,7 @@ History Model::fit(const Tensor& x_all, const Tensor& y_all, FitOptions options)
   int first_epoch = options.initial_epoch;
   if (resume_state_) {
     epochs.restore(resume_state_->position);
-    set_metric_totals(resume_state_->metric_totals);
+    set_metric_states(resume_state_->metric_states);
     first_epoch = resume_state_->position.epoch;
     resume_state_.reset();
   }
@@ -337,9 +610,10 @@ History Model::fit(const Tensor& x_all, const Tensor& y_all, FitOptions options)
       model.active_callbacks_.clear();
     }
   } forget_fit_state{*this};
+  const int64_t validation_batch_size = options.validation_batch_size > 0 ? options.validation_batch_size : options.batch_size;
   Logs epoch_logs;
   for (int epoch = first_epoch; epoch < options.epochs && !stop_training; ++epoch) {
-    // A resumed epoch keeps the running metric sums restored with it.
+    // A resumed epoch keeps the metric states restored with it.
     if (epochs.begin_epoch(epoch)) reset_metrics();
     position_ = epochs.position();
     list.each(&Callback::on_epoch_begin, epoch, Logs{});
@@ -350,14 +624,14 @@ History Model::fit(const Tensor& x_all, const Tensor& y_all, FitOptions options)
       // position_ counts the batches trained: a backup taken before this one is trained repeats it.
       const int64_t step = position_.step;
       list.each(&Callback::on_train_batch_begin, step, Logs{});
-      logs = train_step(batch->x, batch->y);
+      logs = train_step(train.rows(batch->x.to_vector<int64_t>()));
       position_ = epochs.position();
       list.each(&Callback::on_train_batch_end, step, logs);
     }
     epoch_logs = logs;
-    if (validation && !stop_training) {
+    if (validation && !stop_training && (epoch + 1) % options.validation_freq == 0) {
       // The validation data was checked before training started.
-      Logs val = evaluate_checked(validation->first, validation->second, {.batch_size = options.batch_size});
+      Logs val = evaluate_checked(*validation, {.batch_size = validation_batch_size});
       for (const auto& [k, v] : val) epoch_logs["val_" + k] = v;
     }
     epochs.end_epoch();  // before on_epoch_end, so that a backup there resumes at the next epoch
@@ -368,27 +642,31 @@ History Model::fit(const Tensor& x_all, const Tensor& y_all, FitOptions options)
   return *history;
 }
 
-Logs Model::evaluate(const Tensor& x, const Tensor& y, EvaluateOptions options) {
+Logs Model::evaluate(const Arrays& x, const Arrays& y, EvaluateOptions options) {
   if (options.batch_size <= 0) throw InvalidArgument("evaluate: batch_size must be positive");
-  check_fit_arguments(x, y, "evaluate");
-  warn_about_non_finite_inputs("evaluate", {{"x", &x}, {"y", &y}});
-  return evaluate_checked(x, y, options);
+  const Data data = resolve(x, y, options.sample_weight, "evaluate");
+  check_fit_arguments(data, "evaluate");
+  std::vector<std::pair<std::string, const Tensor*>> inputs;
+  for (size_t i = 0; i < data.x.size(); ++i) inputs.emplace_back(data.x.size() > 1 ? "x[" + std::to_string(i) + "]" : "x", &data.x[i]);
+  for (size_t i = 0; i < data.y.size(); ++i) inputs.emplace_back(data.y.size() > 1 ? "y[" + std::to_string(i) + "]" : "y", &data.y[i]);
+  warn_about_non_finite_inputs("evaluate", inputs);
+  return evaluate_checked(data, options);
 }
 
-Logs Model::evaluate_checked(const Tensor& x, const Tensor& y, const EvaluateOptions& options) {
+Logs Model::evaluate_checked(const Data& data, const EvaluateOptions& options) {
   // Validation inside fit must not disturb the training metrics of the epoch in progress.
-  auto saved = metric_totals();
+  const auto saved = metric_states();
   reset_metrics();
   CallbackList list(options.callbacks, this, {{"verbose", options.verbose}});
   list.each(&Callback::on_test_begin, Logs{});
-  const int64_t n = first_dim(x);
+  const int64_t n = data.samples();
   const double start = monotonic_seconds();
   const int64_t steps = (n + options.batch_size - 1) / options.batch_size;
   Logs logs;
   for (int64_t begin = 0, step = 0; begin < n; begin += options.batch_size, ++step) {
     const int64_t end = std::min(n, begin + options.batch_size);
     list.each(&Callback::on_test_batch_begin, step, Logs{});
-    logs = test_step(ops::slice_rows(x, begin, end), ops::slice_rows(y, begin, end));
+    logs = test_step(data.rows(begin, end));
     list.each(&Callback::on_test_batch_end, step, logs);
   }
   list.each(&Callback::on_test_end, logs);
@@ -397,20 +675,49 @@ Logs Model::evaluate_checked(const Tensor& x, const Tensor& y, const EvaluateOpt
     out << evaluate_result_line(steps, monotonic_seconds() - start, logs) << "\n";
     out.flush();
   }
-  set_metric_totals(saved);
+  set_metric_states(saved);
   return logs;
 }
 
-Tensor Model::predict(const Tensor& x, PredictOptions options) {
+// ---------------------------------------------------------------- predict
+
+std::vector<Tensor> Model::call_outputs(const std::vector<Tensor>& inputs, bool training) {
+  return {inputs.size() == 1 ? (*this)(inputs[0], training) : (*this)(inputs, training)};
+}
+
+Tensor Model::predict(const Arrays& x, PredictOptions options) {
+  const std::vector<std::string> outputs = output_names();
+  if (outputs.size() > 1)
+    throw InvalidArgument("predict: model '" + name() + "' has " + std::to_string(outputs.size()) + " outputs (" +
+                          joined(outputs) + "); predict_outputs returns them all");
+  return predict_outputs(x, options)[0];
+}
+
+std::vector<Tensor> Model::predict_outputs(const Arrays& x, PredictOptions options) {
   if (options.batch_size <= 0) throw InvalidArgument("predict: batch_size must be positive");
-  warn_about_non_finite_inputs("predict", {{"x", &x}});
+  const std::vector<std::string> inputs = input_names();
+  const std::vector<Tensor> xs = flatten(x, inputs, std::max<size_t>(inputs.size(), 1), "x", "predict");
+  std::vector<std::pair<std::string, const Tensor*>> named;
+  for (size_t i = 0; i < xs.size(); ++i) named.emplace_back(xs.size() > 1 ? "x[" + std::to_string(i) + "]" : "x", &xs[i]);
+  warn_about_non_finite_inputs("predict", named);
+  const int64_t n = first_dim(xs[0]);
+  for (const auto& t : xs)
+    if (first_dim(t) != n)
+      throw ShapeError("predict: Data cardinality is ambiguous: x sizes differ (" + std::to_string(n) + " and " +
+                       std::to_string(first_dim(t)) + "). Make sure all arrays contain the same number of samples.");
+  if (n == 0) throw InvalidArgument("predict: x has no samples");
   autodiff::NoGradGuard no_grad;
-  const int64_t n = first_dim(x);
-  std::vector<Tensor> parts;
-  for (int64_t begin = 0; begin < n; begin += options.batch_size)
-    parts.push_back((*this)(ops::slice_rows(x, begin, std::min(n, begin + options.batch_size)), false));
-  if (parts.empty()) throw InvalidArgument("predict: x has no samples");
-  return parts.size() == 1 ? parts[0] : ops::concat(parts, 0);
+  std::vector<std::vector<Tensor>> parts;
+  for (int64_t begin = 0; begin < n; begin += options.batch_size) {
+    std::vector<Tensor> batch;
+    for (const auto& t : xs) batch.push_back(ops::slice_rows(t, begin, std::min(n, begin + options.batch_size)));
+    std::vector<Tensor> outputs = call_outputs(batch, false);
+    if (parts.empty()) parts.resize(outputs.size());
+    for (size_t o = 0; o < outputs.size(); ++o) parts[o].push_back(std::move(outputs[o]));
+  }
+  std::vector<Tensor> result;
+  for (auto& output : parts) result.push_back(output.size() == 1 ? output[0] : ops::concat(output, 0));
+  return result;
 }
 
 }  // namespace cairn

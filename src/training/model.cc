@@ -181,6 +181,8 @@ void Sequential::add(LayerPtr layer) {
   stack_.push_back(std::move(layer));
 }
 
+std::vector<std::string> Sequential::output_names() const { return {stack_.empty() ? name() : stack_.back()->name()}; }
+
 std::vector<std::pair<std::string, LayerPtr>> Sequential::named_layers() const {
   std::vector<std::pair<std::string, LayerPtr>> out;
   for (const auto& l : stack_) out.emplace_back(l->name(), l);
@@ -207,11 +209,12 @@ Shape Sequential::compute_output_shape(const Shape& input_shape) const {
 
 // ---------------------------------------------------------------- Functional
 
-Functional::Functional(std::vector<SymbolicTensor> inputs, SymbolicTensor output, std::string name)
+Functional::Functional(std::vector<SymbolicTensor> inputs, std::vector<SymbolicTensor> outputs, std::string name)
     : Model(name.empty() ? unique_layer_name("model") : std::move(name), "Functional"),
-      inputs_(std::move(inputs)), output_(std::move(output)) {
+      inputs_(std::move(inputs)), outputs_(std::move(outputs)) {
   if (inputs_.empty()) throw InvalidArgument("Functional model \"" + this->name() + "\" needs at least one input");
-  // Depth-first post-order from the output gives a topological order of the layer calls.
+  if (outputs_.empty()) throw InvalidArgument("Functional model \"" + this->name() + "\" needs at least one output");
+  // Depth-first post-order from the outputs gives a topological order of the layer calls.
   std::set<const SymbolicNode*> visited, input_nodes;
   for (const auto& in : inputs_) input_nodes.insert(in.node().get());
   std::function<void(const std::shared_ptr<SymbolicNode>&)> visit = [&](const std::shared_ptr<SymbolicNode>& node) {
@@ -222,16 +225,62 @@ Functional::Functional(std::vector<SymbolicTensor> inputs, SymbolicTensor output
     for (const auto& in : node->inputs) visit(in.node());
     order_.push_back(node);
   };
-  visit(output_.node());
+  for (const auto& output : outputs_) visit(output.node());
   Shape first = inputs_[0].shape();
   build(first);
 }
 
+std::vector<std::string> Functional::input_names() const {
+  std::vector<std::string> names;
+  for (const auto& input : inputs_) names.push_back(input.node()->name);
+  return names;
+}
+
+std::vector<std::string> Functional::output_names() const {
+  std::vector<std::string> names;
+  for (const auto& output : outputs_) names.push_back(output.node()->layer ? output.node()->layer->name() : output.node()->name);
+  return names;
+}
+
+// Keras's order of a functional model's layers (keras.src.ops.function.map_graph, tf-keras's the same): by
+// depth, the longest path to an output, deepest first; within a depth, in the order a depth-first walk from
+// the outputs first reaches them. Keras 3's .keras files name the weight groups by class and position in
+// this order ("conv2d_3" is the fourth Conv2D), and the optimizer's variables and TensorFlow checkpoints
+// (layer_with_weights-N) follow it. The walk starts at the graph's sinks, in order_'s order: the outputs,
+// except one that another layer also consumes (reached through that layer instead).
 std::vector<std::pair<std::string, LayerPtr>> Functional::named_layers() const {
-  std::vector<std::pair<std::string, LayerPtr>> out;
-  std::set<const Layer*> seen;
+  std::set<const SymbolicNode*> consumed, finished;
   for (const auto& node : order_)
-    if (seen.insert(node->layer.get()).second) out.emplace_back(node->layer->name(), node->layer);
+    for (const auto& in : node->inputs) consumed.insert(in.node().get());
+  std::map<const Layer*, size_t> first_reached;
+  std::vector<const SymbolicNode*> post_order;
+  std::function<void(const SymbolicNode*)> walk = [&](const SymbolicNode* node) {
+    if (!node->layer || finished.count(node)) return;  // a model input, or done
+    first_reached.emplace(node->layer.get(), first_reached.size());
+    for (const auto& in : node->inputs) walk(in.node().get());
+    finished.insert(node);
+    post_order.push_back(node);
+  };
+  for (const auto& node : order_)
+    if (!consumed.count(node.get())) walk(node.get());
+  std::map<const SymbolicNode*, int> node_depth;
+  std::map<const Layer*, int> layer_depth;
+  std::vector<LayerPtr> layers;
+  for (auto it = post_order.rbegin(); it != post_order.rend(); ++it) {
+    const SymbolicNode* node = *it;
+    const int depth = std::max(node_depth[node], layer_depth[node->layer.get()]);
+    layer_depth[node->layer.get()] = depth;
+    node_depth[node] = depth;
+    for (const auto& in : node->inputs) node_depth[in.node().get()] = std::max(node_depth[in.node().get()], depth + 1);
+  }
+  for (const SymbolicNode* node : post_order)
+    if (std::find(layers.begin(), layers.end(), node->layer) == layers.end()) layers.push_back(node->layer);
+  std::stable_sort(layers.begin(), layers.end(), [&](const LayerPtr& a, const LayerPtr& b) {
+    const int da = layer_depth.at(a.get()), db = layer_depth.at(b.get());
+    return da != db ? da > db : first_reached.at(a.get()) < first_reached.at(b.get());
+  });
+  std::vector<std::pair<std::string, LayerPtr>> out;
+  for (const LayerPtr& layer : layers) out.emplace_back(layer->name(), layer);
   return out;
 }
 
@@ -254,6 +303,30 @@ void Functional::check_input(const Shape& input_shape) const {
 Tensor Functional::call(const Tensor& x, bool training) { return call_multi({x}, training); }
 
 Tensor Functional::call_multi(const std::vector<Tensor>& xs, bool training) {
+  if (outputs_.size() > 1)
+    throw InvalidArgument("Functional model \"" + name() + "\" has " + std::to_string(outputs_.size()) +
+                          " outputs: call_outputs() (or predict_outputs()) returns them all");
+  return run(xs, training)[0];
+}
+
+std::vector<Tensor> Functional::call_outputs(const std::vector<Tensor>& xs, bool training) {
+  if (outputs_.size() == 1) return Model::call_outputs(xs, training);
+  if (xs.size() != inputs_.size())
+    throw InvalidArgument("Functional model \"" + name() + "\" expects " + std::to_string(inputs_.size()) +
+                          " inputs, but it received " + std::to_string(xs.size()) + " input tensors");
+  for (size_t i = 0; i < xs.size(); ++i) {
+    const Shape& expected = inputs_[i].shape();
+    const Shape& found = xs[i].shape();
+    bool ok = found.size() == expected.size();
+    for (size_t d = 1; ok && d < expected.size(); ++d) ok = expected[d] < 0 || expected[d] == found[d];
+    if (!ok)
+      throw ShapeError("Input " + std::to_string(i) + " (\"" + inputs_[i].node()->name + "\") of model \"" + name() +
+                       "\" is incompatible: expected shape=" + shape_str(expected) + ", found shape=" + shape_str(found));
+  }
+  return run(xs, training);
+}
+
+std::vector<Tensor> Functional::run(const std::vector<Tensor>& xs, bool training) {
   if (xs.size() != inputs_.size())
     throw InvalidArgument("Functional model \"" + name() + "\" expects " + std::to_string(inputs_.size()) +
                           " inputs, but it received " + std::to_string(xs.size()) + " input tensors");
@@ -270,7 +343,9 @@ Tensor Functional::call_multi(const std::vector<Tensor>& xs, bool training) {
     for (const auto& in : node->inputs) args.push_back(values.at(in.node().get()).output);
     values[node.get()] = {(*node->layer)(args, training), Tensor()};
   }
-  return values.at(output_.node().get()).output;
+  std::vector<Tensor> outputs;
+  for (const auto& output : outputs_) outputs.push_back(values.at(output.node().get()).output);
+  return outputs;
 }
 
 }  // namespace cairn

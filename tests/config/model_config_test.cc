@@ -310,7 +310,7 @@ TEST_F(ModelConfig, ErrorsNameWhatCannotBeRead) {
       {functional(R"(, {"class_name": "Dense", "name": "d", "config": {"units": 1},
           "inbound_nodes": [[["nowhere", 0, 0, {}]]]})", R"([["d", 0, 0]])"),
        {"Functional 'f'", "layer 'd'", "'nowhere'"}},
-      {functional(dense, R"([["d", 0, 0], ["in", 0, 0]])"), {"Functional 'f'", "2 outputs"}},
+      {functional(dense, R"([])"), {"Functional 'f'", "output_layers is empty"}},
       {functional(dense, R"([["d", 1, 0]])"), {"output_layers", "node 1 of 'd'"}},
       {R"({"class_name": "Functional", "config": {"name": "f", "layers": [)" + input + dense +
            R"(], "input_layers": [["in", 1, 0]], "output_layers": [["d", 0, 0]]}})",

@@ -76,7 +76,7 @@ TEST(FitTrainingState, ResumeFromContinuesAtTheGivenStepWithItsMetricSums) {
   auto model = line_model();
   TrainingState state;
   state.position = {.epoch = 1, .step = 2, .data = {1, 8, 3, 10}};
-  state.metric_totals = {{"loss", {1000.0, 10.0}}};  // a mean loss of 100 over ten earlier samples
+  state.metric_states = {{"loss", {1000.0, 10.0}}};  // a mean loss of 100 over ten earlier samples
   auto resume = std::make_shared<LambdaCallback>();
   resume->on_train_begin_fn = [&](const Logs&) {
     model->resume_from(state);

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <memory>
+#include <streambuf>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,7 @@
 #include "cairn/tensor_bundle.h"
 #include "cairn/tensorboard.h"
 #include "command.h"
+#include "job.h"
 #include "report.h"
 #include "seed_models.h"
 #include "workflow.h"
@@ -79,8 +81,10 @@ CompileOptions compile_options(const Args& args, CompileOptions options) {
     options.loss = as_usage_error("loss", [&] { return loss_option(*loss); });
   else if (!options.loss.object)
     options.loss = loss_option(options.loss.name);
-  if (std::optional<std::string> metrics = args.value("metrics"))
-    options.metrics = comma_list(*metrics);
+  if (std::optional<std::string> metrics = args.value("metrics")) {
+    const std::vector<std::string> names = comma_list(*metrics);
+    options.metrics.assign(names.begin(), names.end());
+  }
   else if (options.loss.object->name().find("crossentropy") != std::string::npos)
     options.metrics = {"accuracy"};
   return options;
@@ -213,8 +217,17 @@ extern "C" void on_interrupt(int) { interrupted = 1; }
   std::_Exit(kInterruptedBySignalExit);
 }
 
-int run_train(const Args& args) {
+// Writes nothing: what the processes of a job other than process 0 print.
+class DiscardingBuffer : public std::streambuf {
+ protected:
+  int overflow(int c) override { return traits_type::not_eof(c); }
+};
+
+int train(const Args& args, TrainingJob& job) {
   Env& env = Env::Default();
+  // Only process 0 of a job prints (errors excepted) and writes the run's files.
+  static DiscardingBuffer discard;
+  if (!job.chief()) std::cout.rdbuf(&discard);
   const std::optional<std::string> resume = args.value("resume");
   std::optional<Json> recorded;  // the run file, when dir already holds a run
   if (resume) {
@@ -273,6 +286,16 @@ int run_train(const Args& args) {
   const std::string final_weights = join_path(dir, kFinalWeights);
   const bool finished = bundle_exists(env, final_weights);
   const bool backed_up = env.is_directory(join_path(dir, kBackupDir)) && latest_checkpoint(join_path(dir, kBackupDir), env);
+  // A job's backups are sharded (DistributedBackupAndRestore) and a lone process's are not
+  // (BackupAndRestore): a backup continues under the launch that wrote it, at any number of processes.
+  const bool recorded_job = recorded && recorded->contains("processes");
+  if (backed_up && recorded_job && !job.launched())
+    throw InvalidArgument(dir + " holds a run of " + recorded->at("processes").dump() +
+                          " processes under mpirun, whose backups are sharded: continue it under mpirun "
+                          "(mpirun -np N cairn train --resume " + dir + ", N any number of processes)");
+  if (backed_up && !recorded_job && job.launched())
+    throw InvalidArgument(dir + " holds a run trained without mpirun: continue it without mpirun (cairn train --resume " +
+                          dir + ")");
 
   if (finished && !finished_epochs) {
     std::cout << dir << " holds a finished run (" << final_weights
@@ -326,6 +349,10 @@ int run_train(const Args& args) {
     model->compile(compile);
     return 0;
   });
+  if (batch_size % job.size() != 0)
+    throw UsageError("the batch size " + std::to_string(batch_size) + " does not divide among the " +
+                     std::to_string(job.size()) + " processes of the job (each trains on an equal part of every batch)");
+  job.distribute(*model);
 
   Json setup = {{"model", resume ? setup_value<std::string>(setup_recorded, "model", run_path) : *model_option},
                 {"data", data_options_to_json(data)},
@@ -346,19 +373,25 @@ int run_train(const Args& args) {
       check_same_text(dir, run_path, (*recorded)["setup"].dump(2) + "\n", setup_json, "setup (data or options)");
   }
 
-  env.create_dirs(dir);
+  job.barrier();  // every process has read the run directory before process 0 writes in it
   // One run per directory at a time: a second `cairn train` on it would interleave its epochs and
   // backups with this one's. The lock goes when the process does, however it ends.
-  std::unique_ptr<FileLock> run_lock = lock_directory(env, dir);
+  std::unique_ptr<FileLock> run_lock;
   auto write_run_file = [&](std::optional<int> done) {
     Json run = {{"setup", setup}, {"epochs", epochs}};
+    if (job.launched()) run["processes"] = job.size();  // the latest job's
     if (done) run["finished_epochs"] = *done;
     write_file_atomically(env, run_path, run.dump(2) + "\n");
   };
-  if (!env.file_exists(join_path(dir, kModelFile))) write_file_atomically(env, join_path(dir, kModelFile), model_json);
-  if (!env.file_exists(join_path(dir, kTrainingConfigFile)))
-    write_file_atomically(env, join_path(dir, kTrainingConfigFile), config_json);
-  write_run_file(finished_epochs);
+  if (job.chief()) {
+    env.create_dirs(dir);
+    run_lock = lock_directory(env, dir);
+    if (!env.file_exists(join_path(dir, kModelFile))) write_file_atomically(env, join_path(dir, kModelFile), model_json);
+    if (!env.file_exists(join_path(dir, kTrainingConfigFile)))
+      write_file_atomically(env, join_path(dir, kTrainingConfigFile), config_json);
+    write_run_file(finished_epochs);
+  }
+  job.barrier();  // the directory exists for every process's backups
 
   int initial_epoch = 0;
   if (finished) {  // training a finished run further, as Keras's initial_epoch: from its final state
@@ -368,29 +401,30 @@ int run_train(const Args& args) {
               << epochs << "\n";
   }
 
+  // Files with one writer (the epoch checkpoints, TensorBoard's logs) are process 0's; early stopping
+  // runs on every process, on the same (job-wide) logs.
   std::vector<CallbackPtr> callbacks;
-  callbacks.push_back(std::make_shared<ModelCheckpoint>(
-      join_path(dir, kEpochCheckpoints), ModelCheckpointOptions{.monitor = monitor,
-                                                                .verbose = verbose > 0 ? 1 : 0,
-                                                                .save_best_only = save_best_only,
-                                                                .save_weights_only = true}));
+  if (job.chief())
+    callbacks.push_back(std::make_shared<ModelCheckpoint>(
+        join_path(dir, kEpochCheckpoints), ModelCheckpointOptions{.monitor = monitor,
+                                                                  .verbose = verbose > 0 ? 1 : 0,
+                                                                  .save_best_only = save_best_only,
+                                                                  .save_weights_only = true}));
   if (patience)
     callbacks.push_back(std::make_shared<EarlyStopping>(
         EarlyStoppingOptions{.monitor = monitor, .patience = *patience, .verbose = verbose > 0 ? 1 : 0}));
   // The backup is removed only once the final weights are written (below): a run interrupted between
   // the end of fit and that write still resumes instead of starting over.
-  auto backup = std::make_shared<BackupAndRestore>(
-      join_path(dir, kBackupDir),
-      BackupAndRestoreOptions{.save_freq = backup_every, .delete_checkpoint = false});
-  callbacks.push_back(backup);
-  if (std::optional<std::string> log_dir = args.value("tensorboard"))
+  callbacks.push_back(job.backup(join_path(dir, kBackupDir),
+                                 BackupAndRestoreOptions{.save_freq = backup_every, .delete_checkpoint = false}));
+  if (std::optional<std::string> log_dir = args.value("tensorboard"); log_dir && job.chief())
     callbacks.push_back(tensorboard_callback(args, *log_dir, setup, *model));
 
   auto progress = std::make_shared<LambdaCallback>();
   progress->on_train_begin_fn = [&](const Logs&) {  // runs after the backup's restore
-    if (backup->restored_from()) {
+    if (const std::optional<std::string> restored = job.restored_from()) {
       const EpochPosition at = model->training_state().position;
-      std::cout << "resuming from " << *backup->restored_from() << " (epoch " << at.epoch + 1 << ", after batch "
+      std::cout << "resuming from " << *restored << " (epoch " << at.epoch + 1 << ", after batch "
                 << at.step << ")\n";
     }
   };
@@ -420,17 +454,21 @@ int run_train(const Args& args) {
                                 .callbacks = callbacks,
                                 .validation_split = validation_split,
                                 .initial_epoch = initial_epoch,
-                                .seed = seed});
+                                .seed = seed,
+                                .replica_context = job.replica_context()});
   sigaction(SIGINT, &previous, nullptr);
 
   const int trained_to = history.epoch.empty() ? std::max(initial_epoch, epochs) : history.epoch.back() + 1;
-  model->save_weights(final_weights);
-  write_run_file(trained_to);
-  remove_tree(env, join_path(dir, kBackupDir));
-  // Removed while held, so that no other writer can be holding it (see Env::lock_file).
-  env.remove_file(run_lock->path());
-  env.sync_dir(dir);
-  run_lock.reset();
+  job.barrier();  // every process is done with the backups
+  if (job.chief()) {
+    model->save_weights(final_weights);
+    write_run_file(trained_to);
+    remove_tree(env, join_path(dir, kBackupDir));
+    // Removed while held, so that no other writer can be holding it (see Env::lock_file).
+    env.remove_file(run_lock->path());
+    env.sync_dir(dir);
+    run_lock.reset();
+  }
 
   Logs last;
   for (const auto& [name, values] : history.history)
@@ -438,12 +476,17 @@ int run_train(const Args& args) {
   std::cout << "trained to epoch " << trained_to;
   if (!last.empty()) std::cout << ": " << format_logs(last);
   std::cout << "\nfinal weights: " << final_weights << "\n";
-  if (args.flag("report")) {
+  if (args.flag("report") && job.chief()) {
     const std::string report = join_path(dir, "report.html");
     write_run_report(dir, args.value("tensorboard").value_or(join_path(dir, "logs")), report, DataOptions{});
     std::cout << "report: " << report << "\n";
   }
   return 0;
+}
+
+int run_train(const Args& args) {
+  TrainingJob job;
+  return job.run([&] { return train(args, job); }, "train");
 }
 
 std::vector<OptionSpec> train_options() {

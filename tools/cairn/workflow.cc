@@ -345,7 +345,10 @@ CompileOptions evaluation_compile_options(const TrainedModel& trained, const std
     options.loss = loss_option(*loss);
   else if (!trained.training_config)
     throw UsageError("no " + std::string(kTrainingConfigFile) + " next to the model: give --loss NAME");
-  if (metrics) options.metrics = comma_list(*metrics);
+  if (metrics) {
+    const std::vector<std::string> names = comma_list(*metrics);
+    options.metrics.assign(names.begin(), names.end());
+  }
   return options;
 }
 
