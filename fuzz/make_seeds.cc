@@ -8,11 +8,13 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <iterator>
 
 #include "cairn/checkpoint.h"
 #include "cairn/config.h"
+#include "cairn/image.h"
 #include "cairn/keras_io.h"
 #include "cairn/layers/dense.h"
 #include "cairn/layers/dropout.h"
@@ -176,6 +178,37 @@ void make_data_seeds() {
   writer.add_scalar("epoch_accuracy", 0.875, 1, 1700000001.5);
   writer.close();
   write_seed("events", "cairn_three_scalars", read_bytes(writer.path()));
+  // One file for each other kind of summary the TensorBoard callback writes, so that the fuzzer mutates
+  // each decoder's records (histograms, images, text, the Keras model config, hparams).
+  auto seed_of = [&](const std::string& name, const std::function<void(EventFileWriter&)>& write) {
+    EventFileWriter kind_writer((log_dir / name).string(), Env::Default(), ".seed");
+    write(kind_writer);
+    kind_writer.close();
+    write_seed("events", "cairn_" + name, read_bytes(kind_writer.path()));
+  };
+  seed_of("histograms", [](EventFileWriter& w) {
+    w.add_histogram("dense/kernel/histogram", Tensor::from_vector<float>({2, 3}, {-1, 0.5f, 0.5f, 2, 3, 3}), 0, 4,
+                    1700000000.0);
+    w.add_histogram("dense/bias/histogram", Tensor::from_vector<float>({2}, {0.25f, 0.25f}), 1, 30, 1700000001.0);
+  });
+  seed_of("images", [](EventFileWriter& w) {
+    const Image gray{.height = 2, .width = 3, .channels = 1, .pixels = {0, 50, 100, 150, 200, 250}};
+    const Image other{.height = 2, .width = 3, .channels = 1, .pixels = {9, 8, 7, 6, 5, 4}};
+    w.add_images("conv2d/kernel/image", {gray, other}, 0, 1700000000.0);
+    const Image rgb{.height = 1, .width = 2, .channels = 3, .pixels = {255, 0, 0, 0, 0, 255}};
+    w.add_images("rgb", {rgb}, 1, 1700000001.0);
+  });
+  seed_of("text", [](EventFileWriter& w) { w.add_text("notes/summary", "# cairn\n*two* epochs", 2, 1700000000.0); });
+  seed_of("keras_model", [](EventFileWriter& w) {
+    auto model = std::make_shared<Sequential>(std::vector<LayerPtr>{make_dense(2)}, Shape{3});
+    w.add_keras_model("keras", model_to_json(*model), 0);
+  });
+  seed_of("hparams", [](EventFileWriter& w) {
+    const HParams hparams = {{"learning_rate", 0.01}, {"optimizer", std::string("adam")}, {"augment", true}};
+    w.add_hparams_experiment(hparams, {{"train", "epoch_loss"}, {"validation", "epoch_accuracy"}});
+    w.add_hparams_session_start(hparams, "group");
+    w.add_hparams_session_end(SessionStatus::kSuccess);
+  });
 
   copy_seed("csv", "data/iris_test.csv");
   write_seed("csv", "plain.csv", "1,2.5,-3e2\n\n4,5,6\r\n0.125,nan,inf\n");
