@@ -50,6 +50,8 @@ std::vector<Tensor> gradients(int64_t megabytes) {
 
 void allreduce(Communicator& world, int64_t megabytes) {
   const std::vector<Tensor> grads = gradients(megabytes);
+  std::vector<VariablePtr> variables;
+  for (const Tensor& g : grads) variables.push_back(std::make_shared<Variable>("w", g));
   size_t bytes = 0;
   for (const Tensor& g : grads) bytes += g.nbytes();
   const int rounds = 10;
@@ -76,7 +78,7 @@ void allreduce(Communicator& world, int64_t megabytes) {
     const std::string method = "cairn_buckets_" + std::to_string(bucket_mb) + "mb";
     report(method.c_str(), median_seconds(world, rounds, [&] {
              std::vector<Tensor> g = grads;
-             context->all_reduce_gradients(g, 64);
+             context->all_reduce_gradients(g, variables, 64);
            }));
   }
 }

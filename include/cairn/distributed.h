@@ -21,6 +21,7 @@
 
 #include "cairn/callbacks.h"
 #include "cairn/replica_context.h"
+#include "cairn/saving_callbacks.h"
 
 namespace cairn {
 
@@ -34,6 +35,9 @@ class Communicator {
   // This process's job. MPI is initialized on first use (unless the program did so itself) and then
   // finalized when the program exits.
   static Communicator& world();
+  // Whether a launcher (mpirun, mpiexec) started this process, by the variables Open MPI, MPICH and
+  // PMIx launchers set; without one, world() is a job of this process alone. Does not initialize MPI.
+  static bool started_by_launcher();
 
   int rank() const { return rank_; }
   int size() const { return size_; }
@@ -52,6 +56,9 @@ class Communicator {
   // of them failed locally (a collective call that some skip would hang the others).
   bool all_true(bool value);
   void barrier();
+  // Ends every process of the job with `status` (MPI_Abort): for an error on one process while the
+  // others may be waiting for it in a collective call.
+  [[noreturn]] void abort(int status);
 
   Communicator(const Communicator&) = delete;
   Communicator& operator=(const Communicator&) = delete;
@@ -117,32 +124,28 @@ std::string save_sharded(Checkpoint& checkpoint, const std::string& prefix,
                          Communicator& communicator = Communicator::world());
 
 // BackupAndRestore for data-parallel fit: every process gives fit one, and they back up together with
-// save_sharded into backup_dir (backup-N, the last two kept) every `save_every_batches` batches (0: at
-// the end of every epoch). A run killed and started again (with any number of processes, the same global
-// batch) continues from the latest backup: the weights, the optimizer, the epoch, step and data position,
-// and the logged metric sums, which are saved summed over the processes. Backups are removed when fit
-// ends. The directory must be one that every process sees (a shared file system across machines).
-class DistributedBackupAndRestore : public Callback {
+// save_sharded into backup_dir (backup-N, the last two kept) as options.save_freq says ("epoch" or every
+// N batches). A run killed and started again (with any number of processes, the same global batch)
+// continues from the latest backup: the weights, the optimizer, the epoch, step and data position, the
+// logged metric sums, the state of the callbacks that every process has (EarlyStopping; not one given
+// to process 0 alone, such as a ModelCheckpoint), and every process's random streams (Dropout), so that
+// at the same number of processes it continues exactly; a process the backup's job did not have forks
+// process 0's streams by its rank. With options.delete_checkpoint, on_train_end removes the backups.
+// options.options.enable_async is refused (InvalidArgument). The directory must be one that every
+// process sees (a shared file system across machines).
+class DistributedBackupAndRestore : public BackupCallback {
  public:
-  DistributedBackupAndRestore(std::string backup_dir, int64_t save_every_batches = 0,
-                              Communicator& communicator = Communicator::world());
+  explicit DistributedBackupAndRestore(std::string backup_dir, BackupAndRestoreOptions options = {},
+                                       Communicator& communicator = Communicator::world());
   ~DistributedBackupAndRestore() override;
-  bool runs_last() const override { return true; }
   void on_train_begin(const Logs& logs) override;
-  void on_train_batch_end(int64_t batch, const Logs& logs) override;
-  void on_epoch_end(int epoch, Logs& logs) override;
   void on_train_end(const Logs& logs) override;
-  // The backup the last on_train_begin restored, if any.
-  const std::optional<std::string>& restored_from() const { return restored_from_; }
 
  private:
   struct State;
-  void backup();
-  std::string backup_dir_;
-  int64_t save_every_batches_;
+  void backup(int64_t batches_since_backup) override;
   Communicator& communicator_;
   std::unique_ptr<State> state_;
-  std::optional<std::string> restored_from_;
 };
 
 }  // namespace cairn

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "cairn/tensor.h"
+#include "cairn/variable.h"
 
 namespace cairn {
 
@@ -17,13 +18,17 @@ class ReplicaContext {
   // How many processes train together, and which one this is (0 .. num_replicas_in_sync() - 1).
   virtual int num_replicas_in_sync() const = 0;
   virtual int replica_id_in_sync_group() const = 0;
-  // Turns this replica's gradients of its mean loss over `local_samples` samples into the gradients of
-  // the mean loss over all replicas' samples of the step, the same on every replica: sum over replicas
-  // of local_samples * gradient, divided by the summed local_samples. A replica with no samples in the
-  // step (a short last batch) passes zeros and 0. Collective: every replica calls it once per step.
-  virtual void all_reduce_gradients(std::vector<Tensor>& gradients, int64_t local_samples) = 0;
-  // Replaces each value by its sum over all replicas (metric totals and counts). Collective.
-  virtual void all_reduce_sum(std::span<double> values) = 0;
+  // A training step's one collective: this replica's gradients of its mean loss over `local_samples`
+  // samples become the gradients of the mean loss over all replicas' samples of the step (the sum over
+  // replicas of local_samples * gradient, divided by the summed local_samples), the same on every
+  // replica, and each of `sums` (the step's metric sums) becomes its sum over the replicas, carried in
+  // float32 with the gradients (exact for counts below 2^24). `gradients[i]` is that of `variables[i]`,
+  // whose shape it has; it may be undefined (the loss does not reach the variable, or the replica has
+  // no samples in the step, a short last batch): it counts as zeros, and stays undefined only where it
+  // is undefined on every replica. Collective: every replica calls it once per step, with the same
+  // variables and as many sums.
+  virtual void all_reduce_gradients(std::vector<Tensor>& gradients, const std::vector<VariablePtr>& variables,
+                                    int64_t local_samples, std::span<double> sums = {}) = 0;
   // Overwrites each tensor's values with replica 0's (the starting weights, the shuffling seed), as
   // DDP does when it starts. The tensors have the same shapes and dtypes on every replica. Collective.
   virtual void broadcast_from_first(const std::vector<Tensor>& tensors) = 0;

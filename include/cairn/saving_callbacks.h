@@ -77,6 +77,31 @@ struct BackupAndRestoreOptions {
   CheckpointOptions options;
 };
 
+// What the callbacks that back fit up share (BackupAndRestore; DistributedBackupAndRestore in
+// cairn/distributed.h): when to back up (options.save_freq), checked when made (InvalidArgument in Keras's
+// words), and the backup that the last on_train_begin restored. They run after the other callbacks, so
+// that the others' state in a backup is current.
+class BackupCallback : public Callback {
+ public:
+  bool runs_last() const override { return true; }
+  void on_train_batch_end(int64_t batch, const Logs& logs) override;
+  void on_epoch_end(int epoch, Logs& logs) override;
+  const std::optional<std::string>& restored_from() const { return restored_from_; }
+
+ protected:
+  BackupCallback(const char* class_name, std::string backup_dir, BackupAndRestoreOptions options);
+  // Writes a backup of where fit is, with the batches since the previous one.
+  virtual void backup(int64_t batches_since_backup) = 0;
+
+  std::string backup_dir_;
+  BackupAndRestoreOptions options_;
+  std::optional<std::string> restored_from_;
+  int64_t batches_since_backup_ = 0;  // set by on_train_begin from the restored backup
+
+ private:
+  std::optional<int64_t> every_batches_;  // nullopt: every epoch
+};
+
 // keras.callbacks.BackupAndRestore, exact: the backup holds the weights, the optimizer's slots and
 // iterations, the random generators, the data order and position (epoch and batch), the running
 // metrics and the state of the other callbacks. A run restarted after a kill at any instant continues
@@ -85,26 +110,18 @@ struct BackupAndRestoreOptions {
 // From on_train_begin to on_train_end the backup directory is locked (see CheckpointManager): a second
 // run on it fails with an IOError naming the directory and the pid of the run that has it. With
 // delete_checkpoint, on_train_end deletes the backups crash-safely (CheckpointManager::delete_all).
-class BackupAndRestore : public Callback {
+class BackupAndRestore : public BackupCallback {
  public:
   explicit BackupAndRestore(std::string backup_dir, BackupAndRestoreOptions options = {}, Env& env = Env::Default());
   ~BackupAndRestore() override;
-  bool runs_last() const override { return true; }
   void on_train_begin(const Logs& logs) override;
-  void on_train_batch_end(int64_t batch, const Logs& logs) override;
-  void on_epoch_end(int epoch, Logs& logs) override;
   void on_train_end(const Logs& logs) override;
-  // The checkpoint restored by the last on_train_begin, if any.
-  const std::optional<std::string>& restored_from() const { return restored_from_; }
 
  private:
   struct State;
-  void backup();
-  std::string backup_dir_;
-  BackupAndRestoreOptions options_;
+  void backup(int64_t batches_since_backup) override;
   Env& env_;
   std::unique_ptr<State> state_;
-  std::optional<std::string> restored_from_;
 };
 
 }  // namespace cairn

@@ -2,6 +2,7 @@
 #include <mpi.h>
 
 #include <climits>
+#include <cstdlib>
 
 #include "cairn/distributed.h"
 #include "cairn/error.h"
@@ -55,6 +56,12 @@ Communicator& Communicator::world() {
   static MpiSession session;
   static Communicator communicator;
   return communicator;
+}
+
+bool Communicator::started_by_launcher() {
+  for (const char* variable : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_RANK"})
+    if (std::getenv(variable) != nullptr) return true;
+  return false;
 }
 
 Communicator::Communicator() {
@@ -113,5 +120,10 @@ bool Communicator::all_true(bool value) {
 }
 
 void Communicator::barrier() { check(MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier"); }
+
+void Communicator::abort(int status) {
+  MPI_Abort(MPI_COMM_WORLD, status);
+  std::_Exit(status);  // MPI_Abort does not return; should it, the process still ends
+}
 
 }  // namespace cairn

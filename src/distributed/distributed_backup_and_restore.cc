@@ -1,88 +1,142 @@
-// DistributedBackupAndRestore: BackupAndRestore's state, saved by every process with save_sharded.
+// DistributedBackupAndRestore: BackupAndRestore's state (backup_state.h), saved by every process with
+// save_sharded, and every process's random streams.
 #include <algorithm>
-#include <array>
+#include <functional>
+#include <set>
+#include <sstream>
 
 #include "cairn/checkpoint.h"
 #include "cairn/distributed.h"
 #include "cairn/error.h"
+#include "cairn/internal/saving/backup_state.h"
 #include "cairn/model.h"
 #include "cairn/tensor_bundle.h"
-#include "cairn/training_state.h"
+#include "random_layers.h"
 
 namespace cairn {
+namespace {
+
+constexpr const char* kStreamsItem = "replica_random_streams";
+constexpr int64_t kStreamWords = 3;  // GeneratorState: seed, counter, position
+
+// The names of the callbacks with a state that every process has (EarlyStopping, which every process
+// runs on the same logs); one that only process 0 has (a ModelCheckpoint) is not backed up, since a
+// sharded checkpoint holds the same objects on every process.
+std::set<std::string> common_state_names(const std::vector<std::string>& mine, Communicator& communicator) {
+  std::string joined;
+  for (const std::string& name : mine) joined += name + "\n";
+  const std::vector<std::string> all = communicator.gather(joined);
+  std::string common;
+  if (communicator.rank() == 0) {
+    std::map<std::string, int> count;
+    for (const std::string& names : all) {
+      std::istringstream lines(names);
+      for (std::string name; std::getline(lines, name);) ++count[name];
+    }
+    for (const auto& [name, n] : count)
+      if (n == communicator.size()) common += name + "\n";
+  }
+  std::set<std::string> out;
+  std::istringstream lines(communicator.broadcast(common));
+  for (std::string name; std::getline(lines, name);) out.insert(name);
+  return out;
+}
+
+}  // namespace
 
 struct DistributedBackupAndRestore::State {
-  VariablePtr position;       // int64 {epoch, step in epoch, batches since the last backup}
-  VariablePtr iterator;       // int64 BatchIteratorState of the position
-  VariablePtr metric_totals;  // float64 {total, count} per metric, by name, summed over the processes
-  std::vector<std::string> metric_names;
+  std::unique_ptr<BackupState> training;
+  std::vector<Layer*> random_layers;
+  // int64 [processes, random layers, 3]: every process's stream of every layer that draws (Dropout),
+  // the same on every process, so that each continues its own stream exactly.
+  VariablePtr streams;
   std::unique_ptr<Checkpoint> checkpoint;
   std::vector<std::string> saved;  // this run's backups, oldest first
-  int64_t batches_since_backup = 0;
 };
 
-DistributedBackupAndRestore::DistributedBackupAndRestore(std::string backup_dir, int64_t save_every_batches,
+DistributedBackupAndRestore::DistributedBackupAndRestore(std::string backup_dir, BackupAndRestoreOptions options,
                                                          Communicator& communicator)
-    : backup_dir_(std::move(backup_dir)), save_every_batches_(save_every_batches), communicator_(communicator) {
-  if (backup_dir_.empty()) throw InvalidArgument("DistributedBackupAndRestore: empty `backup_dir` argument passed");
-  if (save_every_batches_ < 0)
-    throw InvalidArgument("DistributedBackupAndRestore: save_every_batches must be >= 0 (0: every epoch), got " +
-                          std::to_string(save_every_batches_));
+    : BackupCallback("DistributedBackupAndRestore", std::move(backup_dir), std::move(options)),
+      communicator_(communicator) {
+  if (options_.options.enable_async)
+    throw InvalidArgument("DistributedBackupAndRestore: options.enable_async is not supported: the processes write "
+                          "a backup together, each its shard");
 }
 
 DistributedBackupAndRestore::~DistributedBackupAndRestore() = default;
 
 void DistributedBackupAndRestore::on_train_begin(const Logs&) {
   Model& m = *model();
-  std::shared_ptr<Layer> self = m.weak_from_this().lock();
-  if (!self) throw InvalidArgument("DistributedBackupAndRestore: the model must be owned by a std::shared_ptr");
   state_ = std::make_unique<State>();
-  TrainingState training = m.training_state();
-  for (const auto& [name, value] : training.metric_totals) state_->metric_names.push_back(name);
-  state_->position = std::make_shared<Variable>("position", Tensor({3}, DType::Int64), false);
-  state_->iterator = std::make_shared<Variable>("iterator", Tensor({4}, DType::Int64), false);
-  state_->metric_totals = std::make_shared<Variable>(
-      "metric_totals", Tensor({static_cast<int64_t>(2 * state_->metric_names.size())}, DType::Float64), false);
-  state_->checkpoint = std::make_unique<Checkpoint>(std::vector<CheckpointItem>{
-      {"model", self},
-      {"optimizer", m.optimizer_ptr()},
-      {"training_position", state_->position},
-      {"data_iterator", state_->iterator},
-      {"metric_totals", state_->metric_totals}});
+  batches_since_backup_ = 0;
+  state_->training = std::make_unique<BackupState>("DistributedBackupAndRestore", m);
+  state_->random_layers = random_layers(m);
+  const auto layers = static_cast<int64_t>(state_->random_layers.size());
+  state_->streams = std::make_shared<Variable>(
+      kStreamsItem, Tensor::zeros({communicator_.size(), layers, kStreamWords}, DType::Int64), false);
+
+  std::vector<CheckpointItem> items = state_->training->items();
+  items.emplace_back(kStreamsItem, state_->streams);
+  std::vector<std::string> names;
+  for (const auto& c : m.active_callbacks())
+    if (c.get() != this && !c->state_name().empty()) names.push_back(c->state_name());
+  const std::set<std::string> common = common_state_names(names, communicator_);
+  std::vector<CallbackPtr> saved_callbacks;
+  for (const auto& c : m.active_callbacks())
+    if (c.get() != this && common.contains(c->state_name())) saved_callbacks.push_back(c);
+  auto with_callbacks = [&](const std::function<bool(const std::string&)>& keep) {
+    std::vector<CheckpointItem> all = items;
+    for (const CallbackPtr& c : saved_callbacks)
+      if (keep(c->state_name())) all.emplace_back(c->state_name(), c);
+    return all;
+  };
+  state_->checkpoint = std::make_unique<Checkpoint>(with_callbacks([](const std::string&) { return true; }));
 
   restored_from_ = latest_checkpoint(backup_dir_);
   if (!restored_from_) return;
-  state_->checkpoint->restore(*restored_from_).assert_consumed();
-  const int64_t* position = state_->position->value().data<int64_t>();
-  training.position.epoch = static_cast<int>(position[0]);
-  training.position.step = position[1];
-  state_->batches_since_backup = position[2];
-  std::array<int64_t, 4> iterator;
-  std::copy_n(state_->iterator->value().data<int64_t>(), 4, iterator.begin());
-  training.position.data = BatchIteratorState::from_array(iterator);
-  // The saved sums are every process's: process 0 carries them on, the others start from zero, so
-  // that the sums reduced in the logs stay those of the uninterrupted run.
-  const double* values = state_->metric_totals->value().data<double>();
-  for (size_t i = 0; i < state_->metric_names.size(); ++i)
-    training.metric_totals[state_->metric_names[i]] =
-        communicator_.rank() == 0 ? std::make_pair(values[2 * i], values[2 * i + 1]) : std::make_pair(0.0, 0.0);
-  m.resume_from(std::move(training));
+  // The backup holds the streams of the processes that wrote it, which may be more or fewer than now,
+  // and the states of the callbacks that all of them had: with one process, a callback that a job gives
+  // process 0 alone is among them, and not in a backup of several.
+  const BundleReader reader(state_->checkpoint->env(), *restored_from_);
+  const Shape saved_streams = reader.info(std::string(kStreamsItem) + "/.ATTRIBUTES/VARIABLE_VALUE").shape;
+  state_->streams->mutable_value() = Tensor::zeros(saved_streams, DType::Int64);
+  const std::vector<std::string> keys = reader.keys();
+  Checkpoint restoring(with_callbacks([&](const std::string& name) {
+    return std::any_of(keys.begin(), keys.end(), [&](const std::string& key) { return key.starts_with(name + "/"); });
+  }));
+  // (A callback state that only the backup has, of a job of one process, stays unread.)
+  restoring.restore(*restored_from_).assert_existing_objects_matched();
+  state_->checkpoint->save_counter()->assign(restoring.save_counter()->value());
+  // Each process continues its own stream; a process that the backup's job did not have forks process
+  // 0's stream by its rank, as MultiWorkerMirroredStrategy::distribute does.
+  const int rank = communicator_.rank();
+  const bool own = rank < saved_streams[0];
+  const int64_t* rows = state_->streams->value().data<int64_t>();
+  for (int64_t l = 0; l < layers; ++l) {
+    const int64_t* words = rows + ((own ? rank : 0) * layers + l) * kStreamWords;
+    Generator restored;
+    restored.set_state({static_cast<uint64_t>(words[0]), static_cast<uint64_t>(words[1]), static_cast<uint32_t>(words[2])});
+    Generator& generator = state_->random_layers[static_cast<size_t>(l)]->generator();
+    generator = own || rank == 0 ? restored : restored.fork(static_cast<uint64_t>(rank));
+  }
+  state_->streams->mutable_value() =
+      Tensor::zeros({communicator_.size(), layers, kStreamWords}, DType::Int64);
+  batches_since_backup_ = state_->training->resume_model();
 }
 
-void DistributedBackupAndRestore::backup() {
-  TrainingState training = model()->training_state();
-  int64_t* position = state_->position->mutable_value().data<int64_t>();
-  position[0] = training.position.epoch;
-  position[1] = training.position.step;
-  position[2] = state_->batches_since_backup;
-  const std::array<int64_t, 4> iterator = training.position.data.to_array();
-  std::copy(iterator.begin(), iterator.end(), state_->iterator->mutable_value().data<int64_t>());
-  auto totals = state_->metric_totals->mutable_value().span<double>();
-  for (size_t i = 0; i < state_->metric_names.size(); ++i) {
-    totals[2 * i] = training.metric_totals.at(state_->metric_names[i]).first;
-    totals[2 * i + 1] = training.metric_totals.at(state_->metric_names[i]).second;
+void DistributedBackupAndRestore::backup(int64_t batches_since_backup) {
+  state_->training->store(batches_since_backup);
+  auto rows = state_->streams->mutable_value().span<int64_t>();
+  std::fill(rows.begin(), rows.end(), 0);
+  const size_t layers = state_->random_layers.size();
+  for (size_t l = 0; l < layers; ++l) {
+    const GeneratorState s = state_->random_layers[l]->generator().state();
+    int64_t* words = rows.data() + (static_cast<size_t>(communicator_.rank()) * layers + l) * kStreamWords;
+    words[0] = static_cast<int64_t>(s.seed);
+    words[1] = static_cast<int64_t>(s.counter);
+    words[2] = static_cast<int64_t>(s.position);
   }
-  communicator_.all_reduce_sum(totals);
+  communicator_.all_reduce_sum(rows);  // every process's row on every process
   state_->saved.push_back(save_sharded(*state_->checkpoint, backup_dir_ + "/backup", communicator_));
   // The last two backups stay: the older one is the latest until the newer one is whole.
   if (state_->saved.size() > 2) {
@@ -91,20 +145,9 @@ void DistributedBackupAndRestore::backup() {
   }
 }
 
-void DistributedBackupAndRestore::on_train_batch_end(int64_t, const Logs&) {
-  if (save_every_batches_ > 0 && ++state_->batches_since_backup >= save_every_batches_) {
-    state_->batches_since_backup = 0;
-    backup();
-  }
-}
-
-void DistributedBackupAndRestore::on_epoch_end(int, Logs&) {
-  if (save_every_batches_ == 0) backup();
-}
-
 void DistributedBackupAndRestore::on_train_end(const Logs&) {
   communicator_.barrier();  // every process is done with the backups
-  if (state_ && communicator_.rank() == 0) {
+  if (state_ && options_.delete_checkpoint && communicator_.rank() == 0) {
     // This run's backups and those of the runs it continued; the state file first, so that no moment
     // names a removed backup as the latest.
     Env& env = state_->checkpoint->env();

@@ -2,11 +2,11 @@
 #include <mpi.h>
 
 #include <algorithm>
-#include <functional>
 
 #include "cairn/distributed.h"
 #include "cairn/error.h"
 #include "cairn/model.h"
+#include "random_layers.h"
 
 namespace cairn {
 namespace {
@@ -24,21 +24,31 @@ class MirroredReplicaContext : public ReplicaContext {
   int num_replicas_in_sync() const override { return communicator_.size(); }
   int replica_id_in_sync_group() const override { return communicator_.rank(); }
 
-  void all_reduce_gradients(std::vector<Tensor>& gradients, int64_t local_samples) override {
+  void all_reduce_gradients(std::vector<Tensor>& gradients, const std::vector<VariablePtr>& variables,
+                            int64_t local_samples, std::span<double> sums) override {
     if (communicator_.size() == 1) return;  // alone: the gradients are already the answer, bit for bit
-    // The gradients are packed (times the local sample count) into consecutive buckets of the
-    // buffer; each bucket's reduction starts as soon as it is packed and runs while the next is packed.
-    // The sample count rides at the end of the last bucket (exact as a float up to 2^24 samples a step),
-    // so that a step costs no collective of its own for it.
+    if (gradients.size() != variables.size())
+      throw InvalidArgument("MultiWorkerMirroredStrategy: " + std::to_string(gradients.size()) + " gradients for " +
+                            std::to_string(variables.size()) + " variables");
+    // Every variable has its place in the buffer whether or not this replica has its gradient (zeros
+    // then), so that every replica reduces the same buckets. The gradients are packed (times the local
+    // sample count) into consecutive buckets; each bucket's reduction starts as soon as it is packed and
+    // runs while the next is packed. The last bucket ends with, per variable, 1 where this replica has
+    // its gradient, then the sample count and `sums` (floats are exact for counts up to 2^24): one
+    // collective per step.
     int64_t floats = 0;
-    for (const Tensor& g : gradients) {
-      if (!g.defined()) continue;
-      if (g.dtype() != DType::Float32)  // as apply_gradients requires
+    for (size_t i = 0; i < variables.size(); ++i) {
+      const Tensor& g = gradients[i];
+      if (g.defined() && g.dtype() != DType::Float32)  // as apply_gradients requires
         throw InvalidArgument("MultiWorkerMirroredStrategy: gradients must be float32, got " +
-                              std::string(dtype_name(g.dtype())));
-      floats += g.numel();
+                              std::string(dtype_name(g.dtype())) + " for variable '" + variables[i]->name() + "'");
+      if (g.defined() && g.shape() != variables[i]->shape())
+        throw ShapeError("MultiWorkerMirroredStrategy: gradient of shape " + shape_str(g.shape()) + " for variable '" +
+                         variables[i]->name() + "' of shape " + shape_str(variables[i]->shape()));
+      floats += variables[i]->value().numel();
     }
-    buffer_.resize(static_cast<size_t>(floats + 1));
+    const auto tail = static_cast<int64_t>(variables.size() + 1 + sums.size());
+    buffer_.resize(static_cast<size_t>(floats + tail));
     std::vector<MPI_Request> requests;
     const float scale = static_cast<float>(local_samples);
     int64_t bucket_begin = 0, filled = 0;
@@ -50,38 +60,46 @@ class MirroredReplicaContext : public ReplicaContext {
             "MPI_Iallreduce");
       bucket_begin = filled;
     };
-    for (const Tensor& g : gradients) {
-      if (!g.defined()) continue;
-      const float* values = g.data<float>();
-      for (int64_t i = 0, n = g.numel(); i < n;) {
+    for (size_t v = 0; v < variables.size(); ++v) {
+      const Tensor& g = gradients[v];
+      const float* values = g.defined() ? g.data<float>() : nullptr;
+      for (int64_t i = 0, n = variables[v]->value().numel(); i < n;) {
         const int64_t take = std::min(n - i, bucket_floats_ - (filled - bucket_begin));
         float* out = buffer_.data() + filled;
-        for (int64_t j = 0; j < take; ++j) out[j] = values[i + j] * scale;
+        if (values) {
+          for (int64_t j = 0; j < take; ++j) out[j] = values[i + j] * scale;
+        } else {
+          std::fill(out, out + take, 0.0f);
+        }
         i += take;
         filled += take;
         if (filled - bucket_begin == bucket_floats_) start_bucket();
       }
     }
+    for (const Tensor& g : gradients) buffer_[static_cast<size_t>(filled++)] = g.defined() ? 1.0f : 0.0f;
     buffer_[static_cast<size_t>(filled++)] = static_cast<float>(local_samples);
+    for (double sum : sums) buffer_[static_cast<size_t>(filled++)] = static_cast<float>(sum);
     start_bucket();
     check(MPI_Waitall(static_cast<int>(requests.size()), requests.data(), MPI_STATUSES_IGNORE), "MPI_Waitall");
-    const auto samples = static_cast<int64_t>(buffer_.back());
+    const float* flags = buffer_.data() + floats;
+    const auto samples = static_cast<int64_t>(flags[variables.size()]);
     if (samples <= 0) throw InvalidArgument("fit: a step in which no replica had a sample");
+    for (size_t i = 0; i < sums.size(); ++i) sums[i] = flags[variables.size() + 1 + i];
     // New tensors: the tape's gradients may share storage with tensors still in use.
     const float inverse = 1.0f / static_cast<float>(samples);
     int64_t offset = 0;
-    for (Tensor& g : gradients) {
-      if (!g.defined()) continue;
-      Tensor reduced(g.shape(), DType::Float32);
-      float* out = reduced.data<float>();
-      for (int64_t j = 0, n = g.numel(); j < n; ++j) out[j] = buffer_[static_cast<size_t>(offset + j)] * inverse;
-      offset += g.numel();
-      g = reduced;
+    for (size_t v = 0; v < variables.size(); ++v) {
+      const int64_t n = variables[v]->value().numel();
+      if (flags[v] == 0.0f) {  // no replica's loss reaches the variable: no gradient, as in one process
+        gradients[v] = Tensor();
+      } else {
+        Tensor reduced(variables[v]->shape(), DType::Float32);
+        float* out = reduced.data<float>();
+        for (int64_t j = 0; j < n; ++j) out[j] = buffer_[static_cast<size_t>(offset + j)] * inverse;
+        gradients[v] = reduced;
+      }
+      offset += n;
     }
-  }
-
-  void all_reduce_sum(std::span<double> values) override {
-    if (communicator_.size() > 1) communicator_.all_reduce_sum(values);
   }
 
   void broadcast_from_first(const std::vector<Tensor>& tensors) override {
@@ -96,13 +114,6 @@ class MirroredReplicaContext : public ReplicaContext {
   std::vector<float> buffer_;  // kept between steps: the same size every step
 };
 
-void for_each_layer(Model& model, const std::function<void(Layer&)>& visit) {
-  for (const LayerPtr& layer : model.layers()) {
-    visit(*layer);
-    if (auto* nested = dynamic_cast<Model*>(layer.get())) for_each_layer(*nested, visit);
-  }
-}
-
 }  // namespace
 
 MultiWorkerMirroredStrategy::MultiWorkerMirroredStrategy(MultiWorkerMirroredStrategyOptions options)
@@ -115,9 +126,8 @@ MultiWorkerMirroredStrategy::MultiWorkerMirroredStrategy(MultiWorkerMirroredStra
 
 void MultiWorkerMirroredStrategy::distribute(Model& model) const {
   if (replica_id() == 0) return;
-  for_each_layer(model, [&](Layer& layer) {
-    if (layer.draws_random_numbers()) layer.generator() = layer.generator().fork(static_cast<uint64_t>(replica_id()));
-  });
+  for (Layer* layer : random_layers(model))
+    layer->generator() = layer->generator().fork(static_cast<uint64_t>(replica_id()));
 }
 
 }  // namespace cairn

@@ -94,7 +94,10 @@ F1Score::F1Score(std::string average, std::optional<double> threshold, std::stri
     throw InvalidArgument(this->name() + ": threshold must be in (0, 1], got " + std::to_string(*threshold));
 }
 
-void F1Score::reset_state() { tp_.clear(), fp_.clear(), fn_.clear(), support_.clear(); }
+// Keeps the number of classes, as Keras's variables do: zeros, not an empty state.
+void F1Score::reset_state() {
+  for (auto* v : {&tp_, &fp_, &fn_, &support_}) std::fill(v->begin(), v->end(), 0.0);
+}
 
 std::vector<double> F1Score::state() const {
   std::vector<double> all;

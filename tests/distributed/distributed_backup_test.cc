@@ -23,11 +23,14 @@ class Interrupt : public Callback {
   int64_t left_;
 };
 
-std::shared_ptr<Sequential> model_with_seed(uint64_t seed) {
+std::shared_ptr<Sequential> model_with_seed(uint64_t seed, double dropout, const MultiWorkerMirroredStrategy& strategy) {
   set_random_seed(seed);
-  auto model = std::make_shared<Sequential>(
-      std::vector<LayerPtr>{make_dense(16, {.activation = "relu"}), make_dense(2, {.activation = "softmax"})}, Shape{2});
+  std::vector<LayerPtr> layers{make_dense(16, {.activation = "relu"})};
+  if (dropout > 0) layers.push_back(make_dropout(dropout));
+  layers.push_back(make_dense(2, {.activation = "softmax"}));
+  auto model = std::make_shared<Sequential>(layers, Shape{2});
   model->compile({.optimizer = "adam", .loss = "sparse_categorical_crossentropy", .metrics = {"accuracy"}});
+  strategy.distribute(*model);
   return model;
 }
 
@@ -37,25 +40,26 @@ std::vector<std::vector<float>> weights_of(const Model& model) {
   return out;
 }
 
-TEST(DistributedBackupAndRestore, AnInterruptedFitContinuesExactly) {
+// With Dropout, every process continues its own stream: the backups hold them all.
+void expect_interrupted_fit_continues_exactly(double dropout) {
   MultiWorkerMirroredStrategy strategy;
   testing::SharedTempDir dir(strategy.communicator());
   const LabeledData data = make_moons(200, 0.1, 3);  // 13 batches of 16 per epoch, the last of 8
   auto fit = [&](Model& model, const std::string& backups, std::vector<CallbackPtr> more) {
-    auto backup = std::make_shared<DistributedBackupAndRestore>(backups, 4);
+    auto backup = std::make_shared<DistributedBackupAndRestore>(backups, BackupAndRestoreOptions{.save_freq = int64_t{4}});
     more.insert(more.begin(), backup);
     History history = model.fit(data.x, data.y, {.batch_size = 16, .epochs = 3, .verbose = 0, .callbacks = more,
                                                  .seed = 5, .replica_context = strategy.replica_context()});
     return std::make_pair(history, backup->restored_from());
   };
 
-  auto whole = model_with_seed(7);
+  auto whole = model_with_seed(7, dropout, strategy);
   const auto [whole_history, none] = fit(*whole, dir / "whole", {});
   EXPECT_FALSE(none);
 
-  auto first = model_with_seed(7);
+  auto first = model_with_seed(7, dropout, strategy);
   EXPECT_THROW(fit(*first, dir / "interrupted", {std::make_shared<Interrupt>(19)}), IOError);  // epoch 1, step 6
-  auto second = model_with_seed(99);  // other weights: the backup replaces them
+  auto second = model_with_seed(99, dropout, strategy);  // other weights: the backup replaces them
   const auto [history, restored] = fit(*second, dir / "interrupted", {});
   ASSERT_TRUE(restored);
   EXPECT_EQ(*restored, dir / "interrupted/backup-4");  // after batch 16, the last backup before the interruption
@@ -71,6 +75,12 @@ TEST(DistributedBackupAndRestore, AnInterruptedFitContinuesExactly) {
   strategy.communicator().barrier();
   for (const auto& entry : std::filesystem::directory_iterator(dir / "interrupted"))
     ADD_FAILURE() << "left behind: " << entry.path();
+}
+
+TEST(DistributedBackupAndRestore, AnInterruptedFitContinuesExactly) { expect_interrupted_fit_continues_exactly(0.0); }
+
+TEST(DistributedBackupAndRestore, WithDropoutEveryProcessContinuesItsOwnStream) {
+  expect_interrupted_fit_continues_exactly(0.3);
 }
 
 }  // namespace

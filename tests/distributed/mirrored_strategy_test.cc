@@ -85,6 +85,42 @@ TEST(MirroredStrategy, SmallBucketsReduceTheSameGradients) {
   EXPECT_LT(max_weight_difference(*alone.model, *replicated.model), 1e-5);
 }
 
+// A weight that the loss does not reach: its gradient is undefined.
+class UnusedWeight : public Layer {
+ public:
+  UnusedWeight() : Layer("UnusedWeight", "unused_weight") {}
+  Shape compute_output_shape(const Shape& input_shape) const override { return input_shape; }
+
+ protected:
+  void build_impl(const Shape&) override { add_weight("unused", {3}, zeros()); }
+  Tensor call(const Tensor& x, bool) override { return x; }
+};
+
+TEST(MirroredStrategy, AWeightWithoutGradientAndAReplicaWithoutSamples) {
+  // Every replica reduces a place for every weight, so that a replica without samples in a step (97
+  // samples in batches of 32: the last batch of 1 leaves every replica but one empty) and the others,
+  // which have no gradient for the unused weight, reduce the same buckets; the weight stays without a
+  // gradient, as in one process.
+  MultiWorkerMirroredStrategy strategy;
+  const LabeledData data = make_moons(97, 0.1, 5);
+  auto make = [] {
+    set_random_seed(7);
+    auto model = std::make_shared<Sequential>(
+        std::vector<LayerPtr>{std::make_shared<UnusedWeight>(), make_dense(8, {.activation = "relu"}),
+                              make_dense(2, {.activation = "softmax"})},
+        Shape{2});
+    model->compile({.optimizer = "adam", .loss = "sparse_categorical_crossentropy", .metrics = {"accuracy"}});
+    return model;
+  };
+  auto alone = make(), replicated = make();
+  const History a = alone->fit(data.x, data.y, {.batch_size = 32, .epochs = 3, .verbose = 0, .seed = 2});
+  const History r = replicated->fit(data.x, data.y, {.batch_size = 32, .epochs = 3, .verbose = 0, .seed = 2,
+                                                     .replica_context = strategy.replica_context()});
+  EXPECT_LT(max_weight_difference(*alone, *replicated), 1e-5);
+  EXPECT_NEAR(a.history.at("loss").back(), r.history.at("loss").back(), 1e-6);
+  EXPECT_EQ(replicated->optimizer().iterations()->value().item(), 12);
+}
+
 TEST(MirroredStrategy, ReplicasStartFromTheFirstReplicasWeights) {
   MultiWorkerMirroredStrategy strategy;
   const LabeledData data = make_moons(64, 0.1, 3);

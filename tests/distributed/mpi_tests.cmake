@@ -22,4 +22,9 @@ if(CAIRN_BUILD_TOOLS)
            COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/job_test.sh $<TARGET_FILE:distributed_worker> $<TARGET_FILE:cairn-cli>
                    ${MPIEXEC_EXECUTABLE})
   set_tests_properties(distributed_jobs PROPERTIES LABELS mpi TIMEOUT 300 ENVIRONMENT "${cairn_mpi_environment}")
+  # `cairn train` under mpirun: 2 processes as 1, resumed at 2 (bit-identical, with Dropout too) and at 1.
+  add_test(NAME distributed_train_cli
+           COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/train_cli_test.sh $<TARGET_FILE:cairn-cli>
+                   $<TARGET_FILE:distributed_worker> ${MPIEXEC_EXECUTABLE})
+  set_tests_properties(distributed_train_cli PROPERTIES LABELS mpi TIMEOUT 300 ENVIRONMENT "${cairn_mpi_environment}")
 endif()

@@ -4,6 +4,7 @@
 
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <map>
 
 #include "cairn/cairn.h"
@@ -18,23 +19,6 @@ namespace {
 
 using testing::SharedTempDir;
 
-std::shared_ptr<Sequential> trained_model(uint64_t seed, int steps, const MultiWorkerMirroredStrategy& strategy) {
-  set_random_seed(seed);
-  auto model = std::make_shared<Sequential>(
-      std::vector<LayerPtr>{make_dense(32, {.activation = "relu"}), make_dense(3, {.activation = "softmax"})}, Shape{4});
-  model->compile({.optimizer = "adam", .loss = "sparse_categorical_crossentropy"});
-  const LabeledData iris = load_iris();
-  if (steps > 0)
-    model->fit(iris.x, iris.y, {.batch_size = 24, .verbose = 0, .steps_per_epoch = steps, .seed = 2,
-                                .replica_context = strategy.replica_context()});
-  return model;
-}
-
-Checkpoint checkpoint_of(const std::shared_ptr<Sequential>& model) {
-  model->optimizer().build(model->trainable_weights());
-  return Checkpoint({{"model", model}, {"optimizer", model->optimizer_ptr()}});
-}
-
 std::map<std::string, std::string> value_bytes(const Checkpoint& checkpoint) {
   std::map<std::string, std::string> out;
   for (const auto& [key, value] : checkpoint.values())
@@ -42,11 +26,48 @@ std::map<std::string, std::string> value_bytes(const Checkpoint& checkpoint) {
   return out;
 }
 
-TEST(ShardedCheckpoint, EachProcessWritesOneShardAndAnyNumberRestores) {
+// Every test runs on every process of the job, in one directory that all of them share.
+class ShardedCheckpoint : public ::testing::Test {
+ protected:
+  std::shared_ptr<Sequential> trained_model(uint64_t seed, int steps) {
+    set_random_seed(seed);
+    auto model = std::make_shared<Sequential>(
+        std::vector<LayerPtr>{make_dense(32, {.activation = "relu"}), make_dense(3, {.activation = "softmax"})}, Shape{4});
+    model->compile({.optimizer = "adam", .loss = "sparse_categorical_crossentropy"});
+    if (steps > 0) train(*model, steps);
+    return model;
+  }
+  void train(Model& model, int steps) {
+    const LabeledData iris = load_iris();
+    model.fit(iris.x, iris.y, {.batch_size = 24, .verbose = 0, .steps_per_epoch = steps, .seed = 2,
+                               .replica_context = strategy.replica_context()});
+  }
+  static Checkpoint checkpoint_of(const std::shared_ptr<Sequential>& model) {
+    model->optimizer().build(model->trainable_weights());
+    return Checkpoint({{"model", model}, {"optimizer", model->optimizer_ptr()}});
+  }
+  // `change` to the shared files by one process, while the others wait.
+  void on_process(int rank, const std::function<void()>& change) {
+    world.barrier();
+    if (world.rank() == rank) change();
+    world.barrier();
+  }
+  // Restoring `path` into an untrained model throws E naming `named` and changes no value.
+  template <class E>
+  void expect_failed_restore(const std::string& path, const std::string& named) {
+    Checkpoint target = checkpoint_of(trained_model(99, 0));
+    const auto before = value_bytes(target);
+    testing::expect_error_mentioning<E>([&] { target.restore(path); }, {named});
+    EXPECT_TRUE(value_bytes(target) == before) << "the failed restore changed values";
+  }
+
   MultiWorkerMirroredStrategy strategy;
   Communicator& world = strategy.communicator();
-  SharedTempDir dir(world);
-  auto model = trained_model(1, 5, strategy);
+  SharedTempDir dir{world};
+};
+
+TEST_F(ShardedCheckpoint, EachProcessWritesOneShardAndAnyNumberRestores) {
+  auto model = trained_model(1, 5);
   Checkpoint checkpoint = checkpoint_of(model);
   const std::string path = save_sharded(checkpoint, dir / "ckpt");
   EXPECT_EQ(path, dir / "ckpt-1");
@@ -74,77 +95,50 @@ TEST(ShardedCheckpoint, EachProcessWritesOneShardAndAnyNumberRestores) {
   const auto expected = value_bytes(checkpoint);
   for (bool alone : {false, true}) {
     if (alone && world.rank() != 0) continue;
-    auto fresh = trained_model(99, 0, strategy);
-    Checkpoint restored = checkpoint_of(fresh);
+    Checkpoint restored = checkpoint_of(trained_model(99, 0));
     restored.restore(path).assert_consumed();
     EXPECT_TRUE(value_bytes(restored) == expected) << (alone ? "process 0 alone" : "every process");
   }
 }
 
-TEST(ShardedCheckpoint, AMissingShardIsNamedAndChangesNothing) {
-  MultiWorkerMirroredStrategy strategy;
-  Communicator& world = strategy.communicator();
-  SharedTempDir dir(world);
-  auto model = trained_model(1, 3, strategy);
-  Checkpoint checkpoint = checkpoint_of(model);
+TEST_F(ShardedCheckpoint, AMissingShardIsNamedAndChangesNothing) {
+  Checkpoint checkpoint = checkpoint_of(trained_model(1, 3));
   const std::string path = save_sharded(checkpoint, dir / "ckpt");
   const std::string missing = bundle_data_path(path, world.size() - 1, world.size());
-  world.barrier();
-  if (world.rank() == 0) std::filesystem::remove(missing);
-  world.barrier();
-  auto fresh = trained_model(99, 0, strategy);
-  Checkpoint target = checkpoint_of(fresh);
-  const auto before = value_bytes(target);
-  testing::expect_error_mentioning<IOError>([&] { target.restore(path); }, {missing});
-  EXPECT_TRUE(value_bytes(target) == before) << "the failed restore changed values";
+  on_process(0, [&] { std::filesystem::remove(missing); });
+  expect_failed_restore<IOError>(path, missing);
 }
 
-TEST(ShardedCheckpoint, AShardOfAnotherCheckpointIsNamedAndChangesNothing) {
-  MultiWorkerMirroredStrategy strategy;
-  Communicator& world = strategy.communicator();
-  SharedTempDir dir(world);
-  auto model = trained_model(1, 3, strategy);
+TEST_F(ShardedCheckpoint, AShardOfAnotherCheckpointIsNamedAndChangesNothing) {
+  auto model = trained_model(1, 3);
   Checkpoint checkpoint = checkpoint_of(model);
   const std::string first = save_sharded(checkpoint, dir / "ckpt");
-  model->fit(load_iris().x, load_iris().y, {.batch_size = 24, .verbose = 0, .steps_per_epoch = 2,
-                                            .replica_context = strategy.replica_context()});
+  train(*model, 2);
   const std::string second = save_sharded(checkpoint, dir / "ckpt");
   // The shard with the first kernel, which training changed (a shard of unchanged values would be right).
   const int shard = BundleReader(Env::Default(), second).info("model/layer_with_weights-0/kernel/.ATTRIBUTES/VARIABLE_VALUE").shard_id;
   const std::string foreign = bundle_data_path(second, shard, world.size());
-  world.barrier();
-  if (world.rank() == 0)
+  on_process(0, [&] {
     std::filesystem::copy_file(bundle_data_path(first, shard, world.size()), foreign,
                                std::filesystem::copy_options::overwrite_existing);
-  world.barrier();
-  auto fresh = trained_model(99, 0, strategy);
-  Checkpoint target = checkpoint_of(fresh);
-  const auto before = value_bytes(target);
-  testing::expect_error_mentioning<FormatError>([&] { target.restore(second); }, {foreign});
-  EXPECT_TRUE(value_bytes(target) == before) << "the failed restore changed values";
+  });
+  expect_failed_restore<FormatError>(second, foreign);
 }
 
-TEST(ShardedCheckpoint, AFailedSaveLeavesThePreviousCheckpointTheLatest) {
-  MultiWorkerMirroredStrategy strategy;
-  Communicator& world = strategy.communicator();
-  SharedTempDir dir(world);
-  auto model = trained_model(1, 3, strategy);
-  Checkpoint checkpoint = checkpoint_of(model);
+TEST_F(ShardedCheckpoint, AFailedSaveLeavesThePreviousCheckpointTheLatest) {
+  Checkpoint checkpoint = checkpoint_of(trained_model(1, 3));
   const std::string first = save_sharded(checkpoint, dir / "ckpt");
   // The last process cannot put its shard in place: a directory stands where it would go.
   const std::string blocked = bundle_data_path(dir / "ckpt-2", world.size() - 1, world.size());
-  world.barrier();
-  if (world.rank() == world.size() - 1) std::filesystem::create_directory(blocked);
-  world.barrier();
+  const int last = world.size() - 1;
+  on_process(last, [&] { std::filesystem::create_directory(blocked); });
   EXPECT_THROW(save_sharded(checkpoint, dir / "ckpt"), Error);
   EXPECT_EQ(latest_checkpoint(dir / ""), first);
   EXPECT_FALSE(bundle_exists(Env::Default(), dir / "ckpt-2"));
-  for (int k = 0; k < world.size() - 1; ++k)
+  for (int k = 0; k < last; ++k)
     EXPECT_FALSE(std::filesystem::exists(bundle_data_path(dir / "ckpt-2", k, world.size()))) << k;
   EXPECT_EQ(checkpoint.save_counter()->value().item(), 1);
-  world.barrier();
-  if (world.rank() == world.size() - 1) std::filesystem::remove(blocked);
-  world.barrier();
+  on_process(last, [&] { std::filesystem::remove(blocked); });
 }
 
 }  // namespace

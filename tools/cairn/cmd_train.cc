@@ -415,16 +415,17 @@ int train(const Args& args, TrainingJob& job) {
         EarlyStoppingOptions{.monitor = monitor, .patience = *patience, .verbose = verbose > 0 ? 1 : 0}));
   // The backup is removed only once the final weights are written (below): a run interrupted between
   // the end of fit and that write still resumes instead of starting over.
-  callbacks.push_back(job.backup(join_path(dir, kBackupDir),
-                                 BackupAndRestoreOptions{.save_freq = backup_every, .delete_checkpoint = false}));
+  const std::shared_ptr<BackupCallback> backup =
+      job.backup(join_path(dir, kBackupDir), BackupAndRestoreOptions{.save_freq = backup_every, .delete_checkpoint = false});
+  callbacks.push_back(backup);
   if (std::optional<std::string> log_dir = args.value("tensorboard"); log_dir && job.chief())
     callbacks.push_back(tensorboard_callback(args, *log_dir, setup, *model));
 
   auto progress = std::make_shared<LambdaCallback>();
   progress->on_train_begin_fn = [&](const Logs&) {  // runs after the backup's restore
-    if (const std::optional<std::string> restored = job.restored_from()) {
+    if (backup->restored_from()) {
       const EpochPosition at = model->training_state().position;
-      std::cout << "resuming from " << *restored << " (epoch " << at.epoch + 1 << ", after batch "
+      std::cout << "resuming from " << *backup->restored_from() << " (epoch " << at.epoch + 1 << ", after batch "
                 << at.step << ")\n";
     }
   };

@@ -100,7 +100,7 @@ int train(const std::string& dir, int64_t steps, int64_t save_every, KillPoint k
         GradientTape tape;
         grads = tape.gradient(loss(batch->y, (*model)(batch->x, true)), vars);
       }
-      replicas->all_reduce_gradients(grads, batch->x.dim(0));
+      replicas->all_reduce_gradients(grads, vars, batch->x.dim(0));
       model->optimizer().apply_gradients(grads, vars);
       const int64_t step = model->optimizer().iteration_count();
       if (rank == kill_at_step.rank && step == std::stoll(kill_at_step.what)) raise(SIGKILL);
