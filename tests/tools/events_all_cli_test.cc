@@ -67,6 +67,31 @@ TEST_F(EventsAllCli, ATornLastRecordGivesTheRecordsBeforeItWithAWarning) {
   EXPECT_NE(run.err.find(" is truncated: "), std::string::npos) << run.err;
 }
 
+TEST_F(EventsAllCli, AnEmptyRunAndARunWithoutValidationData) {
+  // A run that ended before its first epoch: its event file holds the file version alone.
+  EventFileWriter(path("empty/train")).close();
+  for (const char* all : {"--all", ""}) {
+    std::vector<std::string> args = {"events", path("empty")};
+    if (*all) args.insert(args.begin() + 1, all);
+    const CliResult run = cairn(args);
+    EXPECT_EQ(run.status, 0) << run.err;
+    EXPECT_EQ(run.out, *all ? "run,step,tag,kind,value\n" : "run,step,tag,value\n");
+    EXPECT_EQ(run.err, "");
+  }
+  // Without validation data the logs have a train run alone, each epoch's values in it.
+  const CliResult trained = cairn({"train", "--model", "iris_dnn", "--data", "iris", "--epochs", "2", "--verbose", "0",
+                                   "--checkpoint-dir", path("run"), "--tensorboard", path("tb")});
+  ASSERT_EQ(trained.status, 0) << trained.err;
+  const CliResult listed = cairn({"events", path("tb")});
+  ASSERT_EQ(listed.status, 0) << listed.err;
+  std::map<std::string, int> lines_per_run;
+  for (const std::string& line : lines(listed.out)) ++lines_per_run[line.substr(0, line.find(','))];
+  EXPECT_EQ(lines_per_run.count("validation"), 0u) << listed.out;
+  // loss, accuracy and the learning rate, for each of 2 epochs
+  EXPECT_EQ(lines_per_run["train"], 6) << listed.out;
+  EXPECT_NE(listed.out.find("train,1,epoch_learning_rate,"), std::string::npos) << listed.out;
+}
+
 TEST_F(EventsAllCli, TrainWritesTensorBoardLogsWithHistogramsImagesGraphAndHParams) {
   const CliResult trained =
       cairn({"train", "--model", "moons_mlp", "--data", "moons", "--epochs", "2", "--verbose", "0", "--validation-split",

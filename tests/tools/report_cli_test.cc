@@ -87,9 +87,11 @@ TEST_F(ReportCli, CurvesCheckpointsAndConfusionMatrixOfAClassifier) {
   const Json result = Json::parse(evaluated.out);
   EXPECT_EQ(total, result["samples"].get<int64_t>());
   EXPECT_NEAR(static_cast<double>(correct) / static_cast<double>(total), result["accuracy"].get<double>(), 1e-6);
-  // Not images, no convolution: said so.
+  // Not images, no convolution: said so, and the misclassified examples shown by their features.
   EXPECT_NE(html.find("The model has no convolution layer"), std::string::npos);
   EXPECT_EQ(count_of(html, "<img"), 0);
+  ASSERT_LT(correct, total);
+  EXPECT_EQ(count_of(html, "<figure><code>"), std::min<int64_t>(total - correct, 24));
 }
 
 TEST_F(ReportCli, ImagesOfMisclassifiedExamplesAndFiltersOfAConvolution) {
