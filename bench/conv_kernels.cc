@@ -337,9 +337,15 @@ Timing bench_cnn_step(double seconds) {
 }
 
 // step_ms from the PyTorch peer's JSON line, or a negative number when it cannot run.
+// The peer runs under the oracle environment's PyTorch 2.13 (scripts/setup --oracle), as in
+// bench/compare_peers.sh; CAIRN_ORACLE_VENV names another environment.
 double peer_step_ms(const std::string& script, double seconds) {
-  const std::string command = "OPENBLAS_NUM_THREADS=" + std::to_string(cairn::num_threads()) +
-                              " /usr/bin/python3 " + script + " --threads " +
+  const char* venv = std::getenv("CAIRN_ORACLE_VENV");
+  const std::string python =
+      (venv && *venv ? std::string(venv) : std::string(CAIRN_SOURCE_DIR) + "/.oracle-venv") + "/bin/python";
+  const std::string threads = std::to_string(cairn::num_threads());
+  const std::string command = "OMP_NUM_THREADS=" + threads + " MKL_NUM_THREADS=" + threads +
+                              " OPENBLAS_NUM_THREADS=1 '" + python + "' " + script + " --threads " +
                               std::to_string(cairn::num_threads()) + " --only mnist_cnn --seconds " +
                               std::to_string(seconds) + " 2>/dev/null";
   FILE* pipe = popen(command.c_str(), "r");
@@ -405,7 +411,7 @@ int main(int argc, char** argv) {
           step_ms, torch_ms, torch_ms / step_ms);
     else
       std::printf(
-          "{\"workload\": \"mnist_cnn\", \"pytorch\": \"the peer did not run (python3-torch missing?)\"}\n");
+          "{\"workload\": \"mnist_cnn\", \"pytorch\": \"the peer did not run (no .oracle-venv? scripts/setup --oracle)\"}\n");
   }
   return 0;
 }
