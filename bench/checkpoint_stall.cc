@@ -6,11 +6,13 @@
 //   none    no checkpoints
 //   sync    CheckpointManager::save()
 //   async   CheckpointManager::save(..., {.enable_async = true}): training waits only for the copy into
-//           the staging buffers (and for the previous save, when it is still being written)
+//           the staging buffers (and for the previous save, when it is still being written). The staging
+//           buffers are reserved in the background when training starts (Checkpoint::reserve_async_staging),
+//           unless --no-reserve, when the first save faults them in
 //
 // One mode per process, so that the peak memory reported is the mode's own. Prints one JSON line:
 // samples/s over the whole run (for async including the wait for the last save at the end, as fit
-// ends), the time the training thread was blocked in each save (median and max), and the peak RSS.
+// ends), the time the training thread was blocked in each save (median, first and max), and the peak RSS.
 // bench/checkpoint_stall.py runs the modes in interleaved rounds and reports medians and ratios.
 //
 //   build/bench/checkpoint_stall --mode async --params-m 100 --steps 120 --every-steps 20
@@ -64,13 +66,14 @@ struct Options {
   int64_t every_steps = 20;  // used when every_seconds is 0
   double every_seconds = 0;
   int threads = 1;
+  bool reserve = true;
   std::string dir;  // default: a fresh directory under $PEER_TMP or the system's temporary directory
 };
 
 [[noreturn]] void usage() {
   std::fprintf(stderr,
                "usage: checkpoint_stall --mode none|sync|async [--params-m M] [--batch B] [--steps N | --seconds S]\n"
-               "                        [--every-steps K | --every-seconds T] [--threads N] [--dir DIR]\n");
+               "                        [--every-steps K | --every-seconds T] [--threads N] [--no-reserve] [--dir DIR]\n");
   std::exit(2);
 }
 
@@ -90,6 +93,7 @@ Options parse(int argc, char** argv) {
     else if (flag == "--every-steps") o.every_steps = std::stoll(value());
     else if (flag == "--every-seconds") o.every_seconds = std::stod(value());
     else if (flag == "--threads") o.threads = std::stoi(value());
+    else if (flag == "--no-reserve") o.reserve = false;
     else if (flag == "--dir") o.dir = value();
     else usage();
   }
@@ -151,6 +155,7 @@ int main(int argc, char** argv) {
     CheckpointManager manager(checkpoint, dir, {.max_to_keep = 2});
     const CheckpointOptions options{.enable_async = o.mode == "async"};
     const double start = now();
+    if (o.mode == "async" && o.reserve) checkpoint.reserve_async_staging();  // timed: it competes with training
     double last_save = start;
     auto running = [&] { return o.seconds > 0 ? now() - start < o.seconds : steps < o.steps; };
     while (running()) {
@@ -171,11 +176,12 @@ int main(int argc, char** argv) {
     std::printf(
         "{\"workload\": \"checkpoint_stall\", \"mode\": \"%s\", \"threads\": %d, \"params\": %ld, \"checkpoint_mb\": %.1f, "
         "\"batch\": %ld, \"steps\": %ld, \"saves\": %zu, \"seconds\": %.3f, \"samples_per_s\": %.2f, "
-        "\"blocked_ms_per_save\": %.2f, \"blocked_ms_max\": %.2f, \"final_wait_ms\": %.2f, \"peak_rss_mb\": %.0f}\n",
+        "\"blocked_ms_per_save\": %.2f, \"blocked_ms_first\": %.2f, \"blocked_ms_max\": %.2f, \"final_wait_ms\": %.2f, "
+        "\"reserved\": %s, \"peak_rss_mb\": %.0f}\n",
         o.mode.c_str(), o.threads, static_cast<long>(parameters), checkpoint_bytes / 1048576.0,
         static_cast<long>(o.batch), static_cast<long>(steps), blocked.size(), elapsed, steps * o.batch / elapsed,
-        1000 * median(blocked), 1000 * (blocked.empty() ? 0 : *std::max_element(blocked.begin(), blocked.end())),
-        1000 * final_wait, peak_rss_mb());
+        1000 * median(blocked), 1000 * (blocked.empty() ? 0 : blocked.front()), 1000 * (blocked.empty() ? 0 : *std::max_element(blocked.begin(), blocked.end())),
+        1000 * final_wait, o.mode == "async" && o.reserve ? "true" : "false", peak_rss_mb());
     manager.delete_all();
   }
   if (o.dir.empty()) std::filesystem::remove_all(dir);

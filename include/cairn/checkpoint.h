@@ -108,6 +108,12 @@ class Checkpoint {
   std::string write(const std::string& path, const CheckpointOptions& options = {});
   // Waits for an asynchronous save to finish; throws its failure (tf.train.Checkpoint.sync).
   void sync();
+  // Readies asynchronous saves: allocates the staging buffers for the state as it is now on the
+  // background thread and returns at once, so that the first save with enable_async only copies
+  // instead of also faulting in fresh pages while training waits. Call it once the state exists (after
+  // the first training step, which creates the optimizer's slots); a save waits for it to finish. It
+  // takes the memory the first asynchronous save would take; a failure is thrown by the next call.
+  void reserve_async_staging();
   // Reads `path` (a prefix), checks every key's dtype and shape against the objects, and only then
   // assigns them all: a failed restore changes nothing. ShapeError names the key and both shapes;
   // FormatError/IOError name the file.

@@ -17,6 +17,30 @@ AsyncCheckpointWriter::~AsyncCheckpointWriter() {
   }
 }
 
+namespace {
+// Makes staged hold a tensor of this dtype and shape, keeping the one it holds when it fits, so that its
+// pages are already mapped.
+void fit_staging_tensor(Tensor& staged, DType dtype, const Shape& shape) {
+  if (!staged.defined() || staged.dtype() != dtype || staged.shape() != shape)
+    staged = Tensor(shape, dtype);  // zero-filled: every page is faulted in here
+}
+}  // namespace
+
+void AsyncCheckpointWriter::reserve(const std::vector<std::pair<std::string, Tensor>>& values) {
+  wait();
+  std::vector<std::pair<DType, Shape>> layout;
+  layout.reserve(values.size());
+  for (const auto& [key, value] : values) layout.emplace_back(value.dtype(), value.shape());
+  worker_ = std::thread([this, layout = std::move(layout)] {
+    try {
+      staged_.resize(layout.size());
+      for (size_t i = 0; i < layout.size(); ++i) fit_staging_tensor(staged_[i].second, layout[i].first, layout[i].second);
+    } catch (...) {
+      failure_ = std::current_exception();
+    }
+  });
+}
+
 void AsyncCheckpointWriter::stage(const std::vector<std::pair<std::string, Tensor>>& values,
                                   std::string object_graph_key, std::string object_graph) {
   wait();
@@ -24,9 +48,7 @@ void AsyncCheckpointWriter::stage(const std::vector<std::pair<std::string, Tenso
   for (size_t i = 0; i < values.size(); ++i) {
     const auto& [key, value] = values[i];
     auto& [staged_key, staged] = staged_[i];
-    // A staging tensor of the last save is reused when it fits, so that its pages are already mapped.
-    if (!staged.defined() || staged.dtype() != value.dtype() || staged.shape() != value.shape())
-      staged = Tensor(value.shape(), value.dtype());
+    fit_staging_tensor(staged, value.dtype(), value.shape());  // the last save's (or reserve's) when it fits
     staged_key = key;
     // Over cairn's threads (set_num_threads) when there are several: training waits for this copy.
     auto* to = static_cast<char*>(staged.raw_data());

@@ -7,6 +7,10 @@
 // checkpoint in a state file, deleting old ones). A SIGKILL at any moment therefore leaves the previous
 // checkpoint intact and the new one complete or invisible, as for a synchronous save.
 //
+// The first save would also fault in the staging tensors' fresh pages while training waits (on this
+// project's VM slower than the copy itself: docs/performance.md); reserve() allocates them on the
+// background thread beforehand, as soon as the caller knows the state's shapes.
+//
 // At most one save is in flight: stage() and wait() first wait for the previous one. Memory: the
 // staging tensors hold one copy of the saved values (the checkpoint's variables, optimizer slots and
 // small state) and are kept for the next save, which reuses them when its keys, dtypes and shapes are
@@ -43,6 +47,10 @@ class AsyncCheckpointWriter {
   // does, so that an asynchronous save writes the same bytes as a synchronous one.
   void stage(const std::vector<std::pair<std::string, Tensor>>& values, std::string object_graph_key,
              std::string object_graph);
+  // Waits for the save in flight (throwing its failure), then allocates staging tensors of these values'
+  // dtypes and shapes on the background thread, faulting their pages in there; the values themselves
+  // are not read. A failure to allocate is thrown by the next wait(), as a failed save would be.
+  void reserve(const std::vector<std::pair<std::string, Tensor>>& values);
   // Writes the staged values to the checkpoint at prefix on a background thread, then runs commit there.
   // When either fails, undo runs on the thread that next calls wait(), before it throws.
   void start(Env& env, std::string prefix, std::function<void()> commit, const std::function<void()>& undo);

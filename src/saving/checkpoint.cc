@@ -182,7 +182,8 @@ class GraphWalker {
     const std::vector<Layer::KerasWeightPath> weight_paths = layer->keras_weight_paths();
     std::map<std::string, int> owners;  // an object below the layer -> its node
     for (size_t i = 0; i < weight_paths.size(); ++i) {
-      const std::string& object = weight_paths[i].keras3;
+      const std::string& object =
+          weight_paths[i].checkpoint_object.empty() ? weight_paths[i].keras3 : weight_paths[i].checkpoint_object;
       int owner = node;
       if (!object.empty()) {
         auto [it, added] = owners.emplace(object, 0);
@@ -566,6 +567,11 @@ Checkpoint::Checkpoint(Checkpoint&&) noexcept = default;
 
 void Checkpoint::sync() {
   if (async_) async_->wait();
+}
+
+void Checkpoint::reserve_async_staging() {
+  if (!async_) async_ = std::make_unique<AsyncCheckpointWriter>();
+  async_->reserve(values());
 }
 
 std::string Checkpoint::write_and_commit(const std::string& path, const CheckpointOptions& options,

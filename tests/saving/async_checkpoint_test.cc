@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <filesystem>
 
 #include "cairn/cairn.h"
@@ -99,6 +100,24 @@ TEST(AsyncCheckpoint, StagingBuffersAreReusedWhileTheShapesStay) {
   EXPECT_EQ(version_in(dir / "a"), 0);
   EXPECT_EQ(version_in(dir / "b"), 7);
   EXPECT_EQ(version_in(dir / "c"), 8);
+}
+
+TEST(AsyncCheckpoint, ReservedStagingBuffersHoldTheValuesOfTheSaveNotOfTheReserve) {
+  TempDir dir;
+  State state;
+  state.set_version(1);
+  state.checkpoint.reserve_async_staging();
+  state.set_version(2);  // training goes on while the buffers are allocated
+  state.checkpoint.write(dir / "a", kAsync);
+  state.set_version(3);
+  state.checkpoint.sync();
+  EXPECT_EQ(version_in(dir / "a"), 2);
+  EXPECT_EQ(bytes_of(dir / "a.data-00000-of-00001"), [&] {
+    State same;
+    same.set_version(2);
+    same.checkpoint.write(dir / "sync");
+    return bytes_of(dir / "sync.data-00000-of-00001");
+  }());
 }
 
 NoSyncEnv no_sync_env;
@@ -274,6 +293,22 @@ struct Training {
   std::shared_ptr<Sequential> model;
 };
 
+TEST(AsyncCheckpoint, AReserveBeforeTheOptimizerHasSlotsStillSavesThemAll) {
+  // Adam's slots appear at its first step: a reserve made before covers only the model's weights.
+  TempDir dir;
+  Training t;
+  Checkpoint checkpoint({{"model", t.model}, {"optimizer", t.model->optimizer_ptr()}});
+  const size_t keys_before = checkpoint.values().size();
+  checkpoint.reserve_async_staging();
+  t.fit({}, 1);
+  ASSERT_GT(checkpoint.values().size(), keys_before);
+  checkpoint.write(dir / "async", kAsync);
+  checkpoint.sync();
+  checkpoint.write(dir / "sync");
+  for (const char* suffix : {".index", ".data-00000-of-00001"})
+    EXPECT_EQ(bytes_of(dir / "async" + suffix), bytes_of(dir / "sync" + suffix)) << suffix;
+}
+
 TEST(AsyncModelCheckpoint, WritesWhatASynchronousOneWrites) {
   TempDir dir;
   for (bool async : {false, true}) {
@@ -317,14 +352,26 @@ TEST(AsyncModelCheckpoint, AFailedLastSaveFailsTheEndOfTraining) {
 TEST(AsyncBackupAndRestore, AFailedBackupIsThrownByTheNextOneAndTheBackupBeforeStaysLatest) {
   // The backups' file operations all happen in the background, one save after the other, so the nth
   // operation is the same in every run: a synchronous run counts those of the first two backups.
-  auto train = [](const std::string& dir, bool async, std::optional<int> fail_at) {
+  struct Run {
+    int operations_before_third_backup = 0;
+    std::vector<Tensor> weights_after_fourth_batch;  // before its backup
+    std::vector<Tensor> weights_at_the_end;          // of fit, or where it threw
+  };
+  auto weights_of = [](const Sequential& model) {
+    std::vector<Tensor> out;
+    for (const auto& w : model.weights()) out.push_back(w->value().clone());
+    return out;
+  };
+  auto train = [&](const std::string& dir, bool async, std::optional<int> fail_at) {
     Training t;
     FaultInjectionEnv env(no_sync_env);
     if (fail_at) env.fail_nth(*fail_at, std::nullopt, ENOSPC, true);
-    int batches = 0, operations_before_third_backup = 0;
+    Run run;
+    int batches = 0;
     auto count = std::make_shared<LambdaCallback>();  // runs before BackupAndRestore
     count->on_batch_end_fn = [&](int64_t, const Logs&) {
-      if (++batches == 3) operations_before_third_backup = env.operation_count();
+      if (++batches == 3) run.operations_before_third_backup = env.operation_count();
+      if (batches == 4) run.weights_after_fourth_batch = weights_of(*t.model);
     };
     BackupAndRestoreOptions options{.save_freq = int64_t{1}, .delete_checkpoint = false};
     options.options.enable_async = async;
@@ -335,14 +382,38 @@ TEST(AsyncBackupAndRestore, AFailedBackupIsThrownByTheNextOneAndTheBackupBeforeS
     } else {
       t.fit({count, backup});
     }
-    return operations_before_third_backup;
+    run.weights_at_the_end = weights_of(*t.model);
+    return run;
   };
   TempDir sync_dir, async_dir;
-  const int before_third = train(sync_dir.path(), false, std::nullopt);
-  ASSERT_GT(before_third, 4);
-  train(async_dir.path(), true, before_third + 3);
+  const Run sync = train(sync_dir.path(), false, std::nullopt);
+  ASSERT_GT(sync.operations_before_third_backup, 4);
+  const Run failed = train(async_dir.path(), true, sync.operations_before_third_backup + 3);
   // Backups of batches 1 and 2 were written; the one of batch 3 failed and was reported at batch 4.
   EXPECT_EQ(latest_checkpoint(async_dir.path()), async_dir / "backup-2");
+  // The training state is what the four batches made of it, as without checkpoints: the failure
+  // changed nothing in it.
+  ASSERT_EQ(failed.weights_at_the_end.size(), sync.weights_after_fourth_batch.size());
+  for (size_t i = 0; i < failed.weights_at_the_end.size(); ++i) {
+    const Tensor& got = failed.weights_at_the_end[i];
+    const Tensor& want = sync.weights_after_fourth_batch[i];
+    ASSERT_EQ(got.nbytes(), want.nbytes());
+    EXPECT_EQ(std::memcmp(got.raw_data(), want.raw_data(), got.nbytes()), 0) << "weight " << i;
+  }
+  // And backup-2 resumes: a new fit restores it and trains to the end like the uninterrupted run.
+  Training resumed;
+  BackupAndRestoreOptions options{.save_freq = int64_t{1}, .delete_checkpoint = false};
+  options.options.enable_async = true;
+  FaultInjectionEnv env(no_sync_env);
+  int resumed_batches = 0;
+  auto count = std::make_shared<LambdaCallback>();
+  count->on_batch_end_fn = [&](int64_t, const Logs&) { ++resumed_batches; };
+  resumed.fit({std::make_shared<BackupAndRestore>(async_dir.path(), options, env), count});
+  EXPECT_EQ(resumed_batches, 3 * 4 - 2) << "it trains from after batch 2";
+  const std::vector<Tensor> end = weights_of(*resumed.model);
+  for (size_t i = 0; i < end.size(); ++i)
+    EXPECT_EQ(std::memcmp(end[i].raw_data(), sync.weights_at_the_end[i].raw_data(), end[i].nbytes()), 0)
+        << "weight " << i;
 }
 
 }  // namespace
