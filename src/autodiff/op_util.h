@@ -1,6 +1,8 @@
 // Helpers shared by the op implementations: argument checks, broadcasting, gradient reduction.
 #pragma once
 
+#include <algorithm>
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -43,12 +45,37 @@ Tensor zip_float(const Tensor& a, const Tensor& b, F f) {
   return out;
 }
 
+// True when `part`, leading 1s aside, equals the trailing axes of `whole`: it repeats along the others.
+inline bool is_trailing_part(const Shape& part, const Shape& whole) {
+  size_t skip = 0;
+  while (skip < part.size() && part[skip] == 1) ++skip;
+  const size_t rest = part.size() - skip;
+  return rest <= whole.size() && std::equal(part.begin() + static_cast<std::ptrdiff_t>(skip), part.end(),
+                                            whole.end() - static_cast<std::ptrdiff_t>(rest));
+}
+
 // Broadcasting binary map over float32 inputs; the innermost dimension is a tight loop.
 template <class F>
 Tensor broadcast_float(const Tensor& a, const Tensor& b, const char* op, F f) {
   if (a.shape() == b.shape()) return zip_float(a, b, f);
   Shape out_shape = broadcast_shapes(a.shape(), b.shape(), op);
   Tensor out(out_shape, DType::Float32);
+  // A bias over the rows or pixels of the other operand: contiguous blocks of its size, which vectorize
+  // (the strided loop below went through the index arithmetic per row: 7% of a mnist_cnn step).
+  const bool a_whole = a.shape() == out_shape, b_whole = b.shape() == out_shape;
+  if ((a_whole && is_trailing_part(b.shape(), out_shape)) || (b_whole && is_trailing_part(a.shape(), out_shape))) {
+    const int64_t block = (a_whole ? b : a).numel(), n = out.numel();
+    const float* __restrict x = a.data<float>();
+    const float* __restrict z = b.data<float>();
+    float* __restrict y = out.data<float>();
+    for (int64_t o = 0; block > 0 && o < n; o += block) {
+      if (a_whole)
+        for (int64_t j = 0; j < block; ++j) y[o + j] = f(x[o + j], z[j]);
+      else
+        for (int64_t j = 0; j < block; ++j) y[o + j] = f(x[j], z[o + j]);
+    }
+    return out;
+  }
   const int rank = static_cast<int>(out_shape.size());
   // Strides of a and b in elements, 0 along broadcast axes, aligned to the output's axes.
   std::vector<int64_t> sa(rank, 0), sb(rank, 0);
