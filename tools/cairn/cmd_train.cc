@@ -553,7 +553,9 @@ const RegisterCommand kRegistration({
         "initial_epoch). `cairn evaluate DIR` and `cairn predict DIR` use the run. While a run trains, DIR is locked (DIR/.cairn.lock holds its pid): a second\n"
         "`cairn train` on DIR is refused. Data: --data NAME, or --x and --y files (uint8 inputs, such as\n"
         "IDX images, are scaled to [0, 1]; inputs are reshaped to the model's input shape when only the\n"
-        "layout differs).",
+        "layout differs). Under mpirun (a cairn built with MPI), the processes train data-parallel on parts of\n"
+        "every --batch-size batch: process 0 prints and writes DIR's files, every process its shard of the\n"
+        "backups, and --resume continues under mpirun at any number of processes (docs/distributed.md).",
     .options = train_options(),
     .run = run_train,
 });
