@@ -14,6 +14,13 @@ Tensor GRU::input_bias() const {
   return ops::reshape(ops::slice(bias_->value(), 0, 0, 1), {3 * units_});
 }
 
+Tensor GRU::fused_call(const Tensor& x) const {
+  if (!options_.reset_after || options_.activation != "tanh" || options_.recurrent_activation != "sigmoid")
+    return Tensor();
+  return ops::gru(options_.go_backwards ? reverse_timesteps(x) : x, kernel_->value(), recurrent_kernel_->value(),
+                  bias_ ? bias_->value() : Tensor(), options_.return_sequences);
+}
+
 std::vector<Tensor> GRU::step(const Tensor& projected, const std::vector<Tensor>& states,
                               const Tensor& recurrent_input) const {
   const int64_t u = units_;

@@ -22,6 +22,8 @@ class GRU : public Recurrent {
                            const Tensor& recurrent_input) const override;
   Shape bias_shape() const override;
   Tensor input_bias() const override;
+  // ops::gru for Keras 3's default cell (reset_after, tanh, sigmoid).
+  Tensor fused_call(const Tensor& x) const override;
 };
 
 inline std::shared_ptr<GRU> make_gru(int64_t units, GRUOptions options = {}) {
