@@ -7,7 +7,7 @@
 // before training, after re-initialization and after the restore.
 //
 //   build/examples/cnn_early_stopping [--epochs 5] [--lr 0.001] [--batch 64] [--threads 1] [--report FILE]
-//   build/examples/cnn_early_stopping --quick   # 1 epoch on 2000 images, validation every 10 batches
+//   build/examples/cnn_early_stopping --quick [--epochs 1]   # 2000 images, validation every 10 batches
 //   build/examples/cnn_early_stopping --compare [--epochs 3]   # like ../shared/peers/pytorch_fashion.py
 #include <cstdio>
 #include <cstring>
@@ -75,12 +75,12 @@ int main(int argc, char** argv) {
   int epochs = 5, threads = 1;
   double lr = 1e-3;
   int64_t batch = 64;
-  bool compare = false, quick = false;
+  bool compare = false, quick = false, epochs_given = false;
   std::string report_path = "cnn_early_stopping_report.html";
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&] { return i + 1 < argc ? std::string(argv[++i]) : std::string(); };
-    if (a == "--epochs") epochs = std::stoi(next());
+    if (a == "--epochs") epochs = std::stoi(next()), epochs_given = true;
     else if (a == "--lr") lr = std::stod(next());
     else if (a == "--batch") batch = std::stoll(next());
     else if (a == "--threads") threads = std::stoi(next());
@@ -120,7 +120,7 @@ int main(int argc, char** argv) {
   const int64_t train_size = quick ? 2000 : 55000, validation_end = quick ? 55500 : 60000;
   const int64_t every = quick ? 10 : 100, patience = quick ? 100 : 1000;
   if (quick) {
-    epochs = 1;
+    if (!epochs_given) epochs = 1;
     x_test = ops::slice_rows(x_test, 0, 1000), y_test = ops::slice_rows(y_test, 0, 1000);
   }
   Tensor x_train = ops::slice_rows(x_all, 0, train_size), y_train = ops::slice_rows(y_all, 0, train_size);

@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # A real browser looks at what cairn shows: headless Chromium (Debian chromium) opens
 #  1. the `cairn report` page of the CNN trained 2 epochs on Fashion-MNIST: every image must decode, the
-#     curves and the confusion matrix's cells must be there, and the console must stay silent;
-#  2. TensorBoard (`tensorboard --logdir` from the oracle environment) on that run's logs: its Time
+#     curves, the confusion matrix's cells and the filter grid must be there, and the console must stay
+#     silent;
+#  2. the report of examples/cnn_early_stopping (--quick, 3 epochs on 2000 images), with the Saver
+#     tutorial's three filter grids, the same way;
+#  3. TensorBoard (`tensorboard --logdir` from the oracle environment) on the first run's logs: its Time
 #     Series page must list cairn's runs and show its scalar, histogram and image cards.
-# Screenshots of both go to OUT_DIR.
+# Screenshots go to OUT_DIR as report_cnn.png, report_cnn_early_stopping.png and tensorboard_cnn.png
+# (`tests/report/check_in_chromium.sh build docs/images` makes the README's pictures).
 #   tests/report/check_in_chromium.sh [BUILD_DIR] [OUT_DIR]      (defaults: build, a temporary directory)
-# About a minute (the training is most of it). Exit status 0 when everything rendered.
+# About two minutes (the training is most of it). Exit status 0 when everything rendered.
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/../.." && pwd)"
 build="$(cd "${1:-$repo/build}" && pwd)"
@@ -14,6 +18,8 @@ venv="${CAIRN_ORACLE_VENV:-$repo/.oracle-venv}"
 cairn="$build/tools/cairn"
 command -v chromium >/dev/null || { echo "no chromium: apt-get install chromium" >&2; exit 2; }
 [ -x "$cairn" ] || { echo "no $cairn: build the cairn-cli target" >&2; exit 2; }
+example="$build/examples/cnn_early_stopping"
+[ -x "$example" ] || { echo "no $example: build the cnn_early_stopping target" >&2; exit 2; }
 work="$(mktemp -d)"
 out="${2:-$work}"
 mkdir -p "$out"
@@ -27,15 +33,17 @@ fail() { echo "FAILED: $*" >&2; exit 1; }
   --checkpoint-dir "$work/run" --tensorboard "$work/run/logs" --histogram-freq 1 >/dev/null
 "$cairn" report "$work/run" --output "$work/report.html" >/dev/null
 
-# 1. The report: a copy with a script that reports what rendered once the page has loaded.
-{ cat "$work/report.html"; cat <<'SCRIPT'
+# A report page, checked: a copy with a script that reports what rendered once the page has loaded.
+check_report() {  # PAGE NAME EXPECTED_VERDICT SCREENSHOT_HEIGHT
+  { cat "$1"; cat <<'SCRIPT'
 <script>
 window.addEventListener("load", () => {
   const images = [...document.images];
   const verdict = {images: images.length,
                    broken: images.filter(i => !i.complete || i.naturalWidth === 0).map(i => i.alt),
                    curves: document.querySelectorAll("svg.curve polyline").length,
-                   cells: document.querySelectorAll("svg.confusion rect").length};
+                   cells: document.querySelectorAll("svg.confusion rect").length,
+                   filter_grids: document.querySelectorAll("script.filter-values").length};
   const pre = document.createElement("pre");
   pre.id = "cairn-check";
   pre.textContent = JSON.stringify(verdict);
@@ -43,16 +51,25 @@ window.addEventListener("load", () => {
 });
 </script>
 SCRIPT
-} > "$work/check.html"
-verdict="$(browser --virtual-time-budget=5000 --dump-dom "file://$work/check.html" 2>"$work/console.txt" |
-           sed -n 's|.*<pre id="cairn-check">\([^<]*\)</pre>.*|\1|p')"
-[ -n "$verdict" ] || fail "the report page did not load"
-if grep -q "CONSOLE" "$work/console.txt"; then fail "console messages: $(grep CONSOLE "$work/console.txt")"; fi
-# 16 filters and 24 misclassified examples; loss and accuracy with both curves; 10x10 cells.
-[ "$verdict" = '{"images":40,"broken":[],"curves":4,"cells":100}' ] || fail "the report rendered $verdict"
-browser --window-size=1200,2600 --screenshot="$out/report.png" "file://$work/report.html" 2>/dev/null >/dev/null
+  } > "$work/check.html"
+  local verdict
+  verdict="$(browser --virtual-time-budget=5000 --dump-dom "file://$work/check.html" 2>"$work/console.txt" |
+             sed -n 's|.*<pre id="cairn-check">\([^<]*\)</pre>.*|\1|p')"
+  [ -n "$verdict" ] || fail "the $2 page did not load"
+  if grep -q "CONSOLE" "$work/console.txt"; then fail "console messages: $(grep CONSOLE "$work/console.txt")"; fi
+  [ "$verdict" = "$3" ] || fail "the $2 rendered $verdict, not $3"
+  browser --window-size="1200,$4" --screenshot="$out/$2.png" "file://$1" 2>/dev/null >/dev/null
+}
 
-# 2. TensorBoard's own page on the run's logs.
+# 1. 16 filters and 24 misclassified examples; loss and accuracy with both curves; 10x10 cells.
+check_report "$work/report.html" report_cnn '{"images":40,"broken":[],"curves":4,"cells":100,"filter_grids":1}' 2600
+
+# 2. Three grids of 16 filters and 24 misclassified examples.
+(cd "$work" && "$example" --quick --epochs 3 --report "$work/early_stopping.html" >/dev/null)
+check_report "$work/early_stopping.html" report_cnn_early_stopping \
+  '{"images":72,"broken":[],"curves":4,"cells":100,"filter_grids":3}' 2700
+
+# 3. TensorBoard's own page on the run's logs.
 port="$("$venv/bin/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 TF_CPP_MIN_LOG_LEVEL=3 "$venv/bin/python" -m tensorboard.main --logdir "$work/run/logs" --host 127.0.0.1 \
   --port "$port" >"$work/tensorboard.log" 2>&1 &
@@ -67,6 +84,6 @@ for pattern in '> *train *<' '> *validation *<' 'epoch_loss' 'conv2d/kernel/hist
                '<img[^>]*alt="Image at step 1"[^>]*src="data/plugin/timeseries/imageData'; do
   grep -Eq -- "$pattern" <<<"$dom" || fail "TensorBoard's page shows nothing matching $pattern"
 done
-browser --window-size=1400,1000 --virtual-time-budget=15000 --screenshot="$out/tensorboard.png" \
+browser --window-size=1400,1000 --virtual-time-budget=15000 --screenshot="$out/tensorboard_cnn.png" \
   "http://127.0.0.1:$port/#timeseries" 2>/dev/null >/dev/null
 echo "the report and TensorBoard rendered cairn's run in Chromium; screenshots in $out"
