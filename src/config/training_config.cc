@@ -189,7 +189,16 @@ Json training_config(const Model& model) {
   if (!model.compiled())
     throw InvalidArgument("model '" + model.name() + "' has no training_config: it was not compiled");
   Json metrics = Json::array();
-  for (const std::string& name : model.compiled_metrics()) metrics.push_back(name);
+  for (const MetricSpec& spec : model.compiled_metric_specs()) {
+    // A metric object with a Keras class is written as Keras writes one, with its arguments.
+    if (!spec.object || spec.object->class_name().empty()) {
+      metrics.push_back(spec.name);
+      continue;
+    }
+    Json config = {{"name", spec.object->name()}};
+    config.update(config_detail::args_to_json(spec.object->get_config()));
+    metrics.push_back({{"class_name", spec.object->class_name()}, {"config", config}});
+  }
   return {{"loss", loss_config(model.loss())},
           {"metrics", metrics},
           {"weighted_metrics", nullptr},
@@ -205,9 +214,9 @@ const MetricRegistration* registered_metric_class(const std::string& class_name)
   return nullptr;
 }
 
-// A metric as a string, or as Keras's serialized metric object (MeanMetricWrapper, or a metric class).
-// compile takes metrics by name, so a class's arguments must be Keras's defaults for its identifier.
-std::string read_metric(const Json& metric, ConfigReader& r) {
+// A metric as a string, or as Keras's serialized metric object (MeanMetricWrapper, or a metric class):
+// by name when its arguments are its identifier's defaults, otherwise as the object it describes.
+MetricSpec read_metric(const Json& metric, ConfigReader& r) {
   std::string name;
   if (metric.is_string()) {
     name = metric.get<std::string>();
@@ -220,13 +229,12 @@ std::string read_metric(const Json& metric, ConfigReader& r) {
       const std::string context = "metric " + config_detail::clipped(class_name);
       KeywordArgs args(config_detail::clipped(class_name),
                        config_detail::args_from_json(*config, context, {"name", "dtype"}));
-      const auto made = config_detail::with_format_errors(
-          r.context() + ": " + context, [&] { return make_metric_from_config(class_name, given, args); });
-      if (entry->names.empty())
-        r.unsupported("metrics", metric, "cairn's compile takes metrics by name, and " + class_name +
-                                             " has no name without arguments");
-      if (make_metric(entry->names.front(), {}, {})->get_config() != made->get_config())
-        r.unsupported("metrics", metric, "cairn's compile takes metrics by name, with Keras's default arguments");
+      const std::string metric_name = given.empty() ? to_snake_case(class_name) : given;
+      auto made = config_detail::with_format_errors(
+          r.context() + ": " + context, [&] { return make_metric_from_config(class_name, metric_name, args); });
+      if (entry->names.empty() || make_metric(entry->names.front(), {}, {})->get_config() != made->get_config() ||
+          (!given.empty() && !is_metric_name(given)))
+        return MetricSpec(std::shared_ptr<Metric>(std::move(made)));
       name = is_metric_name(given) ? given : entry->names.front();
     } else if (is_metric_name(given)) {
       name = given;

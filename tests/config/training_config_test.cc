@@ -185,6 +185,24 @@ TEST(TrainingConfig, CompiledModelRoundTrips) {
   EXPECT_EQ(training_config(copy), config);
 }
 
+TEST(TrainingConfig, MetricObjectsKeepTheirArguments) {
+  Sequential model({std::make_shared<Dense>(1, DenseOptions{.activation = "sigmoid"})}, Shape{2});
+  model.compile({.optimizer = "sgd", .loss = "binary_crossentropy",
+                 .metrics = {"accuracy", std::make_shared<AUC>(50, "PR", "pr_auc"), std::make_shared<Precision>(0.7)}});
+  const Json config = training_config(model);
+  EXPECT_EQ(config["metrics"][0], "accuracy");
+  EXPECT_EQ(config["metrics"][1]["class_name"], "AUC");
+  EXPECT_EQ(config["metrics"][1]["config"]["name"], "pr_auc");
+  EXPECT_EQ(config["metrics"][1]["config"]["num_thresholds"], 50);
+  EXPECT_EQ(config["metrics"][1]["config"]["curve"], "PR");
+
+  Sequential copy({std::make_shared<Dense>(1, DenseOptions{.activation = "sigmoid"})}, Shape{2});
+  copy.compile(compile_options_from_training_config(config));
+  EXPECT_EQ(training_config(copy), config);
+  ASSERT_EQ(copy.compiled_metric_specs().size(), 3u);
+  EXPECT_EQ(copy.compiled_metric_specs()[2].object->get_config(), Precision(0.7).get_config());
+}
+
 TEST(TrainingConfig, ReadsTfKerasAndKeras3Forms) {
   // tf.keras 2.x h5 attribute: loss given as a string, compiled metrics per output.
   CompileOptions tf_keras = compile_options_from_training_config(Json::parse(R"({
@@ -227,10 +245,17 @@ TEST(TrainingConfig, ReadsTfKerasAndKeras3Forms) {
                    "label_weights": null, "from_logits": false, "dtype": "float32"}}],
       "optimizer_config": "adam"})"));
   EXPECT_EQ(metric_names(classifier.metrics), (std::vector<std::string>{"auc", "acc", "ce", "mape", "precision", "auc"}));
+  // Other arguments make the metric object they describe.
+  CompileOptions objects = compile_options_from_training_config(Json::parse(R"({"loss": "mse", "metrics": [
+      {"class_name": "AUC", "config": {"name": "auc", "curve": "PR"}},
+      {"class_name": "MeanIoU", "config": {"name": "iou", "num_classes": 3}}], "optimizer_config": "adam"})"));
+  ASSERT_EQ(objects.metrics.size(), 2u);
+  ASSERT_TRUE(objects.metrics[0].object && objects.metrics[1].object);
+  EXPECT_EQ(objects.metrics[0].object->class_name(), "AUC");
+  EXPECT_EQ(objects.metrics[0].object->name(), "auc");
+  EXPECT_EQ(objects.metrics[1].object->name(), "iou");
   EXPECT_THROW(compile_options_from_training_config(Json::parse(R"({"loss": "mse", "metrics": [{"class_name":
-      "AUC", "config": {"name": "auc", "curve": "PR"}}], "optimizer_config": "adam"})")), FormatError);
-  EXPECT_THROW(compile_options_from_training_config(Json::parse(R"({"loss": "mse", "metrics": [{"class_name":
-      "MeanIoU", "config": {"name": "iou", "num_classes": 3}}], "optimizer_config": "adam"})")), FormatError);
+      "AUC", "config": {"name": "auc", "curve": "XY"}}], "optimizer_config": "adam"})")), FormatError);
   EXPECT_THROW(compile_options_from_training_config(Json::parse(R"({"loss": "mse", "metrics": ["aucc"],
       "optimizer_config": "adam"})")), FormatError);
   EXPECT_THROW(compile_options_from_training_config(Json::parse(R"({"loss": "mse", "loss_weights": [0.5],
