@@ -1,5 +1,7 @@
 #include "cairn/internal/tensor/buffer_cache.h"
 
+#include <pthread.h>
+
 #include <bit>
 #include <cstdint>
 #include <cstdlib>
@@ -41,7 +43,14 @@ struct Cache {
 };
 
 Cache& cache() {
-  static Cache* instance = new Cache;  // never destroyed: tensors may die during static destruction
+  // Never destroyed: tensors may die during static destruction.
+  static Cache* instance = [] {
+    auto* created = new Cache;
+    // A child forked while another thread holds the lock (hdf5.cc forks to rehearse a read) would wait
+    // for it forever: the lock is held across fork, as malloc holds its own.
+    pthread_atfork([] { cache().mutex.lock(); }, [] { cache().mutex.unlock(); }, [] { cache().mutex.unlock(); });
+    return created;
+  }();
   return *instance;
 }
 
