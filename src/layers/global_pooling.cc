@@ -27,4 +27,10 @@ Tensor GlobalPooling::call(const Tensor& x, bool) {
   return average_ ? ops::mean(x, axes, keepdims_) : ops::reduce_max(x, axes, keepdims_);
 }
 
+Tensor GlobalPooling::call_with_mask(const Tensor& x, const Tensor& mask, bool training) {
+  if (!average_ || spatial_axes_ != 1 || mask.rank() != 2) return call(x, training);
+  const Tensor weights = ops::reshape(mask.to(x.dtype()), {mask.dim(0), mask.dim(1), 1});
+  return ops::div(ops::sum(ops::mul(x, weights), {1}, keepdims_), ops::sum(weights, {1}, keepdims_));
+}
+
 }  // namespace cairn

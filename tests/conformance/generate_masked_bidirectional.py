@@ -1,7 +1,9 @@
-"""Writes tests/fixtures/keras3/masked_bidirectional_lstm.keras and its .npz: a Keras 3 model that
-masks padding (Embedding(mask_zero=True)) and reads the sequence both ways (Bidirectional(LSTM)), with
-inputs padded to different lengths and Keras's predictions for them. tests/keras_io checks that cairn
-loads the file and predicts the same within 1e-5.
+"""Writes tests/fixtures/keras3/masked_*.keras and their .npz: Keras 3 models whose masks matter, with
+inputs padded to different lengths and Keras's predictions for them. masked_bidirectional_lstm masks
+padding ids (Embedding(mask_zero=True)) and reads the sequence both ways (Bidirectional); masked_pooling
+masks padding vectors (Masking) through TimeDistributed(Dense) and Dense into an LSTM whose sequence
+GlobalAveragePooling1D averages over the unmasked steps. tests/keras_io checks that cairn loads each file and
+predicts the same within 1e-5.
 
     .oracle-venv/bin/python tests/conformance/generate_masked_bidirectional.py
 """
@@ -44,6 +46,26 @@ def main():
     OUT.mkdir(parents=True, exist_ok=True)
     model.save(OUT / "masked_bidirectional_lstm.keras")
     write_npz(OUT / "masked_bidirectional_lstm.npz", {"tokens": tokens, "predictions": model.predict(tokens, verbose=0)})
+
+    # A Sequential: Keras 3 writes a functional model's mask computations as op layers (NotEqual, Any).
+    pooling = keras.Sequential([
+        keras.Input((5, 3), name="series"),
+        L.Masking(mask_value=0.0, name="masking"),
+        L.TimeDistributed(L.Dense(4, activation="tanh"), name="per_step"),
+        L.Dense(4, name="mixed"),
+        L.LSTM(3, return_sequences=True, name="reader"),
+        L.GlobalAveragePooling1D(name="average"),
+        L.Dense(2, name="scores"),
+    ], name="masked_pooling")
+    for variable in pooling.weights:
+        variable.assign(rng.uniform(-0.6, 0.6, tuple(variable.shape)).astype(np.float32))
+    series = rng.uniform(-1, 1, (5, 5, 3)).astype(np.float32)
+    series[0, 3:] = 0  # padding at the end, at the start, in the middle
+    series[1, :2] = 0
+    series[2, 2] = 0
+    series[3, 1, 0] = 0  # one zero feature among others is not padding
+    pooling.save(OUT / "masked_pooling.keras")
+    write_npz(OUT / "masked_pooling.npz", {"series": series, "predictions": pooling.predict(series, verbose=0)})
     print("written to", OUT)
 
 

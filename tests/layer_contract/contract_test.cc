@@ -120,9 +120,13 @@ LayerPtr make_layer(const Case& c) {
   const std::vector<VariablePtr> weights = layer->weights();
   EXPECT_EQ(weights.size(), c.entry["weights"].size()) << "the layer's weights differ from Keras's";
   // Keras 3 names each variable by its tf.keras 2 path ("lstm/lstm_cell/kernel"): keras_weight_paths' names.
+  // One exception: Keras 3 puts the wrapped layer's name in a TimeDistributed's paths
+  // ("time_distributed/dense/kernel"), tf.keras 2 does not ("time_distributed/kernel").
   const std::vector<Layer::KerasWeightPath> paths = layer->keras_weight_paths();
+  const auto* distributed = dynamic_cast<const TimeDistributed*>(layer.get());
+  const std::string prefix = layer->name() + "/" + (distributed ? distributed->layer()->name() + "/" : "");
   for (size_t i = 0; i < weights.size() && i < c.entry["weight_paths"].size(); ++i) {
-    EXPECT_EQ(layer->name() + "/" + paths.at(i).keras2, c.entry["weight_paths"][i].get<std::string>()) << "weight " << i;
+    EXPECT_EQ(prefix + paths.at(i).keras2, c.entry["weight_paths"][i].get<std::string>()) << "weight " << i;
     weights[i]->assign(c.array("w" + std::to_string(i)));
   }
   return layer;

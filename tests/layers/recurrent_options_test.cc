@@ -5,11 +5,15 @@
 #include <gtest/gtest.h>
 
 #include "cairn/layers/bidirectional.h"
+#include "cairn/layers/conv2d.h"
+#include "cairn/layers/dense.h"
+#include "cairn/layers/dropout.h"
 #include "cairn/layers/embedding.h"
 #include "cairn/layers/gru.h"
 #include "cairn/layers/lstm.h"
 #include "cairn/layers/masking.h"
 #include "cairn/layers/simple_rnn.h"
+#include "cairn/layers/time_distributed.h"
 #include "cairn/ops.h"
 #include "expect_error.h"
 #include "gradient_check.h"
@@ -209,6 +213,39 @@ TEST_F(RecurrentOptionsTest, BadArgumentsAndMasksNameTheLayerArgumentAndShapes) 
       [&] { lstm->call_with_states(random_tensor({2, 3, 1}, 1), Tensor::ones({2, 4})); },
       {"reader", "mask", "(2, 3, 1)", "(2, 4)"});
   testing::expect_error_mentioning<ShapeError>([&] { (*lstm)(random_tensor({2, 3}, 1)); }, {"reader", "ndim=3", "(2, 3)"});
+}
+
+TEST_F(RecurrentOptionsTest, TimeDistributedAppliesTheLayerToEveryStep) {
+  const Tensor x = random_tensor({2, 3, 4, 4, 2}, 10);
+  auto conv = make_conv2d(3, {2, 2}, {.seed = 4});
+  TimeDistributed distributed(conv);
+  const Tensor y = distributed(x);
+  EXPECT_EQ(y.shape(), (Shape{2, 3, 3, 3, 3}));
+  EXPECT_EQ(distributed.compute_output_shape({-1, 3, 4, 4, 2}), (Shape{-1, 3, 3, 3, 3}));
+  for (int64_t step = 0; step < 3; ++step) {
+    const Tensor x_step = ops::reshape(ops::slice(x, 1, step, step + 1), {2, 4, 4, 2});
+    expect_near(ops::reshape(ops::slice(y, 1, step, step + 1), {2, 3, 3, 3}), (*conv)(x_step));
+  }
+  ASSERT_EQ(distributed.weights().size(), 2u);
+  EXPECT_EQ(distributed.weights()[0], conv->weights()[0]);
+  EXPECT_EQ(distributed.keras_weight_paths()[1].keras3, "layer");
+  EXPECT_EQ(distributed.keras_weight_paths()[1].keras2, "bias");
+  // A mask passes through.
+  const Tensor mask = Tensor::from_values({2, 3}, {1, 0, 1, 1, 1, 0});
+  EXPECT_TRUE(equal_bytes(distributed(x, mask, false).mask, mask));
+  testing::expect_error_mentioning<ShapeError>([&] { distributed(random_tensor({2, 4}, 1)); },
+                                               {"time_distributed", conv->name(), "(2, 4)"});
+}
+
+TEST_F(RecurrentOptionsTest, TimeDistributedDropoutDrawsFromItsOwnCheckpointedStream) {
+  TimeDistributed distributed(make_dropout(0.5));
+  EXPECT_TRUE(distributed.draws_random_numbers());
+  const Tensor x = random_tensor({2, 3, 4}, 11);
+  EXPECT_TRUE(equal_bytes(distributed(x, false), x));
+  const GeneratorState before = distributed.generator().state();
+  const Tensor trained = distributed(x, true);
+  distributed.generator().set_state(before);
+  EXPECT_TRUE(equal_bytes(distributed(x, true), trained));
 }
 
 }  // namespace

@@ -7,6 +7,7 @@ namespace cairn {
 
 class Activation : public Layer {
  public:
+  bool supports_masking() const override { return true; }  // the mask passes through, as Keras
   explicit Activation(std::string activation, std::string name = "");
   const std::string& activation() const { return activation_; }
   Shape compute_output_shape(const Shape& input_shape) const override { return input_shape; }

@@ -17,6 +17,7 @@ struct ReLUOptions {
 
 class ReLU : public Layer {
  public:
+  bool supports_masking() const override { return true; }  // the mask passes through, as Keras
   explicit ReLU(ReLUOptions options = {});
   const ReLUOptions& options() const { return options_; }
   Shape compute_output_shape(const Shape& input_shape) const override { return input_shape; }
@@ -31,6 +32,7 @@ class ReLU : public Layer {
 // LeakyReLU(negative_slope = 0.3, Keras 3's default): x >= 0 ? x : negative_slope x.
 class LeakyReLU : public Layer {
  public:
+  bool supports_masking() const override { return true; }  // the mask passes through, as Keras
   explicit LeakyReLU(double negative_slope = 0.3, std::string name = "");
   double negative_slope() const { return negative_slope_; }
   Shape compute_output_shape(const Shape& input_shape) const override { return input_shape; }
@@ -45,6 +47,7 @@ class LeakyReLU : public Layer {
 // ELU(alpha = 1): x > 0 ? x : alpha (exp(x) - 1).
 class ELU : public Layer {
  public:
+  bool supports_masking() const override { return true; }  // the mask passes through, as Keras
   explicit ELU(double alpha = 1.0, std::string name = "");
   double alpha() const { return alpha_; }
   Shape compute_output_shape(const Shape& input_shape) const override { return input_shape; }
@@ -81,6 +84,7 @@ struct PReLUOptions {
 
 class PReLU : public Layer {
  public:
+  bool supports_masking() const override { return true; }  // the mask passes through, as Keras
   explicit PReLU(PReLUOptions options = {});
   const PReLUOptions& options() const { return options_; }
   const VariablePtr& alpha() const { return alpha_; }

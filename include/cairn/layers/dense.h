@@ -16,6 +16,7 @@ struct DenseOptions {
 
 class Dense : public Layer {
  public:
+  bool supports_masking() const override { return true; }  // the mask passes through, as Keras
   explicit Dense(int64_t units, DenseOptions options = {});
   int64_t units() const { return units_; }
   const std::string& activation() const { return options_.activation; }

@@ -8,6 +8,7 @@ namespace cairn {
 
 class Dropout : public Layer {
  public:
+  bool supports_masking() const override { return true; }  // the mask passes through, as Keras
   explicit Dropout(double rate, std::optional<uint64_t> seed = {}, std::string name = "");
   double rate() const { return rate_; }
   std::optional<uint64_t> seed() const { return seed_; }

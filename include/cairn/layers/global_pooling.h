@@ -16,6 +16,8 @@ class GlobalPooling : public Layer {
   // `spatial_axes` 1 (sequences) or 2 (images); `average` or maximum.
   GlobalPooling(std::string class_name, int spatial_axes, bool average, bool keepdims, std::string name);
   Tensor call(const Tensor& x, bool training) override;
+  // Keras's GlobalAveragePooling1D averages over the unmasked steps only; the others ignore masks.
+  Tensor call_with_mask(const Tensor& x, const Tensor& mask, bool training) override;
   void check_input(const Shape& input_shape) const override;
 
  private:

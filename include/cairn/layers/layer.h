@@ -98,6 +98,9 @@ class Layer : public std::enable_shared_from_this<Layer> {
   // True for layers that draw random numbers while training (Dropout): their generator's state is part
   // of a checkpoint, so that a resumed run draws the same numbers.
   virtual bool draws_random_numbers() const { return false; }
+  // True for layers that pass their input's mask on unchanged (Keras's supports_masking): Dense, Dropout,
+  // activations; the others end it unless they compute their own (compute_mask).
+  virtual bool supports_masking() const { return false; }
   virtual std::vector<VariablePtr> trainable_weights() const;
   virtual std::vector<VariablePtr> non_trainable_weights() const;
   bool trainable() const { return trainable_; }
@@ -125,7 +128,6 @@ class Layer : public std::enable_shared_from_this<Layer> {
   // The output's mask (Keras's compute_mask): the input's for layers that keep the timesteps as they are
   // (supports_masking), none for the others.
   virtual Tensor compute_mask(const Tensor& x, const Tensor& mask) const { return supports_masking() ? mask : Tensor(); }
-  virtual bool supports_masking() const { return false; }
   virtual Tensor call_multi(const std::vector<Tensor>& xs, bool training);
   virtual void build_multi(const std::vector<Shape>& input_shapes);
   // Throws ShapeError in Keras's words when x cannot be fed to this layer.

@@ -20,6 +20,7 @@ struct LayerNormalizationOptions {
 
 class LayerNormalization : public Layer {
  public:
+  bool supports_masking() const override { return true; }  // the mask passes through, as Keras
   explicit LayerNormalization(LayerNormalizationOptions options = {});
   const LayerNormalizationOptions& options() const { return options_; }
   const VariablePtr& gamma() const { return gamma_; }  // null without scale

@@ -13,6 +13,7 @@ class NoiseLayer : public Layer {
   std::optional<uint64_t> seed() const { return seed_; }
   bool draws_random_numbers() const override { return true; }
   Shape compute_output_shape(const Shape& input_shape) const override { return input_shape; }
+  bool supports_masking() const override { return true; }  // the mask passes through, as Keras
 
  protected:
   NoiseLayer(std::string class_name, std::string name, std::optional<uint64_t> seed)

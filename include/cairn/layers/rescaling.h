@@ -7,6 +7,7 @@ namespace cairn {
 
 class Rescaling : public Layer {
  public:
+  bool supports_masking() const override { return true; }  // the mask passes through, as Keras
   explicit Rescaling(double scale, double offset = 0.0, std::string name = "");
   double scale() const { return scale_; }
   double offset() const { return offset_; }
