@@ -190,7 +190,10 @@ int64_t Layer::count_params() const {
 
 VariablePtr Layer::add_weight(const std::string& name, const Shape& shape, const InitializerPtr& initializer,
                               bool trainable, DType dtype) {
-  auto v = std::make_shared<Variable>(name_ + "/" + name, (*initializer)(shape, generator_).to(dtype), trainable);
+  Tensor initial = (*initializer)(shape, generator_);
+  // No copy for float32: Tensor::to clones, and a copy counts twice against an allocation budget.
+  if (initial.dtype() != dtype) initial = initial.to(dtype);
+  auto v = std::make_shared<Variable>(name_ + "/" + name, initial, trainable);
   if (auto pending = deferred_.find(name); pending != deferred_.end()) {
     if (pending->second.value.shape() != shape)
       throw ShapeError("restoring '" + pending->second.key + "': shape " + shape_str(pending->second.value.shape()) +
