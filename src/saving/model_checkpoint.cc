@@ -144,18 +144,24 @@ void ModelCheckpoint::on_train_end(const Logs&) {
   if (async_checkpoint_) async_checkpoint_->sync();
 }
 
-// Model::save_weights in the background: the same objects (the model as the root, its optimizer), the
-// same files, and then the same state file.
-void ModelCheckpoint::save_weights_async(const std::string& path) {
-  if (!async_checkpoint_) {
-    Model& m = *model();
+namespace {
+// The checkpoint of the asynchronous saves, created on first use.
+Checkpoint& async_checkpoint_of(std::unique_ptr<Checkpoint>& checkpoint, Model& m) {
+  if (!checkpoint) {
     std::shared_ptr<Layer> self = m.weak_from_this().lock();
     if (!self) throw InvalidArgument("ModelCheckpoint: model \"" + m.name() + "\" must be owned by a std::shared_ptr");
     std::vector<CheckpointItem> items{CheckpointItem("", self)};
     if (m.optimizer_ptr()) items.emplace_back("optimizer", m.optimizer_ptr());
-    async_checkpoint_ = std::make_unique<Checkpoint>(std::move(items));
+    checkpoint = std::make_unique<Checkpoint>(std::move(items));
   }
-  Env& env = async_checkpoint_->env();
+  return *checkpoint;
+}
+}  // namespace
+
+// Model::save_weights in the background: the same objects (the model as the root, its optimizer), the
+// same files, and then the same state file.
+void ModelCheckpoint::save_weights_async(const std::string& path) {
+  Env& env = async_checkpoint_of(async_checkpoint_, *model()).env();
   async_checkpoint_->write_and_commit(
       path, options_.options,
       [&env, path] {
@@ -168,6 +174,10 @@ void ModelCheckpoint::save_weights_async(const std::string& path) {
 }
 
 void ModelCheckpoint::on_train_batch_end(int64_t batch, const Logs& logs) {
+  // After the first step of a fit the state is whole (the optimizer's slots exist): the staging buffers
+  // of the asynchronous saves are allocated in the background from here, not by the first save.
+  if (options_.options.enable_async && !async_checkpoint_)
+    async_checkpoint_of(async_checkpoint_, *model()).reserve_async_staging();
   const auto* every = std::get_if<int64_t>(&options_.save_freq);
   if (!every) return;
   if (++batches_since_last_save_ >= *every) {
