@@ -5,6 +5,7 @@
 #include <ctime>
 #include <filesystem>
 #include <limits>
+#include <map>
 #include <new>
 
 #include "cairn/allocation_budget.h"
@@ -82,7 +83,8 @@ void check_layer_classes(const Json& entry, const std::string& where) {
       for (const Json& layer : *layers) check_layer_classes(layer, where);
     return;
   }
-  if (class_name == "InputLayer" || is_registered_layer(class_name)) return;
+  if (class_name == "InputLayer" || is_registered_layer(class_name) || config_detail::is_keras_mask_operation(class_name))
+    return;
   std::string name;
   if (config && config->is_object() && config->contains("name") && (*config)["name"].is_string())
     name = (*config)["name"].get<std::string>();
@@ -235,10 +237,46 @@ std::string date_saved() {
   return text;
 }
 
+// Keras 3 records each layer call of a functional model as {"args": [...], "kwargs": {}} of Keras tensors
+// (shape, dtype, keras_history). It still reads tf.keras 2's nodes ([[name, node, tensor, kwargs], ...]),
+// but as one list argument, which a layer that takes its inputs as separate arguments (MultiHeadAttention's
+// query, value, key) cannot be called with: so .keras files get Keras 3's calls.
+void write_keras3_calls(Json& config, const Functional& model) {
+  std::map<std::string, Shape> input_shapes;
+  for (const SymbolicTensor& input : model.inputs()) input_shapes[input.node()->name] = input.shape();
+  auto keras_tensor = [&](const Json& reference) -> Json {
+    const std::string name = reference.at(0).get<std::string>();
+    auto input = input_shapes.find(name);
+    const Shape& shape = input != input_shapes.end() ? input->second : model.get_layer(name)->last_output_shape();
+    return {{"class_name", "__keras_tensor__"},
+            {"config", {{"shape", config_detail::shape_config(shape)},
+                        {"dtype", "float32"},
+                        {"keras_history", Json::array({reference.at(0), reference.at(1), reference.at(2)})}}}};
+  };
+  for (Json& entry : config["config"]["layers"]) {
+    if (entry["inbound_nodes"].empty()) continue;  // an InputLayer
+    const bool separate = model.get_layer(entry["name"].get<std::string>())->takes_inputs_as_arguments();
+    Json calls = Json::array();
+    for (const Json& node : entry["inbound_nodes"]) {
+      Json tensors = Json::array();
+      for (const Json& reference : node) {
+        tensors.push_back(keras_tensor(reference));
+        if (reference.size() > 3)  // tf-keras's call arguments: MultiHeadAttention's value and key
+          for (const char* argument : {"value", "key"})
+            if (reference[3].contains(argument)) tensors.push_back(keras_tensor(reference[3][argument]));
+      }
+      const Json args = tensors.size() == 1 || separate ? tensors : Json::array({tensors});
+      calls.push_back({{"args", args}, {"kwargs", Json::object()}});
+    }
+    entry["inbound_nodes"] = calls;
+  }
+}
+
 std::vector<uint8_t> encode_keras_zip(const Model& model, const std::string& path) {
   Json config = model_config(model);  // InvalidArgument for a subclassed model
   require_built(model, "save_model", path);
   name_modules_of_model_or_layer(config, /*is_layer=*/false);
+  if (const auto* functional = dynamic_cast<const Functional*>(&model)) write_keras3_calls(config, *functional);
   if (model.compiled()) config["compile_config"] = compile_config(model);
   const Json metadata = {{"keras_version", kKerasVersion}, {"date_saved", date_saved()}};
   std::vector<uint8_t> weights;

@@ -227,11 +227,16 @@ std::optional<std::vector<ResolvedSlot>> resolve_slot_names(const std::vector<st
   auto known_slot = [&](const std::string& slot) {
     return std::find(slot_names.begin(), slot_names.end(), slot) != slot_names.end() || is_inert_slot(optimizer, slot);
   };
-  auto find_weight = [&](const std::string& layer_name, const std::string& weight) -> VariablePtr {
+  // The weight named by parts [begin, end) after the layer's name: its whole short name (MultiHeadAttention's
+  // "query/kernel"), or the last part (a recurrent layer's "lstm_cell/kernel" is its "kernel").
+  auto find_weight = [&](const std::string& layer_name, const std::vector<std::string>& parts, size_t begin,
+                         size_t end) -> VariablePtr {
     auto layer = layers.find(layer_name);
-    if (layer == layers.end() || ambiguous.count(layer_name)) return nullptr;
-    for (const auto& [short_name, v] : layer->second->own_weights())
-      if (short_name == weight) return v;
+    if (layer == layers.end() || ambiguous.count(layer_name) || begin >= end) return nullptr;
+    const std::string whole = join(std::vector<std::string>(parts.begin() + begin, parts.begin() + end), "/");
+    for (const std::string& weight : {whole, parts[end - 1]})
+      for (const auto& [short_name, v] : layer->second->own_weights())
+        if (short_name == weight) return v;
     return nullptr;
   };
   std::vector<ResolvedSlot> resolved;
@@ -241,10 +246,10 @@ std::optional<std::vector<ResolvedSlot>> resolve_slot_names(const std::vector<st
     if (parts.size() < 4) return std::nullopt;
     std::string slot = parts.back();
     VariablePtr variable;
-    if (known_slot(slot)) variable = find_weight(parts[1], parts[parts.size() - 2]);
+    if (known_slot(slot)) variable = find_weight(parts[1], parts, 2, parts.size() - 1);
     if (!variable) {
       slot = cairn_slot_name(optimizer, parts[1]);
-      if (known_slot(slot)) variable = find_weight(parts[2], parts.back());
+      if (known_slot(slot)) variable = find_weight(parts[2], parts, 3, parts.size());
     }
     if (!variable || !seen.insert({variable.get(), slot}).second) return std::nullopt;
     if (!is_inert_slot(optimizer, slot)) resolved.push_back({variable, slot, i});
@@ -334,7 +339,10 @@ void read_keras3_layers(const h5::Group& root, const std::vector<std::string>& p
     }
     for (const auto& [object, variables] : keras3_weight_groups(*layer)) {
       const std::string tail = (object.empty() ? "" : object + "/") + "vars";
-      const std::optional<std::string> vars = locate_keras3_group(root, segments, tail);
+      std::optional<std::string> vars = locate_keras3_group(root, segments, tail);
+      // tf-keras's .keras files name a sublayer by its attribute, underscore kept (MultiHeadAttention's
+      // _query_dense where Keras 3 writes query_dense).
+      if (!vars && !object.empty()) vars = locate_keras3_group(root, segments, "_" + tail);
       if (!vars) {
         const std::string missing = root.where(join(segments, "/") + "/" + tail) + " (missing)";
         plan_layer(*layer, variables, root, {}, missing, skip, pending);

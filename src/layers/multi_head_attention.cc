@@ -9,10 +9,11 @@ namespace cairn {
 
 namespace {
 
-// The projections: tf.keras 2 weight names (query/kernel) and Keras 3 objects (query_dense), which
-// checkpoints use too (tf-keras's own call them _query_dense: not read yet).
+// The projections: tf.keras 2 weight names (query/kernel), Keras 3 objects (query_dense) and the attributes
+// that TensorFlow checkpoints name them by (_query_dense, in tf-keras's and Keras 3's alike).
 constexpr const char* kProjections[4] = {"query", "key", "value", "attention_output"};
 constexpr const char* kKeras3Objects[4] = {"query_dense", "key_dense", "value_dense", "output_dense"};
+constexpr const char* kCheckpointObjects[4] = {"_query_dense", "_key_dense", "_value_dense", "_output_dense"};
 
 }  // namespace
 
@@ -94,7 +95,7 @@ std::vector<Layer::KerasWeightPath> MultiHeadAttention::keras_weight_paths() con
     const std::string weight = name.substr(name.find('/') + 1);
     int i = 0;
     while (i < 3 && projection != kProjections[i]) ++i;
-    paths.push_back({weight, name, kKeras3Objects[i]});
+    paths.push_back({weight, name, kKeras3Objects[i], kCheckpointObjects[i]});
   }
   return paths;
 }

@@ -67,6 +67,20 @@ KNOWN_TRAINING_DIFFERENCES = {
 }
 
 
+# Files of cairn's that Keras refuses, by "<case>/<file path>", with the reason: gaps cairn knows of, reported
+# without failing the run; a file here that Keras loads fails it (remove the entry).
+MHA_SHAPES = ("tf-keras rebuilds a MultiHeadAttention from the query_shape, key_shape and value_shape in its "
+              "config, which cairn does not write (Keras 3 refuses those keys)")
+KNOWN_REFUSALS = {
+    "keras3-attention/model.h5": ("Keras 3 builds a MultiHeadAttention of a legacy .h5 from a build_config of "
+                                  "query_shape, value_shape and key_shape; cairn writes input_shape"),
+    "tf_keras-attention/model.keras": MHA_SHAPES,
+    "tf_keras-attention/model.h5": MHA_SHAPES,
+    "tf_keras-attention/model.weights.h5": ("tf-keras reads a MultiHeadAttention's projections of this layout "
+                                            "under _query_dense..., cairn writes Keras 3's query_dense..."),
+}
+
+
 def scaled_error(got, want):
     got, want = np.asarray(got, np.float64), np.asarray(want, np.float64)
     if got.shape != want.shape:
@@ -222,17 +236,27 @@ def main():
         print(f"{case.spec['case']} ({case.spec['keras']}, {case.K.__version__})")
         for entry in case.spec["files"]:
             label = f"  {entry['format']:<18} {entry['path']}"
+            known = KNOWN_REFUSALS.get(f"{case.spec['case']}/{entry['path']}")
             try:
-                print(f"{label}: ok, {check_file(case, entry, args.list_keys)}")
-            except Mismatch as e:
-                failures += 1
-                print(f"{label}: MISMATCH: {e}")
+                line = check_file(case, entry, args.list_keys)
             except Exception as e:  # Keras's or TensorFlow's refusal is the finding: report it whole
+                if known:
+                    print(f"{label}: refused, as known: {known}")
+                    continue
                 failures += 1
+                if isinstance(e, Mismatch):
+                    print(f"{label}: MISMATCH: {e}")
+                    continue
                 last = traceback.extract_tb(e.__traceback__)[-1]
                 message = " ".join(str(e).split())
                 print(f"{label}: REFUSED by {type(e).__name__} ({pathlib.Path(last.filename).name}:"
                       f"{last.lineno}): {message[:600]}")
+                continue
+            if known:
+                failures += 1
+                print(f"{label}: ok, {line}; it loads now: remove its known refusal")
+            else:
+                print(f"{label}: ok, {line}")
     print(f"{failures} file(s) failed" if failures else "all files agree")
     return 1 if failures else 0
 

@@ -79,6 +79,9 @@ def cases_for(generation):
          optimizer("Adam", learning_rate=0.01), formats),
         ("functional_merge", "functional_merge", "mean_squared_error", ["mae"],
          optimizer("Adagrad", learning_rate=0.1), formats),
+        # MultiHeadAttention's projections are objects of their own (_query_dense... in checkpoints).
+        ("attention", "attention", "sparse_categorical_crossentropy", ["accuracy"],
+         optimizer("Adam", learning_rate=0.01), formats),
     ]
     optimizers = {
         "sgd": optimizer("SGD", learning_rate=0.1),

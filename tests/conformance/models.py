@@ -73,6 +73,15 @@ def _functional_merge(K):
     return K.Model(features, output, name="functional_merge")
 
 
+def _attention(K):
+    sequence = K.Input((5, 4), name="sequence")
+    attended = K.layers.MultiHeadAttention(2, 3, name="attention")(sequence, sequence)
+    summed = K.layers.Add(name="residual")([sequence, attended])
+    pooled = K.layers.GlobalAveragePooling1D(name="pool")(summed)
+    output = K.layers.Dense(3, activation="softmax", name="probabilities")(pooled)
+    return K.Model(sequence, output, name="attention")
+
+
 # name: (builder, input kind, input shape without the batch, target kind, classes or outputs)
 MODELS = {
     "dense_mlp": (_dense_mlp, "float", (4,), "class", 3),
@@ -81,6 +90,7 @@ MODELS = {
     "conv_pool": (_conv_pool, "float", (8, 8, 2), "class", 3),
     "embedding_lstm": (_embedding_lstm, "tokens", (6,), "binary", 1),
     "functional_merge": (_functional_merge, "float", (4,), "real", 2),
+    "attention": (_attention, "float", (5, 4), "class", 3),
 }
 
 # The target kind each loss trains on.

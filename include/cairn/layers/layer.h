@@ -90,6 +90,9 @@ class Layer : public std::enable_shared_from_this<Layer> {
     std::string checkpoint;  // object path in TensorFlow checkpoints: "kernel"
     std::string keras2;      // tf.keras 2 weight name after "<layer name>/": "kernel", "lstm_cell/kernel"
     std::string keras3;      // Keras 3 object below the layer's path whose vars/ hold it: "", "cell"
+    // The object below the layer in TensorFlow checkpoints, when it is not `keras3`: tracked attribute
+    // names, as tf-keras's MultiHeadAttention's "_query_dense" (Keras 3's files drop the underscore).
+    std::string checkpoint_object = {};
   };
   virtual std::vector<KerasWeightPath> keras_weight_paths() const;
   // Re-draws this layer's weights from their initializers, after rewinding its random stream to where it
@@ -101,6 +104,9 @@ class Layer : public std::enable_shared_from_this<Layer> {
   // True for layers that pass their input's mask on unchanged (Keras's supports_masking): Dense, Dropout,
   // activations; the others end it unless they compute their own (compute_mask).
   virtual bool supports_masking() const { return false; }
+  // True for layers that Keras calls with each input as an argument of its own (mha(query, value, key))
+  // rather than with one list of them (Add()([a, b])): Keras 3's configs record their calls so.
+  virtual bool takes_inputs_as_arguments() const { return false; }
   virtual std::vector<VariablePtr> trainable_weights() const;
   virtual std::vector<VariablePtr> non_trainable_weights() const;
   bool trainable() const { return trainable_; }

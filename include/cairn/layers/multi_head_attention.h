@@ -30,6 +30,7 @@ class MultiHeadAttention : public Layer {
   Shape compute_output_shape(const Shape& input_shape) const override;
   Shape compute_output_shape(const std::vector<Shape>& input_shapes) const override;
   std::vector<KerasWeightPath> keras_weight_paths() const override;
+  bool takes_inputs_as_arguments() const override { return true; }
 
  protected:
   Tensor call(const Tensor& x, bool training) override;

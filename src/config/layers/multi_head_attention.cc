@@ -43,6 +43,10 @@ LayerClass multi_head_attention_layer_class() {
     r.require("use_gate", {false}, "cairn's MultiHeadAttention has no gate");
     r.require("sliding_window", {kNull}, "cairn's MultiHeadAttention attends over every step");
     r.ignore("flash_attention");  // a kernel choice: the same function
+    // tf-keras records the shapes it was built with (cairn builds from the inputs) and how softmax treats
+    // masked steps (cairn has no masks here).
+    for (const char* key : {"query_shape", "key_shape", "value_shape"}) r.ignore(key);
+    r.ignore("softmax_robust_masking");
     o.kernel_initializer = r.initializer("kernel_initializer", o.kernel_initializer);
     o.bias_initializer = r.initializer("bias_initializer", o.bias_initializer);
     require_null(r, {"kernel_regularizer", "bias_regularizer", "kernel_constraint", "bias_constraint"});

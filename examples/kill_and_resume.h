@@ -1,0 +1,97 @@
+// What the examples that prove an exact resume share: run the training job of the same program in a child
+// process, kill it with SIGKILL once it has written a given backup, run it again to completion (it resumes
+// from the backup), and compare its final TensorFlow checkpoint, tensor by tensor, with an uninterrupted
+// run's. Also writes the directory that tests/conformance/check_cairn_files.py reads, so that real Keras 3
+// judges the example's saved model (tests/conformance/check_examples.sh).
+#pragma once
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "cairn/cairn.h"
+#include "cairn/config.h"
+#include "cairn/npy.h"
+#include "cairn/tensor_bundle.h"
+
+namespace cairn::examples {
+
+// This program again (/proc/self/exe) with `args`; its output hidden when `quiet`.
+inline pid_t spawn(const std::vector<std::string>& args, bool quiet) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    if (quiet) dup2(open("/dev/null", O_WRONLY), STDOUT_FILENO);
+    std::vector<char*> argv{const_cast<char*>("example")};
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    execv("/proc/self/exe", argv.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+// The exit code, or minus the signal that ended it.
+inline int wait_for(pid_t pid) {
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
+}
+
+// Runs `job`, kills it with SIGKILL as soon as `marker` (a backup's index file) exists, then runs `job`
+// again to its end. False, with a message, when the first run ends before the marker or the second fails.
+inline bool kill_then_resume(const std::vector<std::string>& job, const std::string& marker) {
+  std::fflush(stdout);
+  const pid_t child = spawn(job, false);
+  while (!std::filesystem::exists(marker)) {
+    if (waitpid(child, nullptr, WNOHANG) == child) {
+      std::fprintf(stderr, "the training process ended before %s existed\n", marker.c_str());
+      return false;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  kill(child, SIGKILL);
+  wait_for(child);
+  std::printf("\n== Killed with SIGKILL after %s was written; the same command again resumes from it:\n",
+              std::filesystem::path(marker).filename().c_str());
+  std::fflush(stdout);
+  return wait_for(spawn(job, false)) == 0;
+}
+
+// How many of the reference checkpoint's tensors the other holds with the same bytes, of how many.
+inline std::pair<int, int> identical_tensors(const std::string& reference_prefix, const std::string& other_prefix) {
+  BundleReader reference(Env::Default(), reference_prefix), other(Env::Default(), other_prefix);
+  int identical = 0, total = 0;
+  for (const auto& key : reference.keys()) {
+    if (key == "_CHECKPOINTABLE_OBJECT_GRAPH") continue;
+    ++total;
+    identical += other.contains(key) && equal_bytes(other.read(key), reference.read(key));
+  }
+  return {identical, total};
+}
+
+// A case directory for check_cairn_files.py: the .keras file, the inputs and what cairn's model loaded from
+// that file predicts for them; Keras 3 must load it and predict the same within 1e-5.
+inline void write_keras_case(const std::string& dir, const std::string& name, const std::string& keras_file,
+                             const Tensor& x) {
+  std::filesystem::create_directories(dir);
+  std::filesystem::copy_file(keras_file, dir + "/model.keras", std::filesystem::copy_options::overwrite_existing);
+  std::shared_ptr<Model> loaded = load_model(keras_file);
+  save_npz(dir + "/data.npz", {{"x", x}, {"y_pred", loaded->predict(x)}});
+  const Json spec = {{"case", name},
+                     {"keras", "keras3"},
+                     {"data", "data.npz"},
+                     {"tolerance", {{"predict", 1e-5}, {"train_step", 1e-5}}},
+                     {"files", Json::array({{{"format", "keras"}, {"path", "model.keras"}, {"holds", {"config", "weights"}}}})}};
+  std::ofstream(dir + "/case.json") << spec.dump(1) << "\n";
+}
+
+}  // namespace cairn::examples
