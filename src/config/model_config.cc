@@ -242,6 +242,14 @@ std::shared_ptr<Model> read_sequential(const Json& config) {
   return model;
 }
 
+}  // namespace
+
+bool config_detail::is_keras_mask_operation(const std::string& class_name) {
+  return class_name == "NotEqual" || class_name == "Any";
+}
+
+namespace {
+
 // Which call of which layer a tensor comes from: Keras's (layer name, node index, tensor index).
 struct TensorRef {
   std::string layer;
@@ -275,7 +283,9 @@ TensorRef read_keras_tensor(const Json& tensor, const std::string& context) {
 }
 
 // A layer's inbound_nodes: for each call, the tensors it takes.
-std::vector<std::vector<TensorRef>> read_inbound_nodes(const Json& nodes, const std::string& context) {
+// `mask_sources` (Keras 3) collects the layers whose outputs are passed as masks.
+std::vector<std::vector<TensorRef>> read_inbound_nodes(const Json& nodes, const std::string& context,
+                                                      std::set<std::string>* mask_sources = nullptr) {
   if (!nodes.is_array()) throw FormatError(context + ": inbound_nodes must be a list, got " + show(nodes));
   std::vector<std::vector<TensorRef>> calls;
   for (const Json& node : nodes) {
@@ -308,10 +318,16 @@ std::vector<std::vector<TensorRef>> read_inbound_nodes(const Json& nodes, const 
       }
       if (const Json* kwargs = r.take("kwargs"); kwargs && !kwargs->is_null()) {
         if (!kwargs->is_object()) r.fail("kwargs must be an object, got " + show(*kwargs));
-        for (const auto& [key, value] : kwargs->items())
-          if (!value.is_null())
+        for (const auto& [key, value] : kwargs->items()) {
+          // Keras 3 records the mask a layer was called with (cairn's models carry masks themselves) and
+          // training = false for the layers whose call it fixed (cairn's callers say training themselves).
+          if (key == "mask" && mask_sources && value.is_object()) {
+            mask_sources->insert(read_keras_tensor(value, context).layer);
+          } else if (!value.is_null() && !(key == "training" && value.is_boolean())) {
             r.fail("the call argument " + config_detail::clipped(key) + " = " + show(value) +
                    " is not supported (cairn calls layers with their inputs only)");
+          }
+        }
       }
       r.finish();
     } else {
@@ -353,6 +369,10 @@ std::shared_ptr<Model> read_functional(const Json& config) {
   std::map<std::string, std::vector<SymbolicTensor>> outputs;  // by layer name: its calls' outputs
   std::map<std::string, int> first_index;
   std::set<std::string> input_names;
+  // Keras 3 writes the operations that compute masks (Embedding's ids != 0, Masking's any(x != value))
+  // as layers of their own, whose outputs reach layers only as their mask argument. cairn's models
+  // compute the same masks as they run (Layer::compute_mask), so these layers are not made.
+  std::set<std::string> mask_layers, mask_sources;
   for (size_t i = 0; i < layers.size(); ++i) {
     Entry entry = read_entry(layers[i], context + ": layers[" + std::to_string(i) + "]", true);
     if (entry.name.empty()) throw FormatError(context + ": layers[" + std::to_string(i) + "] has no name");
@@ -366,15 +386,27 @@ std::shared_ptr<Model> read_functional(const Json& config) {
       input_names.insert(entry.name);
       continue;
     }
+    if (config_detail::is_keras_mask_operation(entry.class_name)) {
+      mask_layers.insert(entry.name);
+      continue;
+    }
     config_detail::ReadLayer read = config_detail::read_layer(entry.class_name, *entry.config);
     outputs[entry.name] = {};
     first_index[entry.name] = first_node_index(*read.layer);
     pending.push_back({entry.name, read.layer,
-                       read_inbound_nodes(*entry.inbound_nodes, context + ": layer " + quote_name(entry.name))});
+                       read_inbound_nodes(*entry.inbound_nodes, context + ": layer " + quote_name(entry.name),
+                                          &mask_sources)});
   }
+  for (const std::string& source : mask_sources)
+    if (!mask_layers.count(source))
+      throw FormatError(context + ": the mask argument comes from " + quote_name(source) +
+                        ", which is not one of Keras's mask operations (NotEqual, Any): cairn computes masks itself");
 
   // The output of `ref` once its layer call has been made; FormatError if it can never be.
   auto resolve = [&](const TensorRef& ref, const std::string& user) -> std::optional<SymbolicTensor> {
+    if (mask_layers.count(ref.layer))
+      throw FormatError(context + ": " + user + " takes the output of " + quote_name(ref.layer) +
+                        ", a mask operation, as an input: cairn runs those only as masks");
     auto it = outputs.find(ref.layer);
     if (it == outputs.end())
       throw FormatError(context + ": " + user + " takes the output of " + quote_name(ref.layer) +

@@ -2,7 +2,8 @@
 inputs padded to different lengths and Keras's predictions for them. masked_bidirectional_lstm masks
 padding ids (Embedding(mask_zero=True)) and reads the sequence both ways (Bidirectional); masked_pooling
 masks padding vectors (Masking) through TimeDistributed(Dense) and Dense into an LSTM whose sequence
-GlobalAveragePooling1D averages over the unmasked steps. tests/keras_io checks that cairn loads each file and
+GlobalAveragePooling1D averages over the unmasked steps; masked_functional has both kinds of masks in
+a functional model, whose config holds Keras 3's mask operations (NotEqual, Any) as layers. tests/keras_io checks that cairn loads each file and
 predicts the same within 1e-5.
 
     .oracle-venv/bin/python tests/conformance/generate_masked_bidirectional.py
@@ -66,6 +67,25 @@ def main():
     series[3, 1, 0] = 0  # one zero feature among others is not padding
     pooling.save(OUT / "masked_pooling.keras")
     write_npz(OUT / "masked_pooling.npz", {"series": series, "predictions": pooling.predict(series, verbose=0)})
+
+    # The same masks in a functional model, which Keras 3 writes with its mask operations as layers.
+    vectors_in = keras.Input((5, 3), name="series")
+    vectors = L.Masking(name="masking")(vectors_in)
+    vectors = L.TimeDistributed(L.Dense(4, activation="tanh"), name="per_step")(vectors)
+    vectors = L.LSTM(3, name="reader")(vectors)
+    tokens_in = keras.Input((6,), dtype="int32", name="tokens")
+    words = L.Embedding(12, 4, mask_zero=True, name="embedding")(tokens_in)
+    words = L.Dense(3, activation="relu", name="projection")(words)
+    words = L.GlobalAveragePooling1D(name="average")(words)
+    merged = L.Concatenate(name="both")([vectors, words])
+    functional = keras.Model([vectors_in, tokens_in], L.Dense(2, name="scores")(merged), name="masked_functional")
+    for variable in functional.weights:
+        variable.assign(rng.uniform(-0.6, 0.6, tuple(variable.shape)).astype(np.float32))
+    functional_tokens = tokens.copy()
+    functional_tokens[4, 0] = 5  # not all padding: Keras averages no steps to NaN
+    functional.save(OUT / "masked_functional.keras")
+    write_npz(OUT / "masked_functional.npz", {"series": series, "tokens": functional_tokens,
+                                              "predictions": functional.predict([series, functional_tokens], verbose=0)})
     print("written to", OUT)
 
 

@@ -62,5 +62,14 @@ TEST(MaskedBidirectionalKeras3, MasksPassThroughDenseAndTimeDistributedIntoLstmA
   expect_near(model->predict(arrays.at("series")), arrays.at("predictions"));
 }
 
+// Keras 3's functional configs hold the mask operations (NotEqual, Any) as layers and pass their
+// outputs as mask arguments; cairn computes the same masks itself.
+TEST(MaskedBidirectionalKeras3, FunctionalModelsWithKerasMaskOperations) {
+  std::map<std::string, Tensor> arrays = load_arrays(kFixtures + "masked_functional.npz");
+  const std::shared_ptr<Model> model = load_model(kFixtures + "masked_functional.keras");
+  const std::vector<Tensor> inputs{arrays.at("series"), arrays.at("tokens")};
+  expect_near((*model)(inputs, false), arrays.at("predictions"));
+}
+
 }  // namespace
 }  // namespace cairn

@@ -105,6 +105,10 @@ Json shape_config(const Shape& shape);
 // [0, kMaxConfigDimension].
 Shape shape_from_config(const Json& value, const std::string& context, const std::string& key);
 
+// The operations Keras 3 writes into functional configs as layers to compute masks (Embedding's ids != 0,
+// Masking's any(x != value)), which cairn's models compute themselves (Layer::compute_mask).
+bool is_keras_mask_operation(const std::string& class_name);
+
 // A layer read from a config, with the batch_input_shape its config carried (Keras 2 gives the first layer
 // of a Sequential one).
 struct ReadLayer {
