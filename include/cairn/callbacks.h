@@ -63,7 +63,7 @@ class Callback {
   virtual void on_train_begin(const Logs& logs) {}
   virtual void on_train_end(const Logs& logs) {}
   virtual void on_epoch_begin(int epoch, const Logs& logs) {}
-  // Logs are mutable here, as in Keras, so that callbacks can add entries such as "lr".
+  // Logs are mutable here, as in Keras, so that callbacks can add entries such as "learning_rate".
   virtual void on_epoch_end(int epoch, Logs& logs) {}
   virtual void on_train_batch_begin(int64_t batch, const Logs& logs) {}
   virtual void on_train_batch_end(int64_t batch, const Logs& logs) {}

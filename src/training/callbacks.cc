@@ -231,7 +231,7 @@ void LearningRateScheduler::on_epoch_begin(int epoch, const Logs&) {
 }
 
 void LearningRateScheduler::on_epoch_end(int, Logs& logs) {
-  logs["lr"] = model()->optimizer().learning_rate();
+  logs["learning_rate"] = model()->optimizer().learning_rate();
 }
 
 ReduceLROnPlateau::ReduceLROnPlateau(ReduceLROnPlateauOptions options)
@@ -251,7 +251,7 @@ void ReduceLROnPlateau::on_train_begin(const Logs&) {
 
 void ReduceLROnPlateau::on_epoch_end(int epoch, Logs& logs) {
   Optimizer& opt = model()->optimizer();
-  logs["lr"] = opt.learning_rate();
+  logs["learning_rate"] = opt.learning_rate();
   std::optional<double> current = monitored(logs, options_.monitor, "Learning rate reduction");
   if (!current) return;
   if (cooldown_counter_ > 0) {

@@ -347,7 +347,7 @@ std::vector<double> plateau_run(ReduceLROnPlateau& callback, Model& model, const
   for (size_t i = 0; i < values.size(); ++i) {
     Logs logs{{"loss", 1.0}, {"val_loss", values[i]}};
     callback.on_epoch_end(first_epoch + static_cast<int>(i), logs);
-    if (logged_lr) logged_lr->push_back(logs.at("lr"));
+    if (logged_lr) logged_lr->push_back(logs.at("learning_rate"));
     lr.push_back(model.optimizer().learning_rate());
   }
   return lr;
@@ -359,7 +359,7 @@ TEST_F(Callbacks, ReduceLROnPlateauMultipliesByFactorAfterPatience) {
   std::vector<double> logged;
   std::vector<double> lr = plateau_run(reduce, *model, std::vector<double>(6, 1.0), 0, &logged);
   EXPECT_EQ(lr, (std::vector<double>{1, 1, 0.5, 0.5, 0.25, 0.25}));
-  // logs["lr"] is the rate the epoch trained with, set before any reduction.
+  // logs["learning_rate"] is the rate the epoch trained with, set before any reduction.
   EXPECT_EQ(logged, (std::vector<double>{1, 1, 1, 0.5, 0.5, 0.25}));
   EXPECT_THROW(ReduceLROnPlateau({.factor = 1.0}), InvalidArgument);
 
@@ -460,7 +460,7 @@ TEST_F(Callbacks, LearningRateSchedulerSetsTheRateOfEveryEpoch) {
   History h =
       model->fit(d.x, d.y, {.batch_size = 4, .epochs = 3, .verbose = 0, .callbacks = {scheduler, seen}});
   EXPECT_EQ(rate_in_batches, (std::vector<double>{0.8f, 0.8f, 0.4f, 0.4f, 0.2f, 0.2f}));
-  EXPECT_EQ(h.history["lr"], (std::vector<double>{0.8f, 0.4f, 0.2f}));
+  EXPECT_EQ(h.history["learning_rate"], (std::vector<double>{0.8f, 0.4f, 0.2f}));
   EXPECT_EQ(model->optimizer().learning_rate(), 0.2f);
 
   // The schedule gets the epoch number, continuing from initial_epoch.
@@ -472,7 +472,7 @@ TEST_F(Callbacks, LearningRateSchedulerSetsTheRateOfEveryEpoch) {
   h = model->fit(d.x, d.y,
                  {.batch_size = 8, .epochs = 5, .verbose = 0, .callbacks = {by_epoch}, .initial_epoch = 2});
   EXPECT_EQ(epochs, (std::vector<int>{2, 3, 4}));
-  EXPECT_EQ(h.history["lr"], (std::vector<double>{float(0.1 / 3), float(0.1 / 4), float(0.1 / 5)}));
+  EXPECT_EQ(h.history["learning_rate"], (std::vector<double>{float(0.1 / 3), float(0.1 / 4), float(0.1 / 5)}));
 
   auto broken = std::make_shared<LearningRateScheduler>([](int, double) { return NAN; });
   EXPECT_THROW(model->fit(d.x, d.y, {.epochs = 1, .verbose = 0, .callbacks = {broken}}), InvalidArgument);
@@ -619,7 +619,7 @@ TEST_F(Callbacks, CSVLoggerAppendsToANewFileWithAHeaderAndUsesTheSeparator) {
   auto model = line_model();
   LabeledData d = line_data();
   auto scheduler = std::make_shared<LearningRateScheduler>([](int, double lr) { return lr; });
-  // The scheduler comes first, so its "lr" is in the logs the logger sees.
+  // The scheduler comes first, so its "learning_rate" is in the logs the logger sees (columns sorted, as Keras).
   model->fit(d.x, d.y,
              {.batch_size = 8,
               .epochs = 2,
@@ -627,8 +627,8 @@ TEST_F(Callbacks, CSVLoggerAppendsToANewFileWithAHeaderAndUsesTheSeparator) {
               .callbacks = {scheduler, std::make_shared<CSVLogger>(path, ';', true)}});
   auto rows = parse_csv(read_text(path), ';');
   ASSERT_EQ(rows.size(), 3u);
-  EXPECT_EQ(rows[0], (std::vector<std::string>{"epoch", "loss", "lr"}));
-  EXPECT_EQ(std::stod(rows[2][2]), static_cast<double>(0.1f));
+  EXPECT_EQ(rows[0], (std::vector<std::string>{"epoch", "learning_rate", "loss"}));
+  EXPECT_EQ(std::stod(rows[2][1]), static_cast<double>(0.1f));
 
   // The folder is created when missing; a path through a file is an IOError.
   EXPECT_THROW(model->fit(d.x, d.y,
