@@ -240,7 +240,8 @@ std::string date_saved() {
 // Keras 3 records each layer call of a functional model as {"args": [...], "kwargs": {}} of Keras tensors
 // (shape, dtype, keras_history). It still reads tf.keras 2's nodes ([[name, node, tensor, kwargs], ...]),
 // but as one list argument, which a layer that takes its inputs as separate arguments (MultiHeadAttention's
-// query, value, key) cannot be called with: so .keras files get Keras 3's calls.
+// query, value, key) cannot be called with: the calls of those layers are written Keras 3's way. The others
+// keep tf.keras 2's form, which tf-keras, reading the same .keras files, needs (it reads no other).
 void write_keras3_calls(Json& config, const Functional& model) {
   std::map<std::string, Shape> input_shapes;
   for (const SymbolicTensor& input : model.inputs()) input_shapes[input.node()->name] = input.shape();
@@ -255,7 +256,7 @@ void write_keras3_calls(Json& config, const Functional& model) {
   };
   for (Json& entry : config["config"]["layers"]) {
     if (entry["inbound_nodes"].empty()) continue;  // an InputLayer
-    const bool separate = model.get_layer(entry["name"].get<std::string>())->takes_inputs_as_arguments();
+    if (!model.get_layer(entry["name"].get<std::string>())->takes_inputs_as_arguments()) continue;
     Json calls = Json::array();
     for (const Json& node : entry["inbound_nodes"]) {
       Json tensors = Json::array();
@@ -265,8 +266,7 @@ void write_keras3_calls(Json& config, const Functional& model) {
           for (const char* argument : {"value", "key"})
             if (reference[3].contains(argument)) tensors.push_back(keras_tensor(reference[3][argument]));
       }
-      const Json args = tensors.size() == 1 || separate ? tensors : Json::array({tensors});
-      calls.push_back({{"args", args}, {"kwargs", Json::object()}});
+      calls.push_back({{"args", tensors}, {"kwargs", Json::object()}});
     }
     entry["inbound_nodes"] = calls;
   }
