@@ -43,7 +43,8 @@ Tensor images(const Tensor& bytes, int64_t n) {
 
 SymbolicTensor conv_bn(SymbolicTensor x, int64_t filters, int kernel) {
   x = (*make_conv2d(filters, {kernel, kernel}, {.padding = "same", .use_bias = false}))(x);
-  return (*make_batch_normalization())(x);
+  // Momentum 0.9 rather than Keras's 0.99: the moving statistics settle within the short run's few steps.
+  return (*make_batch_normalization({.momentum = 0.9}))(x);
 }
 
 SymbolicTensor residual_block(SymbolicTensor x, int64_t filters) {
