@@ -2,7 +2,7 @@
 // cross-entropy, Adam; sequences of 500 ids, batch 64), to compare with the PyTorch peer in the same run:
 //
 //   build/bench/bench_lstm_kernels --threads 1 --seconds 10
-//   OPENBLAS_NUM_THREADS=1 /usr/bin/python3 bench/pytorch_peer.py --threads 1 --only imdb_lstm
+//   OPENBLAS_NUM_THREADS=1 .oracle-venv/bin/python bench/pytorch_peer.py --threads 1 --only imdb_lstm
 //   --seconds 10
 //
 // Prints one JSON line per measurement: the LSTM kernels alone (forward for inference, forward keeping

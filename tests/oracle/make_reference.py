@@ -1,9 +1,10 @@
 """Makes tests/oracle/reference.npz: PyTorch's forward and backward of Dense, Conv2D, MaxPooling2D, LSTM
 and Embedding, which tests/oracle/oracle_test.cc compares with cairn's (so CI needs no PyTorch).
 
-Regenerate with (Debian's python3-torch and python3-numpy):
+Regenerate in the oracle environment (scripts/setup --oracle; the committed file was made with Debian's
+PyTorch 1.13, so a regeneration changes its bytes, not what the test checks):
 
-    /usr/bin/python3 tests/oracle/make_reference.py
+    .oracle-venv/bin/python tests/oracle/make_reference.py
 
 The output is byte-for-byte the same on every run with the same PyTorch and NumPy: inputs come from fixed
 seeds, PyTorch runs on one thread, and the archive is written with fixed timestamps (numpy.savez stamps
