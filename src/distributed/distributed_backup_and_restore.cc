@@ -92,20 +92,30 @@ void DistributedBackupAndRestore::on_train_begin(const Logs&) {
   };
   state_->checkpoint = std::make_unique<Checkpoint>(with_callbacks([](const std::string&) { return true; }));
 
-  restored_from_ = latest_checkpoint(backup_dir_);
-  if (!restored_from_) return;
+  restored_from_.reset();  // set once the backup is read: a failed load changes nothing
+  const std::optional<std::string> latest = latest_checkpoint(backup_dir_);
+  if (!latest) return;
   // The backup holds the streams of the processes that wrote it, which may be more or fewer than now,
   // and the states of the callbacks that all of them had: with one process, a callback that a job gives
   // process 0 alone is among them, and not in a backup of several.
-  const BundleReader reader(state_->checkpoint->env(), *restored_from_);
-  const Shape saved_streams = reader.info(std::string(kStreamsItem) + "/.ATTRIBUTES/VARIABLE_VALUE").shape;
+  const BundleReader reader(state_->checkpoint->env(), *latest);
+  const std::string streams_key = std::string(kStreamsItem) + "/.ATTRIBUTES/VARIABLE_VALUE";
+  const Shape saved_streams = reader.info(streams_key).shape;
+  // Checked before anything changes: the rows are read below with this model's layer count.
+  if (saved_streams.size() != 3 || saved_streams[0] < 1 || saved_streams[1] != layers ||
+      saved_streams[2] != kStreamWords)
+    throw FormatError("DistributedBackupAndRestore: backup " + *latest + ": key '" + streams_key +
+                      "' has shape " + shape_str(saved_streams) + " in the backup but the model needs " +
+                      shape_str(Shape{saved_streams.empty() ? int64_t{1} : std::max<int64_t>(saved_streams[0], 1),
+                                      layers, kStreamWords}) +
+                      " (processes, layers that draw, " + std::to_string(kStreamWords) + ")");
   state_->streams->mutable_value() = Tensor::zeros(saved_streams, DType::Int64);
   const std::vector<std::string> keys = reader.keys();
   Checkpoint restoring(with_callbacks([&](const std::string& name) {
     return std::any_of(keys.begin(), keys.end(), [&](const std::string& key) { return key.starts_with(name + "/"); });
   }));
   // (A callback state that only the backup has, of a job of one process, stays unread.)
-  restoring.restore(*restored_from_).assert_existing_objects_matched();
+  restoring.restore(*latest).assert_existing_objects_matched();
   state_->checkpoint->save_counter()->assign(restoring.save_counter()->value());
   // Each process continues its own stream; a process that the backup's job did not have forks process
   // 0's stream by its rank, as MultiWorkerMirroredStrategy::distribute does.
@@ -122,6 +132,7 @@ void DistributedBackupAndRestore::on_train_begin(const Logs&) {
   state_->streams->mutable_value() =
       Tensor::zeros({communicator_.size(), layers, kStreamWords}, DType::Int64);
   batches_since_backup_ = state_->training->resume_model();
+  restored_from_ = latest;
 }
 
 void DistributedBackupAndRestore::backup(int64_t batches_since_backup) {

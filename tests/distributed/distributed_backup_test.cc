@@ -83,5 +83,46 @@ TEST(DistributedBackupAndRestore, WithDropoutEveryProcessContinuesItsOwnStream) 
   expect_interrupted_fit_continues_exactly(0.3);
 }
 
+// A backup of a model with one Dropout holds one stream per process; a model with two cannot continue
+// from it: the load names the shapes and leaves the model and the backup as they were.
+TEST(DistributedBackupAndRestore, StreamsOfAnotherLayerCountAreAFormatError) {
+  MultiWorkerMirroredStrategy strategy;
+  testing::SharedTempDir dir(strategy.communicator());
+  const LabeledData data = make_moons(64, 0.1, 3);
+  auto fit = [&](Model& model, std::vector<CallbackPtr> more) {
+    auto backup = std::make_shared<DistributedBackupAndRestore>(dir / "backups", BackupAndRestoreOptions{.save_freq = int64_t{2}});
+    more.insert(more.begin(), backup);
+    model.fit(data.x, data.y, {.batch_size = 16, .epochs = 2, .verbose = 0, .callbacks = more, .seed = 5,
+                               .replica_context = strategy.replica_context()});
+    return backup;
+  };
+  auto one_dropout = model_with_seed(7, 0.3, strategy);
+  EXPECT_THROW(fit(*one_dropout, {std::make_shared<Interrupt>(3)}), IOError);
+
+  set_random_seed(11);
+  auto two_dropouts = std::make_shared<Sequential>(
+      std::vector<LayerPtr>{make_dense(16, {.activation = "relu"}), make_dropout(0.3), make_dropout(0.2),
+                            make_dense(2, {.activation = "softmax"})},
+      Shape{2});
+  two_dropouts->compile({.optimizer = "adam", .loss = "sparse_categorical_crossentropy"});
+  strategy.distribute(*two_dropouts);
+  const auto before = weights_of(*two_dropouts);
+  try {
+    fit(*two_dropouts, {});
+    ADD_FAILURE() << "no FormatError";
+  } catch (const FormatError& e) {
+    const std::string message = e.what();
+    EXPECT_NE(message.find("replica_random_streams"), std::string::npos) << message;
+    EXPECT_NE(message.find("backups/backup-1"), std::string::npos) << message;
+    const std::string saved = "(" + std::to_string(strategy.communicator().size()) + ", 1, 3)";
+    const std::string needed = "(" + std::to_string(strategy.communicator().size()) + ", 2, 3)";
+    EXPECT_NE(message.find(saved), std::string::npos) << message;
+    EXPECT_NE(message.find(needed), std::string::npos) << message;
+  }
+  EXPECT_EQ(weights_of(*two_dropouts), before);
+  strategy.communicator().barrier();
+  EXPECT_TRUE(std::filesystem::exists(dir / "backups/backup-1.index"));
+}
+
 }  // namespace
 }  // namespace cairn
