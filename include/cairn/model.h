@@ -202,6 +202,12 @@ class Model : public Layer {
   const std::vector<std::string>& compiled_metrics() const { return metric_names_; }
   // The metrics given to compile() for a single-output model, as given (names or objects).
   const std::vector<MetricSpec>& compiled_metric_specs() const { return metric_specs_.empty() ? no_metrics_ : metric_specs_[0]; }
+  // What compile() made of each output, in the order of compiled_output_names() (a model's outputs when
+  // it was compiled): its loss (null: the output has none), loss weight (none: not multiplied) and metrics.
+  const std::vector<std::string>& compiled_output_names() const { return compiled_output_names_; }
+  const std::vector<std::shared_ptr<Loss>>& compiled_losses() const { return losses_; }
+  const std::vector<std::optional<double>>& compiled_loss_weights() const { return loss_weights_; }
+  const std::vector<std::vector<MetricSpec>>& compiled_output_metric_specs() const { return metric_specs_; }
   // The names x and y may be keyed by: the Input()s' and the output layers' of a functional model
   // (a Sequential's output is its last layer's); empty when the model's inputs have no names.
   virtual std::vector<std::string> input_names() const { return {}; }

@@ -1,7 +1,9 @@
 // Optimizer and loss configs and the training_config of a compiled model (tf.keras 2.x's h5 attribute).
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <map>
 #include <set>
 
 #include "cairn/error.h"
@@ -152,8 +154,8 @@ LossPtr loss_from_config(const Json& json) {
     };
     if (json.is_string()) return by_name(json.get<std::string>());
     if (json.is_array() || (json.is_object() && !json.contains("class_name")))
-      throw FormatError("loss config: one loss per output (" + show(json) +
-                        ") is not supported; cairn's models have one output");
+      throw FormatError("loss config: expected one loss, got one per output (" + show(json) +
+                        "), which only a training_config holds");
     ConfigReader entry(json, "loss config");
     const std::string class_name = entry.string("class_name");
     const Json empty = Json::object();
@@ -185,11 +187,11 @@ LossPtr loss_from_config(const Json& json) {
   });
 }
 
-Json training_config(const Model& model) {
-  if (!model.compiled())
-    throw InvalidArgument("model '" + model.name() + "' has no training_config: it was not compiled");
+namespace {
+
+Json metrics_config(const std::vector<MetricSpec>& specs) {
   Json metrics = Json::array();
-  for (const MetricSpec& spec : model.compiled_metric_specs()) {
+  for (const MetricSpec& spec : specs) {
     // A metric object with a Keras class is written as Keras writes one, with its arguments.
     if (!spec.object || spec.object->class_name().empty()) {
       metrics.push_back(spec.name);
@@ -199,14 +201,68 @@ Json training_config(const Model& model) {
     config.update(config_detail::args_to_json(spec.object->get_config()));
     metrics.push_back({{"class_name", spec.object->class_name()}, {"config", config}});
   }
-  return {{"loss", loss_config(model.loss())},
+  return metrics;
+}
+
+}  // namespace
+
+Json training_config(const Model& model) {
+  if (!model.compiled())
+    throw InvalidArgument("model '" + model.name() + "' has no training_config: it was not compiled");
+  const std::vector<std::string>& outputs = model.compiled_output_names();
+  const auto& losses = model.compiled_losses();
+  const auto& weights = model.compiled_loss_weights();
+  const auto& metric_specs = model.compiled_output_metric_specs();
+  auto output_loss_config = [&](size_t output) {
+    try {
+      return loss_config(*losses[output]);
+    } catch (const InvalidArgument& e) {
+      throw InvalidArgument("model '" + model.name() + "': the loss of output '" + outputs[output] +
+                            "' cannot be saved in its training config: " + e.what());
+    }
+  };
+  const bool several = outputs.size() > 1;
+  const bool one_loss = std::all_of(losses.begin(), losses.end(), [&](const auto& l) { return l == losses[0]; });
+  // Several outputs: by output name, as Keras 3 writes compile's dicts and both Keras generations read them.
+  Json loss;
+  if (one_loss) {
+    loss = output_loss_config(0);
+  } else {
+    loss = Json::object();
+    for (size_t o = 0; o < outputs.size(); ++o)
+      if (losses[o]) loss[outputs[o]] = output_loss_config(o);
+  }
+  Json loss_weights = nullptr;
+  if (std::any_of(weights.begin(), weights.end(), [](const auto& w) { return w.has_value(); })) {
+    if (!several) {
+      loss_weights = Json::array({*weights[0]});
+    } else {
+      loss_weights = Json::object();
+      for (size_t o = 0; o < outputs.size(); ++o)
+        if (losses[o]) loss_weights[outputs[o]] = weights[o].value_or(1.0);
+    }
+  }
+  Json metrics = metrics_config(model.compiled_metric_specs());
+  if (several) {
+    metrics = Json::object();
+    for (size_t o = 0; o < outputs.size(); ++o)
+      if (!metric_specs[o].empty()) metrics[outputs[o]] = metrics_config(metric_specs[o]);
+    if (metrics.empty()) metrics = nullptr;
+  }
+  return {{"loss", loss},
           {"metrics", metrics},
           {"weighted_metrics", nullptr},
-          {"loss_weights", nullptr},
+          {"loss_weights", loss_weights},
           {"optimizer_config", optimizer_config(model.optimizer())}};
 }
 
 namespace {
+
+std::string metric_name_ending(const std::string& name) {
+  for (size_t at = name.find('_'); at != std::string::npos; at = name.find('_', at + 1))
+    if (is_metric_name(name.substr(at + 1))) return name.substr(at + 1);
+  return "";
+}
 
 const MetricRegistration* registered_metric_class(const std::string& class_name) {
   for (const MetricRegistration& entry : metric_registry())
@@ -216,7 +272,9 @@ const MetricRegistration* registered_metric_class(const std::string& class_name)
 
 // A metric as a string, or as Keras's serialized metric object (MeanMetricWrapper, or a metric class):
 // by name when its arguments are its identifier's defaults, otherwise as the object it describes.
-MetricSpec read_metric(const Json& metric, ConfigReader& r) {
+// tf-keras names an output's compiled metric "<output>_<metric>" ("flag_accuracy"): with `per_output`,
+// the metric is the longest such ending that names one.
+MetricSpec read_metric(const Json& metric, ConfigReader& r, bool per_output = false) {
   std::string name;
   if (metric.is_string()) {
     name = metric.get<std::string>();
@@ -238,6 +296,8 @@ MetricSpec read_metric(const Json& metric, ConfigReader& r) {
       name = is_metric_name(given) ? given : entry->names.front();
     } else if (is_metric_name(given)) {
       name = given;
+    } else if (const std::string ending = per_output ? metric_name_ending(given) : ""; !ending.empty()) {
+      name = ending;
     } else if (is_metric_name(fn)) {
       name = fn;
     } else if (!class_name.empty()) {
@@ -263,16 +323,71 @@ CompileOptions compile_options_from_training_config(const Json& json) {
     options.optimizer = optimizer_from_config(*optimizer);
     const Json* loss = r.take("loss");
     if (!loss || loss->is_null()) r.fail("loss is missing; cairn's compile needs a loss");
-    options.loss = loss_from_config(*loss);
+    // One loss, or one per output: a list in the outputs' order or a dict by output name.
+    if (loss->is_array()) {
+      std::vector<LossSpec> in_order;
+      for (const Json& entry : *loss) {
+        if (entry.is_null()) r.unsupported("loss", *loss, "every output in a list of losses needs one (name the outputs in a dict)");
+        in_order.emplace_back(loss_from_config(entry));
+      }
+      options.output_losses = in_order;
+    } else if (loss->is_object() && !loss->contains("class_name")) {
+      std::map<std::string, LossSpec> by_name;
+      for (const auto& [output, entry] : loss->items())
+        if (!entry.is_null()) by_name.emplace(output, LossSpec(loss_from_config(entry)));
+      options.output_losses = by_name;
+    } else {
+      options.loss = loss_from_config(*loss);
+    }
+    if (const Json* weights = r.take("loss_weights"); weights && !weights->is_null()) {
+      const char* expected = "expected a number, a list of numbers or a dict of numbers by output name";
+      if (weights->is_number()) {
+        options.loss_weights = std::vector<double>{weights->get<double>()};
+      } else if (weights->is_array()) {
+        std::vector<double> in_order;
+        for (const Json& weight : *weights) {
+          if (!weight.is_number()) r.unsupported("loss_weights", *weights, expected);
+          in_order.push_back(weight.get<double>());
+        }
+        options.loss_weights = in_order;
+      } else if (weights->is_object()) {
+        std::map<std::string, double> by_name;
+        for (const auto& [output, weight] : weights->items()) {
+          if (!weight.is_number()) r.unsupported("loss_weights", *weights, expected);
+          by_name.emplace(output, weight.get<double>());
+        }
+        options.loss_weights = by_name;
+      } else {
+        r.unsupported("loss_weights", *weights, expected);
+      }
+    }
+    // A single-output model's list, or one list per output (tf.keras 2.x's compiled metrics; a dict by
+    // output name in Keras 3).
     if (const Json* metrics = r.take("metrics"); metrics && !metrics->is_null()) {
-      const Json* list = metrics;
-      // One list per output (tf.keras 2.x's compiled metrics): cairn's models have one.
-      if (list->is_array() && list->size() == 1 && (*list)[0].is_array()) list = &(*list)[0];
-      if (!list->is_array()) r.unsupported("metrics", *metrics, "expected a list of metrics");
-      for (const Json& metric : *list) options.metrics.push_back(read_metric(metric, r));
+      auto read_list = [&](const Json& list, bool per_output) {
+        if (!list.is_array()) r.unsupported("metrics", *metrics, "expected a list of metrics, or one per output");
+        std::vector<MetricSpec> specs;
+        for (const Json& metric : list) specs.push_back(read_metric(metric, r, per_output));
+        return specs;
+      };
+      const bool lists = metrics->is_array() && !metrics->empty() &&
+                         std::all_of(metrics->begin(), metrics->end(), [](const Json& m) { return m.is_array() || m.is_null(); });
+      if (metrics->is_object() && !metrics->contains("class_name")) {
+        std::map<std::string, std::vector<MetricSpec>> by_name;
+        for (const auto& [output, list] : metrics->items())
+          if (!list.is_null()) by_name.emplace(output, read_list(list, true));
+        options.output_metrics = by_name;
+      } else if (lists && metrics->size() == 1) {
+        options.metrics = read_list((*metrics)[0], false);
+      } else if (lists) {
+        std::vector<std::vector<MetricSpec>> in_order;
+        for (const Json& list : *metrics) in_order.push_back(list.is_null() ? std::vector<MetricSpec>{} : read_list(list, true));
+        options.output_metrics = in_order;
+      } else {
+        options.metrics = read_list(*metrics, false);
+      }
     }
     r.require("weighted_metrics", {kNull, Json::array()}, "cairn's metrics take no sample weights");
-    r.require("loss_weights", {kNull}, "cairn's models have one loss");
     r.require("sample_weight_mode", {kNull}, "cairn takes no sample weights");
     // Keras 3's execution settings: how the same training runs.
     for (const char* key : {"run_eagerly", "steps_per_execution", "jit_compile", "auto_scale_loss"}) r.ignore(key);

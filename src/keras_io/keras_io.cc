@@ -218,9 +218,11 @@ Json compile_config(const Model& model) {
   Json training = training_config(model);
   name_module(training["optimizer_config"], "keras.optimizers");
   name_module(training["loss"], "keras.losses");
+  if (!training["loss"].contains("class_name"))  // one loss per output, by output name
+    for (auto& [output, loss] : training["loss"].items()) name_module(loss, "keras.losses");
   return {{"optimizer", training["optimizer_config"]},
           {"loss", training["loss"]},
-          {"loss_weights", nullptr},
+          {"loss_weights", training["loss_weights"]},
           {"metrics", training["metrics"]},
           {"weighted_metrics", nullptr},
           {"run_eagerly", false},

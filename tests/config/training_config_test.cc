@@ -5,6 +5,7 @@
 #include "cairn/config.h"
 #include "cairn/error.h"
 #include "cairn/layers/dense.h"
+#include "cairn/model.h"
 
 namespace cairn {
 namespace {
@@ -258,10 +259,102 @@ TEST(TrainingConfig, ReadsTfKerasAndKeras3Forms) {
       "AUC", "config": {"name": "auc", "curve": "XY"}}], "optimizer_config": "adam"})")), FormatError);
   EXPECT_THROW(compile_options_from_training_config(Json::parse(R"({"loss": "mse", "metrics": ["aucc"],
       "optimizer_config": "adam"})")), FormatError);
-  EXPECT_THROW(compile_options_from_training_config(Json::parse(R"({"loss": "mse", "loss_weights": [0.5],
+  EXPECT_THROW(compile_options_from_training_config(Json::parse(R"({"loss": "mse", "loss_weights": "heavy",
+      "optimizer_config": "adam"})")), FormatError);
+  EXPECT_THROW(compile_options_from_training_config(Json::parse(R"({"loss": ["mse", null],
       "optimizer_config": "adam"})")), FormatError);
   EXPECT_THROW(compile_options_from_training_config(Json::parse(R"({"metrics": [], "optimizer_config": "adam"})")),
                FormatError);
+}
+
+std::shared_ptr<Functional> flag_and_score_model() {
+  clear_session();
+  SymbolicTensor x = Input({3}, "x");
+  SymbolicTensor h = (*std::make_shared<Dense>(4, DenseOptions{.name = "h"}))(x);
+  SymbolicTensor flag = (*std::make_shared<Dense>(1, DenseOptions{.activation = "sigmoid", .name = "flag"}))(h);
+  SymbolicTensor score = (*std::make_shared<Dense>(2, DenseOptions{.name = "score"}))(h);
+  return std::make_shared<Functional>(std::vector<SymbolicTensor>{x}, std::vector<SymbolicTensor>{flag, score}, "two");
+}
+
+TEST(TrainingConfig, SeveralOutputsWriteTheirLossesWeightsAndMetricsByName) {
+  auto model = flag_and_score_model();
+  model->compile({.optimizer = "sgd",
+                  .output_losses = {{"flag", "binary_crossentropy"}, {"score", "mse"}},
+                  .loss_weights = {{"flag", 0.5}},
+                  .output_metrics = std::map<std::string, std::vector<MetricSpec>>{
+                      {"flag", {"accuracy", std::make_shared<AUC>(50)}}, {"score", {"mae"}}}});
+  const Json config = training_config(*model);
+  EXPECT_EQ(config["loss"]["flag"]["class_name"], "BinaryCrossentropy");
+  EXPECT_EQ(config["loss"]["score"]["class_name"], "MeanSquaredError");
+  // An output without a weight weighs 1, written so that Keras weighs every output.
+  EXPECT_EQ(config["loss_weights"].dump(), R"({"flag":0.5,"score":1.0})");
+  EXPECT_EQ(config["metrics"]["flag"][0], "accuracy");
+  EXPECT_EQ(config["metrics"]["flag"][1]["config"]["num_thresholds"], 50);
+  EXPECT_EQ(config["metrics"]["score"].dump(), R"(["mae"])");
+
+  auto copy = flag_and_score_model();
+  copy->compile(compile_options_from_training_config(config));
+  EXPECT_EQ(copy->compiled_losses()[0]->class_name(), "BinaryCrossentropy");
+  EXPECT_EQ(copy->compiled_losses()[1]->class_name(), "MeanSquaredError");
+  EXPECT_EQ(copy->compiled_loss_weights()[0], 0.5);
+  EXPECT_EQ(copy->compiled_loss_weights()[1], 1.0);
+  EXPECT_EQ(metric_names(copy->compiled_output_metric_specs()[0]), (std::vector<std::string>{"accuracy", "auc"}));
+  EXPECT_EQ(metric_names(copy->compiled_output_metric_specs()[1]), std::vector<std::string>{"mae"});
+  EXPECT_EQ(training_config(*copy), config);
+
+  // One loss for every output is written once, as Keras writes compile's single `loss`.
+  model->compile({.optimizer = "sgd", .loss = "mse"});
+  EXPECT_EQ(training_config(*model)["loss"]["class_name"], "MeanSquaredError");
+  EXPECT_TRUE(training_config(*model)["loss_weights"].is_null());
+  EXPECT_TRUE(training_config(*model)["metrics"].is_null());
+}
+
+// What Keras 3.x (compile_config in config.json) and tf-keras 2.21 (the .h5 training_config attribute)
+// write for model "two" above compiled with loss={"flag": "binary_crossentropy", "score":
+// MeanSquaredError()} or ["binary_crossentropy", "mse"], loss_weights {"flag": 0.5, "score": 2.0} or
+// [0.5, 2.0], metrics {"flag": ["accuracy"], "score": ["mae"]} or [["accuracy"], ["mae"]]
+// (optimizer configs shortened).
+TEST(TrainingConfig, ReadsKerasConfigsOfTwoOutputs) {
+  const char* keras3_dict = R"({"optimizer": {"module": "keras.optimizers", "class_name": "Adam", "config":
+      {"name": "adam", "learning_rate": 0.0010000000474974513}, "registered_name": null},
+      "loss": {"flag": "binary_crossentropy", "score": {"module": "keras.losses", "class_name": "MeanSquaredError",
+               "config": {"name": "mean_squared_error", "reduction": "sum_over_batch_size"}, "registered_name": null}},
+      "loss_weights": {"flag": 0.5, "score": 2.0}, "metrics": {"flag": ["accuracy"], "score": ["mae"]},
+      "weighted_metrics": null, "run_eagerly": false, "steps_per_execution": 1, "jit_compile": false})";
+  const char* keras3_list = R"({"optimizer": {"module": "keras.optimizers", "class_name": "Adam", "config":
+      {"name": "adam_1", "learning_rate": 0.0010000000474974513}, "registered_name": null},
+      "loss": ["binary_crossentropy", "mse"], "loss_weights": [0.5, 2.0], "metrics": [["accuracy"], ["mae"]],
+      "weighted_metrics": null, "run_eagerly": false, "steps_per_execution": 1, "jit_compile": false})";
+  const char* tf_keras_dict = R"({"loss": {"flag": "binary_crossentropy", "score": {"class_name": "MeanSquaredError",
+      "config": {"reduction": "auto", "name": "mean_squared_error", "fn": "mean_squared_error"}}},
+      "metrics": [[{"class_name": "MeanMetricWrapper", "config": {"name": "flag_accuracy", "dtype": "float32",
+                    "fn": "binary_accuracy"}}],
+                  [{"class_name": "MeanMetricWrapper", "config": {"name": "score_mae", "dtype": "float32",
+                    "fn": "mean_absolute_error"}}]],
+      "weighted_metrics": null, "loss_weights": {"flag": 0.5, "score": 2.0},
+      "optimizer_config": {"class_name": "Custom>Adam", "config": {"name": "Adam", "is_legacy_optimizer": false,
+                           "learning_rate": 0.0010000000474974513, "beta_1": 0.9, "beta_2": 0.999,
+                           "epsilon": 1e-07, "amsgrad": false}}})";
+  const char* tf_keras_list = R"({"loss": ["binary_crossentropy", "mse"],
+      "metrics": [[{"class_name": "MeanMetricWrapper", "config": {"name": "flag_accuracy", "dtype": "float32",
+                    "fn": "binary_accuracy"}}],
+                  [{"class_name": "MeanMetricWrapper", "config": {"name": "score_mae", "dtype": "float32",
+                    "fn": "mean_absolute_error"}}]],
+      "weighted_metrics": null, "loss_weights": [0.5, 2.0],
+      "optimizer_config": {"class_name": "Custom>Adam", "config": {"name": "Adam", "is_legacy_optimizer": false,
+                           "learning_rate": 0.0010000000474974513}}})";
+  for (const char* text : {keras3_dict, keras3_list, tf_keras_dict, tf_keras_list}) {
+    SCOPED_TRACE(text);
+    auto model = flag_and_score_model();
+    model->compile(compile_options_from_training_config(Json::parse(text)));
+    EXPECT_EQ(model->optimizer().class_name(), "Adam");
+    EXPECT_EQ(model->compiled_losses()[0]->class_name(), "BinaryCrossentropy");
+    EXPECT_EQ(model->compiled_losses()[1]->class_name(), "MeanSquaredError");
+    EXPECT_EQ(model->compiled_loss_weights()[0], 0.5);
+    EXPECT_EQ(model->compiled_loss_weights()[1], 2.0);
+    EXPECT_EQ(metric_names(model->compiled_output_metric_specs()[0]), std::vector<std::string>{"accuracy"});
+    EXPECT_EQ(metric_names(model->compiled_output_metric_specs()[1]), std::vector<std::string>{"mae"});
+  }
 }
 
 }  // namespace
