@@ -34,8 +34,9 @@ class MirroredReplicaContext : public ReplicaContext {
     // then), so that every replica reduces the same buckets. The gradients are packed (times the local
     // sample count) into consecutive buckets; each bucket's reduction starts as soon as it is packed and
     // runs while the next is packed. The last bucket ends with, per variable, 1 where this replica has
-    // its gradient, then the sample count and `sums` (floats are exact for counts up to 2^24): one
-    // collective per step.
+    // its gradient, then the sample count (floats are exact for counts up to 2^24). `sums` travel as
+    // doubles in their own reduction, started with the last bucket: a Mean's total (loss times samples)
+    // as a float would lose what one process keeps in double.
     int64_t floats = 0;
     for (size_t i = 0; i < variables.size(); ++i) {
       const Tensor& g = gradients[i];
@@ -47,7 +48,7 @@ class MirroredReplicaContext : public ReplicaContext {
                          variables[i]->name() + "' of shape " + shape_str(variables[i]->shape()));
       floats += variables[i]->value().numel();
     }
-    const auto tail = static_cast<int64_t>(variables.size() + 1 + sums.size());
+    const auto tail = static_cast<int64_t>(variables.size() + 1);
     buffer_.resize(static_cast<size_t>(floats + tail));
     std::vector<MPI_Request> requests;
     const float scale = static_cast<float>(local_samples);
@@ -78,13 +79,17 @@ class MirroredReplicaContext : public ReplicaContext {
     }
     for (const Tensor& g : gradients) buffer_[static_cast<size_t>(filled++)] = g.defined() ? 1.0f : 0.0f;
     buffer_[static_cast<size_t>(filled++)] = static_cast<float>(local_samples);
-    for (double sum : sums) buffer_[static_cast<size_t>(filled++)] = static_cast<float>(sum);
     start_bucket();
+    if (!sums.empty()) {
+      requests.emplace_back();
+      check(MPI_Iallreduce(MPI_IN_PLACE, sums.data(), static_cast<int>(sums.size()), MPI_DOUBLE, MPI_SUM,
+                           MPI_COMM_WORLD, &requests.back()),
+            "MPI_Iallreduce");
+    }
     check(MPI_Waitall(static_cast<int>(requests.size()), requests.data(), MPI_STATUSES_IGNORE), "MPI_Waitall");
     const float* flags = buffer_.data() + floats;
     const auto samples = static_cast<int64_t>(flags[variables.size()]);
     if (samples <= 0) throw InvalidArgument("fit: a step in which no replica had a sample");
-    for (size_t i = 0; i < sums.size(); ++i) sums[i] = flags[variables.size() + 1 + i];
     // New tensors: the tape's gradients may share storage with tensors still in use.
     const float inverse = 1.0f / static_cast<float>(samples);
     int64_t offset = 0;

@@ -121,6 +121,26 @@ TEST(MirroredStrategy, AWeightWithoutGradientAndAReplicaWithoutSamples) {
   EXPECT_EQ(replicated->optimizer().iterations()->value().item(), 12);
 }
 
+// The metric sums of a step (a Mean's total is the loss times the samples) reach every replica as
+// the double sum of all replicas', as one process would add them; as floats they kept ~7 digits.
+TEST(MirroredStrategy, MetricSumsAreReducedInDouble) {
+  MultiWorkerMirroredStrategy strategy;
+  auto context = strategy.replica_context();
+  const int replicas = strategy.num_replicas_in_sync();
+  auto sums_of = [](int replica) {
+    return std::vector<double>{0.6931471805599453 * 32 + replica / 3.0, 1e6 / 7.0 + replica, 3.0 + replica};
+  };
+  std::vector<double> expected(3, 0.0);
+  for (int r = 0; r < replicas; ++r)
+    for (size_t i = 0; i < expected.size(); ++i) expected[i] += sums_of(r)[i];
+  auto weight = std::make_shared<Variable>("w", Tensor::zeros({2}, DType::Float32));
+  std::vector<Tensor> gradients{Tensor::zeros({2}, DType::Float32)};
+  std::vector<double> sums = sums_of(strategy.replica_id());
+  context->all_reduce_gradients(gradients, {weight}, 8, sums);
+  for (size_t i = 0; i < sums.size(); ++i)
+    EXPECT_NEAR(sums[i], expected[i], 1e-13 * std::fabs(expected[i])) << i;
+}
+
 TEST(MirroredStrategy, ReplicasStartFromTheFirstReplicasWeights) {
   MultiWorkerMirroredStrategy strategy;
   const LabeledData data = make_moons(64, 0.1, 3);
