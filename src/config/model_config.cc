@@ -7,6 +7,8 @@
 #include "cairn/allocation_budget.h"
 #include "cairn/error.h"
 #include "cairn/internal/config/config_reader.h"
+#include "cairn/layers/embedding.h"
+#include "cairn/layers/masking.h"
 
 namespace cairn {
 
@@ -283,13 +285,14 @@ TensorRef read_keras_tensor(const Json& tensor, const std::string& context) {
 }
 
 // A layer's inbound_nodes: for each call, the tensors it takes.
-// `mask_sources` (Keras 3) collects the layers whose outputs are passed as masks.
+// `call_masks` (Keras 3) gets, for each call, the layer whose output is its mask argument ("" for none).
 std::vector<std::vector<TensorRef>> read_inbound_nodes(const Json& nodes, const std::string& context,
-                                                      std::set<std::string>* mask_sources = nullptr) {
+                                                      std::vector<std::string>* call_masks = nullptr) {
   if (!nodes.is_array()) throw FormatError(context + ": inbound_nodes must be a list, got " + show(nodes));
   std::vector<std::vector<TensorRef>> calls;
   for (const Json& node : nodes) {
     std::vector<TensorRef> inputs;
+    std::string mask_source;
     if (node.is_array()) {  // Keras 2: [[name, node, tensor, kwargs], ...]
       for (const Json& history : node) {
         // tf-keras passes MultiHeadAttention's value and key tensors as call arguments: the inputs after it.
@@ -321,8 +324,8 @@ std::vector<std::vector<TensorRef>> read_inbound_nodes(const Json& nodes, const 
         for (const auto& [key, value] : kwargs->items()) {
           // Keras 3 records the mask a layer was called with (cairn's models carry masks themselves) and
           // training = false for the layers whose call it fixed (cairn's callers say training themselves).
-          if (key == "mask" && mask_sources && value.is_object()) {
-            mask_sources->insert(read_keras_tensor(value, context).layer);
+          if (key == "mask" && call_masks && value.is_object()) {
+            mask_source = read_keras_tensor(value, context).layer;
           } else if (!value.is_null() && !(key == "training" && value.is_boolean())) {
             r.fail("the call argument " + config_detail::clipped(key) + " = " + show(value) +
                    " is not supported (cairn calls layers with their inputs only)");
@@ -335,8 +338,35 @@ std::vector<std::vector<TensorRef>> read_inbound_nodes(const Json& nodes, const 
     }
     if (inputs.empty()) throw FormatError(context + ": an inbound node without inputs");
     calls.push_back(std::move(inputs));
+    if (call_masks) call_masks->push_back(std::move(mask_source));
   }
   return calls;
+}
+
+// The mask a tensor carries, by how it is computed: ids != value (Embedding(mask_zero=True), value 0) or,
+// with any_over_features, any(x != value, axis=-1) (Masking(mask_value)).
+struct MaskOrigin {
+  bool any_over_features = false;
+  TensorRef of;
+  double value = 0;
+  bool operator==(const MaskOrigin& o) const {
+    return any_over_features == o.any_over_features && of.layer == o.of.layer && of.node == o.of.node && value == o.value;
+  }
+};
+
+// The single call of a Keras 3 mask operation: its positional arguments; null if it is not that.
+const Json* single_call_args(const Json& inbound_nodes) {
+  if (!inbound_nodes.is_array() || inbound_nodes.size() != 1 || !inbound_nodes[0].is_object()) return nullptr;
+  const Json& node = inbound_nodes[0];
+  if (!node.contains("args") || !node["args"].is_array()) return nullptr;
+  return &node["args"];
+}
+
+// NotEqual(x, value) as Keras 3 writes it: x and the value; nullopt for any other form.
+std::optional<std::pair<TensorRef, double>> read_not_equal(const Json& inbound_nodes, const std::string& context) {
+  const Json* args = single_call_args(inbound_nodes);
+  if (!args || args->size() != 2 || !(*args)[0].is_object() || !(*args)[1].is_number()) return std::nullopt;
+  return std::make_pair(read_keras_tensor((*args)[0], context), (*args)[1].get<double>());
 }
 
 // input_layers / output_layers: a list of [name, node, tensor], or (Keras 3, one tensor) the triple itself.
@@ -363,6 +393,7 @@ std::shared_ptr<Model> read_functional(const Json& config) {
     std::string name;
     LayerPtr layer;
     std::vector<std::vector<TensorRef>> calls;
+    std::vector<std::string> call_masks;  // per call: the mask operation passed as its mask argument, or ""
     size_t done = 0;
   };
   std::vector<PendingLayer> pending;
@@ -371,10 +402,14 @@ std::shared_ptr<Model> read_functional(const Json& config) {
   std::set<std::string> input_names;
   // Keras 3 writes the operations that compute masks (Embedding's ids != 0, Masking's any(x != value))
   // as layers of their own, whose outputs reach layers only as their mask argument. cairn's models
-  // compute the same masks as they run (Layer::compute_mask), so these layers are not made.
-  std::set<std::string> mask_layers, mask_sources;
+  // compute the same masks as they run (Layer::compute_mask), so these layers are not made; a layer's
+  // mask argument is dropped only where cairn's own mask for its input is that same mask.
+  std::map<std::string, const Entry*> mask_layers;
+  std::vector<Entry> entries;
+  entries.reserve(layers.size());
   for (size_t i = 0; i < layers.size(); ++i) {
-    Entry entry = read_entry(layers[i], context + ": layers[" + std::to_string(i) + "]", true);
+    entries.push_back(read_entry(layers[i], context + ": layers[" + std::to_string(i) + "]", true));
+    const Entry& entry = entries.back();
     if (entry.name.empty()) throw FormatError(context + ": layers[" + std::to_string(i) + "] has no name");
     if (outputs.count(entry.name)) throw FormatError(context + ": two layers are named " + quote_name(entry.name));
     if (entry.class_name == "InputLayer") {
@@ -387,20 +422,74 @@ std::shared_ptr<Model> read_functional(const Json& config) {
       continue;
     }
     if (config_detail::is_keras_mask_operation(entry.class_name)) {
-      mask_layers.insert(entry.name);
+      mask_layers[entry.name] = &entry;
       continue;
     }
     config_detail::ReadLayer read = config_detail::read_layer(entry.class_name, *entry.config);
     outputs[entry.name] = {};
     first_index[entry.name] = first_node_index(*read.layer);
-    pending.push_back({entry.name, read.layer,
-                       read_inbound_nodes(*entry.inbound_nodes, context + ": layer " + quote_name(entry.name),
-                                          &mask_sources)});
+    PendingLayer p{entry.name, read.layer, {}, {}};
+    p.calls = read_inbound_nodes(*entry.inbound_nodes, context + ": layer " + quote_name(entry.name), &p.call_masks);
+    pending.push_back(std::move(p));
   }
-  for (const std::string& source : mask_sources)
-    if (!mask_layers.count(source))
-      throw FormatError(context + ": the mask argument comes from " + quote_name(source) +
-                        ", which is not one of Keras's mask operations (NotEqual, Any): cairn computes masks itself");
+
+  // The mask a mask operation computes, if it is one cairn's layers compute: ids != v or any(x != v, axis=-1).
+  auto operation_mask = [&](const std::string& name) -> std::optional<MaskOrigin> {
+    const Entry& op = *mask_layers.at(name);
+    const std::string where = context + ": layer " + quote_name(name);
+    if (op.class_name == "NotEqual") {
+      auto not_equal = read_not_equal(*op.inbound_nodes, where);
+      if (!not_equal) return std::nullopt;
+      return MaskOrigin{false, not_equal->first, not_equal->second};
+    }
+    const Json* args = single_call_args(*op.inbound_nodes);
+    const bool last_axis = op.config->is_object() && op.config->value("axis", Json()) == Json(-1) &&
+                           !op.config->value("keepdims", false);
+    if (!args || args->size() != 1 || !(*args)[0].is_object() || !last_axis) return std::nullopt;
+    const TensorRef compared = read_keras_tensor((*args)[0], where);
+    auto it = mask_layers.find(compared.layer);
+    if (it == mask_layers.end() || it->second->class_name != "NotEqual") return std::nullopt;
+    auto not_equal = read_not_equal(*it->second->inbound_nodes, context + ": layer " + quote_name(compared.layer));
+    if (!not_equal) return std::nullopt;
+    return MaskOrigin{true, not_equal->first, not_equal->second};
+  };
+  // The mask cairn hands along with `ref` as the model runs: made by Embedding(mask_zero)/Masking and
+  // passed on by the single-input layers that support masking (Functional::run).
+  std::map<std::string, const PendingLayer*> pending_by_name;
+  for (const PendingLayer& p : pending) pending_by_name[p.name] = &p;
+  auto carried_mask = [&](TensorRef ref) -> std::optional<MaskOrigin> {
+    for (size_t step = 0; step <= pending.size(); ++step) {  // bounded: a malformed config may be cyclic
+      auto it = pending_by_name.find(ref.layer);
+      if (it == pending_by_name.end()) return std::nullopt;  // an InputLayer
+      const PendingLayer& p = *it->second;
+      const int64_t position = ref.node - first_index[p.name];
+      if (position < 0 || position >= static_cast<int64_t>(p.calls.size())) return std::nullopt;
+      const std::vector<TensorRef>& call = p.calls[static_cast<size_t>(position)];
+      if (call.size() != 1) return std::nullopt;
+      if (const auto* embedding = dynamic_cast<const Embedding*>(p.layer.get()))
+        return embedding->options().mask_zero ? std::optional<MaskOrigin>(MaskOrigin{false, call[0], 0.0}) : std::nullopt;
+      if (const auto* masking = dynamic_cast<const Masking*>(p.layer.get()))
+        return MaskOrigin{true, call[0], masking->mask_value()};
+      if (!p.layer->supports_masking()) return std::nullopt;
+      ref = call[0];
+    }
+    return std::nullopt;
+  };
+  for (const PendingLayer& p : pending)
+    for (size_t c = 0; c < p.call_masks.size(); ++c) {
+      const std::string& source = p.call_masks[c];
+      if (source.empty()) continue;
+      if (!mask_layers.count(source))
+        throw FormatError(context + ": the mask argument of layer " + quote_name(p.name) + " comes from " + quote_name(source) +
+                          ", which is not one of Keras's mask operations (NotEqual, Any): cairn computes masks itself");
+      const std::optional<MaskOrigin> passed = operation_mask(source);
+      const std::optional<MaskOrigin> carried = p.calls[c].size() == 1 ? carried_mask(p.calls[c][0]) : std::nullopt;
+      if (!passed || !carried || !(*passed == *carried))
+        throw FormatError(context + ": layer " + quote_name(p.name) + " is called with an explicit mask (the output of " +
+                          quote_name(source) + "), which is not supported: cairn gives a layer only the mask that "
+                          "Embedding(mask_zero=True) or Masking computes for its input, and this input carries " +
+                          (carried ? "another one" : "none"));
+    }
 
   // The output of `ref` once its layer call has been made; FormatError if it can never be.
   auto resolve = [&](const TensorRef& ref, const std::string& user) -> std::optional<SymbolicTensor> {

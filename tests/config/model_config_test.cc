@@ -291,6 +291,57 @@ std::string model_error(const std::string& json) {
   return "";
 }
 
+// Keras 3 writes a call's mask argument (mask=ops.not_equal(ids, 0)) as a NotEqual layer. cairn drops it only
+// where its own mask for the layer's input is that same mask (Embedding(mask_zero) of the same ids).
+std::string keras3_masked_lstm(const std::string& lstm_input, const std::string& compared) {
+  auto tensor = [](const std::string& layer) {
+    return R"({"class_name": "__keras_tensor__", "config": {"keras_history": [")" + layer + R"(", 0, 0]}})";
+  };
+  auto input = [](const std::string& name, const std::string& shape, const std::string& dtype) {
+    return R"({"class_name": "InputLayer", "name": ")" + name + R"(", "inbound_nodes": [], "config": {"batch_shape": )" +
+           shape + R"(, "dtype": ")" + dtype + R"(", "name": ")" + name + R"("}})";
+  };
+  return R"({"class_name": "Functional", "config": {"name": "f", "layers": [)" + input("ids", "[null, 4]", "int32") + ", " +
+         input("other_ids", "[null, 4]", "int32") + ", " + input("series", "[null, 4, 2]", "float32") + R"(,
+    {"class_name": "Embedding", "name": "embedding", "config": {"name": "embedding", "input_dim": 9, "output_dim": 2,
+     "mask_zero": true}, "inbound_nodes": [{"args": [)" + tensor("ids") + R"(], "kwargs": {}}]},
+    {"class_name": "NotEqual", "name": "not_equal", "config": {"name": "not_equal"},
+     "inbound_nodes": [{"args": [)" + tensor(compared) + R"(, 0], "kwargs": {}}]},
+    {"class_name": "LSTM", "name": "reader", "config": {"name": "reader", "units": 3},
+     "inbound_nodes": [{"args": [)" + tensor(lstm_input) + R"(], "kwargs": {"mask": )" + tensor("not_equal") + R"(}}]}],
+    "input_layers": [["ids", 0, 0], ["other_ids", 0, 0], ["series", 0, 0]], "output_layers": [["reader", 0, 0]]}})";
+}
+
+TEST_F(ModelConfig, Keras3MaskArgumentIsDroppedOnlyWhereCairnComputesTheSameMask) {
+  auto model = model_from_json(keras3_masked_lstm("embedding", "ids"));
+  // The mask is in effect: padding before or after the ids [3, 5] gives the same output.
+  const Tensor others = Tensor::zeros({1, 4}, DType::Int32);
+  const Tensor series = Tensor::zeros({1, 4, 2});
+  auto run = [&](std::vector<int32_t> ids) {
+    return model->call_outputs({Tensor::from_vector<int32_t>({1, 4}, ids), others, series}, false)[0].to_vector<float>();
+  };
+  const std::vector<float> trailing = run({3, 5, 0, 0}), leading = run({0, 0, 3, 5}), unpadded = run({3, 5, 2, 2});
+  ASSERT_EQ(trailing.size(), 3u);
+  for (size_t j = 0; j < 3; ++j) EXPECT_FLOAT_EQ(trailing[j], leading[j]);
+  EXPECT_NE(trailing, unpadded);
+
+  struct Case {
+    std::string lstm_input, compared, carried;
+  };
+  for (const Case& c : {Case{"series", "ids", "none"}, Case{"embedding", "other_ids", "another one"}}) {
+    SCOPED_TRACE(c.lstm_input + " masked by " + c.compared);
+    try {
+      model_from_json(keras3_masked_lstm(c.lstm_input, c.compared));
+      ADD_FAILURE() << "expected a FormatError";
+    } catch (const FormatError& e) {
+      const std::string message = e.what();
+      for (const std::string& part : {std::string("layer 'reader'"), std::string("explicit mask"),
+                                      std::string("'not_equal'"), std::string("not supported"), c.carried})
+        EXPECT_NE(message.find(part), std::string::npos) << message;
+    }
+  }
+}
+
 TEST_F(ModelConfig, ErrorsNameWhatCannotBeRead) {
   const std::string input = R"({"class_name": "InputLayer", "name": "in", "inbound_nodes": [],
       "config": {"batch_input_shape": [null, 2], "name": "in"}})";

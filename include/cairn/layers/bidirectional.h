@@ -28,13 +28,13 @@ class Bidirectional : public Layer {
   // this layer's generator resumes them.
   bool draws_random_numbers() const override { return forward_->draws_random_numbers() || backward_->draws_random_numbers(); }
 
+  // As the wrapped layer: the mask passes on with return_sequences.
+  bool supports_masking() const override { return forward_->return_sequences(); }
+
  protected:
   void build_impl(const Shape& input_shape) override;
   Tensor call(const Tensor& x, bool training) override { return call_with_mask(x, Tensor(), training); }
   Tensor call_with_mask(const Tensor& x, const Tensor& mask, bool training) override;
-  Tensor compute_mask(const Tensor&, const Tensor& mask) const override {
-    return forward_->return_sequences() ? mask : Tensor();
-  }
   void check_input(const Shape& input_shape) const override;
 
  private:

@@ -102,7 +102,8 @@ class Layer : public std::enable_shared_from_this<Layer> {
   // of a checkpoint, so that a resumed run draws the same numbers.
   virtual bool draws_random_numbers() const { return false; }
   // True for layers that pass their input's mask on unchanged (Keras's supports_masking): Dense, Dropout,
-  // activations; the others end it unless they compute their own (compute_mask).
+  // activations, recurrent layers with return_sequences; the others end it unless they compute their own
+  // (compute_mask). Model configs read it to tell which layers' inputs carry a mask.
   virtual bool supports_masking() const { return false; }
   // True for layers that Keras calls with each input as an argument of its own (mha(query, value, key))
   // rather than with one list of them (Add()([a, b])): Keras 3's configs record their calls so.

@@ -53,6 +53,9 @@ class Recurrent : public Layer {
   std::vector<KerasWeightPath> keras_weight_paths() const override { return weight_paths_in_cell(cell_name_); }
   bool draws_random_numbers() const override { return options_.dropout > 0 || options_.recurrent_dropout > 0; }
 
+  // The mask follows the timesteps: it passes on with return_sequences, and ends with the last output.
+  bool supports_masking() const override { return options_.return_sequences; }
+
  protected:
   // `gates`: how many blocks of `units` columns the kernels have (LSTM 4, GRU 3, SimpleRNN 1).
   Recurrent(std::string class_name, std::string cell_name, int64_t gates, int64_t units, RecurrentOptions options);
@@ -60,9 +63,6 @@ class Recurrent : public Layer {
   Tensor call(const Tensor& x, bool training) override { return call_with_states(x, Tensor(), training)[0]; }
   Tensor call_with_mask(const Tensor& x, const Tensor& mask, bool training) override {
     return call_with_states(x, mask, training)[0];
-  }
-  Tensor compute_mask(const Tensor&, const Tensor& mask) const override {
-    return options_.return_sequences ? mask : Tensor();
   }
   void check_input(const Shape& input_shape) const override;
 
