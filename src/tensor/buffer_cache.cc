@@ -9,14 +9,6 @@
 #include <new>
 #include <vector>
 
-#if defined(__SANITIZE_ADDRESS__)
-#define CAIRN_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define CAIRN_ASAN 1
-#endif
-#endif
-
 namespace cairn::kernels {
 
 namespace {
@@ -64,15 +56,14 @@ void* fresh_block(size_t capacity) {
 
 size_t buffer_capacity(size_t bytes) {
   if (bytes > SIZE_MAX / 2) throw std::bad_alloc();
+  if constexpr (kAddressSanitizer) return (bytes == 0 ? 0 : (bytes - 1) / kBufferAlignment) * kBufferAlignment + kBufferAlignment;
   return size_class(bytes).capacity;
 }
 
-#ifdef CAIRN_ASAN
-// Under AddressSanitizer every block goes back to the heap, so that a use after free is reported.
-void* allocate_buffer(size_t bytes) { return fresh_block(buffer_capacity(bytes)); }
-void release_buffer(void* block, size_t) { std::free(block); }
-#else
 void* allocate_buffer(size_t bytes) {
+  // Under AddressSanitizer every block comes from and goes back to the heap, so that a use after free
+  // or a read past the end is reported.
+  if constexpr (kAddressSanitizer) return fresh_block(buffer_capacity(bytes));
   if (bytes > SIZE_MAX / 2) throw std::bad_alloc();
   const SizeClass c = size_class(bytes);
   if (c.capacity <= kMaxCachedBytes) {
@@ -91,6 +82,10 @@ void* allocate_buffer(size_t bytes) {
 
 void release_buffer(void* block, size_t bytes) {
   if (!block) return;
+  if constexpr (kAddressSanitizer) {
+    std::free(block);
+    return;
+  }
   const SizeClass c = size_class(bytes);
   if (c.capacity <= kMaxCachedBytes) {
     Cache& k = cache();
@@ -106,6 +101,5 @@ void release_buffer(void* block, size_t bytes) {
   }
   std::free(block);
 }
-#endif
 
 }  // namespace cairn::kernels

@@ -13,7 +13,23 @@ namespace cairn::kernels {
 inline constexpr size_t kBufferAlignment = 64;
 inline constexpr size_t kMaxCachedBytes = size_t{256} << 20;
 
-// The capacity a request of `bytes` gets (a multiple of kBufferAlignment, at least kBufferAlignment).
+// Under AddressSanitizer blocks are not recycled and are only as long as asked (rounded up to
+// kBufferAlignment), so that a use after free or a read past a tensor's end is reported.
+inline constexpr bool kAddressSanitizer =
+#if defined(__SANITIZE_ADDRESS__)
+    true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+    true;
+#else
+    false;
+#endif
+#else
+    false;
+#endif
+
+// The capacity a request of `bytes` gets (a multiple of kBufferAlignment, at least kBufferAlignment):
+// its size class's, or under AddressSanitizer the least such multiple.
 size_t buffer_capacity(size_t bytes);
 
 // kBufferAlignment-aligned, uninitialized, `buffer_capacity(bytes)` bytes long; throws std::bad_alloc.
