@@ -1,22 +1,10 @@
 #include "cairn/layers/conv1d.h"
 
-#include <algorithm>
-#include <cctype>
-
 #include "cairn/error.h"
 #include "cairn/ops.h"
 #include "spatial_util.h"
 
 namespace cairn {
-
-namespace {
-
-std::string lower_case(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  return s;
-}
-
-}  // namespace
 
 Conv1D::Conv1D(int64_t filters, int kernel_size, Conv1DOptions options)
     : Layer("Conv1D", options.name, options.seed), filters_(filters), kernel_size_(kernel_size), options_(std::move(options)) {
@@ -37,8 +25,7 @@ Conv1D::Conv1D(int64_t filters, int kernel_size, Conv1DOptions options)
                           "strides=" + std::to_string(options_.strides) +
                           " and dilation_rate=" + std::to_string(options_.dilation_rate));
   detail::require_groups_divide_filters("Conv1D", options_.groups, filters);
-  options_.padding = lower_case(options_.padding) == "causal" ? "causal"
-                                                               : detail::normalize_padding("Conv1D", options_.padding);
+  options_.padding = detail::normalize_padding("Conv1D", options_.padding, /*allow_causal=*/true);
   if (!ops::is_activation_name(options_.activation))
     throw InvalidArgument("Conv1D: unknown activation '" + options_.activation + "'");
   if (!options_.kernel_initializer || !options_.bias_initializer)

@@ -74,29 +74,25 @@ SymbolicTensor Input(const Shape& shape, const std::string& name) {
   return SymbolicTensor(node);
 }
 
-Tensor Layer::operator()(const Tensor& x, bool training) {
+Tensor Layer::checked_call(const Tensor& x, const Tensor& mask, bool training) {
   if (!x.defined()) throw InvalidArgument("layer \"" + name_ + "\" was called with an undefined tensor");
   check_input(x.shape());
+  if (mask.defined()) {
+    const Shape& mask_shape = mask.shape();
+    if (mask.rank() > x.rank() || !std::equal(mask_shape.begin(), mask_shape.end(), x.shape().begin()))
+      throw ShapeError("layer \"" + name_ + "\": the input's mask must have the input's leading dimensions, got mask shape " +
+                       shape_str(mask_shape) + " for input shape " + shape_str(x.shape()));
+  }
   if (!built_) build(x.shape());
-  Tensor y = call(x, training);
+  Tensor y = mask.defined() ? call_with_mask(x, mask, training) : call(x, training);
   last_output_shape_ = with_unknown_batch(y.shape());
   return y;
 }
 
+Tensor Layer::operator()(const Tensor& x, bool training) { return checked_call(x, Tensor(), training); }
+
 Layer::MaskedOutput Layer::operator()(const Tensor& x, const Tensor& mask, bool training) {
-  if (!mask.defined()) {
-    Tensor y = (*this)(x, training);
-    return {y, compute_mask(x, mask)};
-  }
-  if (!x.defined()) throw InvalidArgument("layer \"" + name_ + "\" was called with an undefined tensor");
-  check_input(x.shape());
-  const Shape& mask_shape = mask.shape();
-  if (mask.rank() > x.rank() || !std::equal(mask_shape.begin(), mask_shape.end(), x.shape().begin()))
-    throw ShapeError("layer \"" + name_ + "\": the input's mask must have the input's leading dimensions, got mask shape " +
-                     shape_str(mask_shape) + " for input shape " + shape_str(x.shape()));
-  if (!built_) build(x.shape());
-  Tensor y = call_with_mask(x, mask, training);
-  last_output_shape_ = with_unknown_batch(y.shape());
+  Tensor y = checked_call(x, mask, training);
   return {y, compute_mask(x, mask)};
 }
 

@@ -53,13 +53,14 @@ inline void require_groups_divide_filters(const std::string& layer, int64_t grou
                           "Received: groups=" + std::to_string(groups) + ", filters=" + std::to_string(filters));
 }
 
-// "same" or "valid" in lower case; InvalidArgument naming the layer and the argument otherwise.
-inline std::string normalize_padding(const std::string& layer, const std::string& padding) {
+// "same" or "valid" (or, with allow_causal, Conv1D's "causal") in lower case; InvalidArgument naming the
+// layer and the argument otherwise.
+inline std::string normalize_padding(const std::string& layer, const std::string& padding, bool allow_causal = false) {
   std::string lower = padding;
   std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
-  if (lower != "same" && lower != "valid")
-    throw InvalidArgument(layer + ": the `padding` argument must be \"valid\" or \"same\", got \"" + padding +
-                          "\"");
+  if (lower != "same" && lower != "valid" && !(allow_causal && lower == "causal"))
+    throw InvalidArgument(layer + ": the `padding` argument must be \"valid\"" + (allow_causal ? ", \"same\" or \"causal\"" : " or \"same\"") +
+                          ", got \"" + padding + "\"");
   return lower;
 }
 

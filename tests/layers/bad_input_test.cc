@@ -67,6 +67,20 @@ TEST(BadLayerInput, WrongRanksAndShapesNameLayerAndShape) {
       {"multi_head_attention", "key and value", "(2, 6, 4)", "(2, 5, 4)"});
 }
 
+// The call with a mask checks its input as the plain call does, and the mask's shape against it.
+TEST(BadLayerInput, MaskedCallsAreCheckedAsPlainCalls) {
+  Dense dense(2, {.name = "d"});
+  expect_error_mentioning<InvalidArgument>([&] { dense(Tensor(), zeros({2}), false); }, {"d", "undefined tensor"});
+  expect_error_mentioning<ShapeError>([&] { dense(zeros({2, 3}), zeros({3}), false); }, {"d", "mask shape (3,)", "(2, 3)"});
+  EXPECT_FALSE(dense.built());
+  const Tensor x = Tensor::from_vector<float>({2, 3}, {1, 2, 3, 4, 5, 6});
+  const Layer::MaskedOutput masked = dense(x, Tensor::from_vector<float>({2}, {1, 0}), false);
+  EXPECT_TRUE(dense.built());
+  EXPECT_EQ(masked.output.to_vector<float>(), dense(x, false).to_vector<float>());
+  EXPECT_EQ(masked.mask.to_vector<float>(), (std::vector<float>{1, 0}));  // Dense passes the mask on
+  expect_error_mentioning<ShapeError>([&] { dense(zeros({2, 4}), zeros({2}), false); }, {"d"});
+}
+
 // A built layer checks later inputs against the shapes it was built for.
 TEST(BadLayerInput, BuiltLayersNameTheExpectedShape) {
   BatchNormalization norm;

@@ -110,7 +110,11 @@ TEST_F(ConvVariants, GroupedDilatedConv1DAndItsErrors) {
   expect_error_containing<InvalidArgument>([] { Conv1D(4, 2, {.groups = 3}); }, {"Conv1D", "groups=3", "filters=4"});
   expect_error_containing<InvalidArgument>([] { Conv1D(4, 2, {.dilation_rate = -2}); },
                                            {"Conv1D", "dilation_rate", "-2"});
-  expect_error_containing<InvalidArgument>([] { Conv1D(4, 2, {.padding = "full"}); }, {"Conv1D", "padding"});
+  expect_error_containing<InvalidArgument>([] { Conv1D(4, 2, {.padding = "full"}); },
+                                           {"Conv1D", "padding", "\"causal\"", "\"full\""});
+  // "causal" is Conv1D's alone.
+  expect_error_containing<InvalidArgument>([] { Conv2D(4, {2, 2}, {.padding = "causal"}); },
+                                           {"Conv2D", "\"valid\" or \"same\", got \"causal\""});
   Conv1D grouped(4, 2, {.groups = 4});
   expect_error_containing<ShapeError>([&] { grouped(Tensor({1, 5, 6})); }, {"conv1d", "groups=4", "(1, 5, 6)"});
 }

@@ -153,6 +153,9 @@ class Layer : public std::enable_shared_from_this<Layer> {
   [[noreturn]] void incompatible_input(const std::string& detail) const;
 
  private:
+  // Both call operators: checks x, builds on the first call, runs call (call_with_mask given a mask).
+  Tensor checked_call(const Tensor& x, const Tensor& mask, bool training);
+
   std::string class_name_;
   std::string name_;
   Generator generator_;
