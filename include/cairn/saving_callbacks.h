@@ -34,6 +34,10 @@ struct ModelCheckpointOptions {
   // TensorFlow checkpoints (save_weights_only, a filepath not ending in .h5 or .keras). The end of
   // training waits for the last save and throws its failure.
   CheckpointOptions options;
+  // Whether this process writes the files (and prints). In a data-parallel job every process runs a
+  // ModelCheckpoint, so that its state (best value, epochs since the last save) is common and in the
+  // sharded backups; only the chief's has writes_files. Not a Keras option.
+  bool writes_files = true;
 };
 
 // keras.callbacks.ModelCheckpoint. With save_weights_only the file is the model's weights (see

@@ -19,9 +19,9 @@ namespace {
 constexpr const char* kStreamsItem = "replica_random_streams";
 constexpr int64_t kStreamWords = 3;  // GeneratorState: seed, counter, position
 
-// The names of the callbacks with a state that every process has (EarlyStopping, which every process
-// runs on the same logs); one that only process 0 has (a ModelCheckpoint) is not backed up, since a
-// sharded checkpoint holds the same objects on every process.
+// The names of the callbacks with a state that every process has (EarlyStopping, or a ModelCheckpoint
+// that writes files on process 0 alone, which every process runs on the same logs); one that only
+// process 0 has is not backed up, since a sharded checkpoint holds the same objects on every process.
 std::set<std::string> common_state_names(const std::vector<std::string>& mine, Communicator& communicator) {
   std::string joined;
   for (const std::string& name : mine) joined += name + "\n";

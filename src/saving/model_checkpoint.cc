@@ -176,7 +176,7 @@ void ModelCheckpoint::save_weights_async(const std::string& path) {
 void ModelCheckpoint::on_train_batch_end(int64_t batch, const Logs& logs) {
   // After the first step of a fit the state is whole (the optimizer's slots exist): the staging buffers
   // of the asynchronous saves are allocated in the background from here, not by the first save.
-  if (options_.options.enable_async && !async_checkpoint_)
+  if (options_.options.enable_async && options_.writes_files && !async_checkpoint_)
     async_checkpoint_of(async_checkpoint_, *model()).reserve_async_staging();
   const auto* every = std::get_if<int64_t>(&options_.save_freq);
   if (!every) return;
@@ -201,23 +201,25 @@ void ModelCheckpoint::save(int epoch, const Logs& logs, std::optional<int64_t> b
   if (options_.save_best_only) {
     auto it = logs.find(options_.monitor);
     if (it == logs.end()) {
-      std::cerr << "Can save best model only with " << options_.monitor << " available, skipping.\n";
+      if (options_.writes_files)
+        std::cerr << "Can save best model only with " << options_.monitor << " available, skipping.\n";
       return;
     }
     const double current = it->second;
     const bool improved = upward_ ? current > best_ : current < best_;
     if (!improved) {
-      if (options_.verbose)
+      if (options_.verbose && options_.writes_files)
         std::printf("\nEpoch %d: %s did not improve from %.5f\n", epoch + 1, options_.monitor.c_str(), best_);
       return;
     }
-    if (options_.verbose)
+    if (options_.verbose && options_.writes_files)
       std::printf("\nEpoch %d: %s improved from %.5f to %.5f, saving model to %s\n", epoch + 1, options_.monitor.c_str(),
                   best_, current, path.c_str());
     best_ = current;
-  } else if (options_.verbose) {
-    std::printf("\nEpoch %d: saving model to %s\n", epoch + 1, path.c_str());
   }
+  if (!options_.writes_files) return;
+  if (!options_.save_best_only && options_.verbose)
+    std::printf("\nEpoch %d: saving model to %s\n", epoch + 1, path.c_str());
   std::fflush(stdout);
   if (options_.options.enable_async)
     save_weights_async(path);

@@ -4,6 +4,8 @@
 #   a 2-process run stopped mid-epoch and resumed at 2 processes ends bit-identical to an uninterrupted
 #     one, with Dropout in the model too (each process's dropout stream is in the sharded backups);
 #   the stopped run resumed at 1 process (mpirun -np 1) ends within 1e-5 of the 1-process run;
+#   with --save-best-only, a stopped and resumed run keeps the epoch checkpoints an uninterrupted one
+#     keeps (ModelCheckpoint's best value is in the sharded backups);
 #   a batch size that does not divide among the processes is refused, naming both numbers.
 # usage: train_cli_test.sh CAIRN WORKER MPIEXEC   (WORKER: distributed_worker, for `compare`)
 set -euo pipefail
@@ -71,6 +73,20 @@ fi
 resume 2 "$work/dropout" >/dev/null
 same_bytes "$work/dropout-whole/final" "$work/dropout/final"
 echo "ok: with Dropout, stopped at 2 processes and resumed at 2, bit-identical to the uninterrupted run"
+
+# With sgd at 0.5, epochs 1-4 improve the loss and 5-6 do not. Stopped after batch 19 (the last backup
+# is of batch 18, inside epoch 5), the resumed run must remember epoch 4's loss as the best.
+best=(--model iris_dnn --data iris --epochs 6 --optimizer sgd --learning-rate 0.5 --save-best-only)
+train 2 "$work/best-whole" "${best[@]}" >/dev/null
+if train 2 "$work/best" "${best[@]}" --backup-every 3 --stop-after-batches 19 >/dev/null 2>&1; then
+  fail "the --save-best-only job was expected to stop"
+fi
+resume 2 "$work/best" >/dev/null
+kept() { (cd "$1" && ls cp-*.index); }
+[ "$(kept "$work/best-whole")" = "$(kept "$work/best")" ] ||
+  fail "--save-best-only kept $(kept "$work/best" | tr '\n' ' ')after resuming, $(kept "$work/best-whole" | tr '\n' ' ')without"
+[ "$(kept "$work/best" | wc -l)" = 4 ] || fail "expected 4 improving epochs: $(kept "$work/best")"
+echo "ok: with --save-best-only, stopped and resumed at 2 processes keeps the uninterrupted run's checkpoints"
 
 if "$mpiexec" -np 2 "$cairn" train --checkpoint-dir "$work/odd" "${iris[@]}" --batch-size 33 >"$work/odd.log" 2>&1; then
   fail "a batch of 33 among 2 processes was accepted"

@@ -401,15 +401,16 @@ int train(const Args& args, TrainingJob& job) {
               << epochs << "\n";
   }
 
-  // Files with one writer (the epoch checkpoints, TensorBoard's logs) are process 0's; early stopping
-  // runs on every process, on the same (job-wide) logs.
+  // Files with one writer (the epoch checkpoints, TensorBoard's logs) are process 0's. The epoch
+  // checkpoints and early stopping run on every process, on the same (job-wide) logs, so that their
+  // states are common and in the sharded backups.
   std::vector<CallbackPtr> callbacks;
-  if (job.chief())
-    callbacks.push_back(std::make_shared<ModelCheckpoint>(
-        join_path(dir, kEpochCheckpoints), ModelCheckpointOptions{.monitor = monitor,
-                                                                  .verbose = verbose > 0 ? 1 : 0,
-                                                                  .save_best_only = save_best_only,
-                                                                  .save_weights_only = true}));
+  callbacks.push_back(std::make_shared<ModelCheckpoint>(
+      join_path(dir, kEpochCheckpoints), ModelCheckpointOptions{.monitor = monitor,
+                                                                .verbose = verbose > 0 ? 1 : 0,
+                                                                .save_best_only = save_best_only,
+                                                                .save_weights_only = true,
+                                                                .writes_files = job.chief()}));
   if (patience)
     callbacks.push_back(std::make_shared<EarlyStopping>(
         EarlyStoppingOptions{.monitor = monitor, .patience = *patience, .verbose = verbose > 0 ? 1 : 0}));
