@@ -84,33 +84,17 @@ int train(const Sizes& s, const std::string& dir) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  Sizes sizes = kShort;
-  std::string dir = "fashion_resnet_run", keras_case, size_flag = "--short", job_dir;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    if (a == "--long") sizes = kLong, size_flag = a;
-    else if (a == "--tiny") sizes = kTiny, size_flag = a;
-    else if (a == "--short") sizes = kShort, size_flag = a;
-    else if (a == "--dir" && i + 1 < argc) dir = argv[++i];
-    else if (a == "--keras-case" && i + 1 < argc) keras_case = argv[++i];
-    else if (a == "--train" && i + 1 < argc) job_dir = argv[++i];
-    else {
-      std::fprintf(stderr, "usage: fashion_resnet [--long] [--dir DIR] [--keras-case DIR]\n");
-      return 2;
-    }
-  }
-  if (!job_dir.empty()) return train(sizes, job_dir);
+  const std::optional<examples::ExampleArgs> args = examples::parse_example_args(argc, argv, "fashion_resnet");
+  if (!args) return 2;
+  const Sizes sizes = args->size == "--long" ? kLong : args->size == "--tiny" ? kTiny : kShort;
+  if (!args->job_dir.empty()) return train(sizes, args->job_dir);
+  const std::string& dir = args->dir;
 
   std::filesystem::remove_all(dir);
   std::printf("== A ResNet-style CNN on %ld Fashion-MNIST images; killed after its second backup\n",
               static_cast<long>(sizes.samples));
-  if (!examples::kill_then_resume({size_flag, "--train", dir + "/run"}, dir + "/run/backup/backup-2.index")) return 1;
-  std::printf("\n== The same training without interruption (output hidden)\n");
-  std::fflush(stdout);
-  if (examples::wait_for(examples::spawn({size_flag, "--train", dir + "/reference"}, true)) != 0) return 1;
-  const auto [identical, total] = examples::identical_tensors(dir + "/reference/final/weights", dir + "/run/final/weights");
-  std::printf("Weights, moving statistics and optimizer state of the killed and resumed run: %d of %d tensors "
-              "bit-identical to the uninterrupted run's%s\n", identical, total, identical == total ? "" : "  <-- MISMATCH");
+  const std::optional<bool> exact = examples::resume_is_exact(*args, "Weights, moving statistics and optimizer state");
+  if (!exact) return 1;
 
   const TrainTestData data = load_fashion_mnist();
   const Tensor x_test = images(data.test.x, 1000);
@@ -122,7 +106,7 @@ int main(int argc, char** argv) {
   for (int64_t i = 0; i < 4; ++i)
     std::printf("  test image %ld: %s (true: %s)\n", static_cast<long>(i), kClassNames[predicted.data<int64_t>()[i]],
                 kClassNames[static_cast<int64_t>(data.test.y.get({i}))]);
-  if (!keras_case.empty()) examples::write_keras_case(keras_case, "example-fashion_resnet", dir + "/run/final/model.keras",
-                                                      ops::slice_rows(x_test, 0, 32));
-  return identical == total && total > 0 ? 0 : 1;
+  if (!args->keras_case.empty())
+    examples::write_keras_case(args->keras_case, "example-fashion_resnet", dir + "/run/final/model.keras", ops::slice_rows(x_test, 0, 32));
+  return *exact ? 0 : 1;
 }

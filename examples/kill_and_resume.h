@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -76,6 +77,46 @@ inline std::pair<int, int> identical_tensors(const std::string& reference_prefix
     identical += other.contains(key) && equal_bytes(other.read(key), reference.read(key));
   }
   return {identical, total};
+}
+
+// The command line of the examples that prove an exact resume: a size (--short, the default; --long;
+// --tiny, for the tests), --dir DIR for the run's files, --keras-case DIR for check_examples.sh, and
+// --train DIR, with which the example runs its own training job in a child process.
+struct ExampleArgs {
+  std::string size = "--short";
+  std::string dir, keras_case, job_dir;
+};
+
+// nullopt, after printing the usage, for an argument it does not know.
+inline std::optional<ExampleArgs> parse_example_args(int argc, char** argv, const std::string& name) {
+  ExampleArgs args{.dir = name + "_run"};
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--long" || a == "--tiny" || a == "--short") args.size = a;
+    else if (a == "--dir" && i + 1 < argc) args.dir = argv[++i];
+    else if (a == "--keras-case" && i + 1 < argc) args.keras_case = argv[++i];
+    else if (a == "--train" && i + 1 < argc) args.job_dir = argv[++i];
+    else {
+      std::fprintf(stderr, "usage: %s [--short | --long | --tiny] [--dir DIR] [--keras-case DIR]\n", name.c_str());
+      return std::nullopt;
+    }
+  }
+  return args;
+}
+
+// Runs the training job killed after its second backup and resumed (in DIR/run), then uninterrupted (in
+// DIR/reference), and prints how many of the final checkpoint's tensors, `what` they hold, are
+// bit-identical. nullopt when a run failed; else whether all are.
+inline std::optional<bool> resume_is_exact(const ExampleArgs& args, const char* what) {
+  const std::string& dir = args.dir;
+  if (!kill_then_resume({args.size, "--train", dir + "/run"}, dir + "/run/backup/backup-2.index")) return std::nullopt;
+  std::printf("\n== The same training without interruption (output hidden)\n");
+  std::fflush(stdout);
+  if (wait_for(spawn({args.size, "--train", dir + "/reference"}, true)) != 0) return std::nullopt;
+  const auto [identical, total] = identical_tensors(dir + "/reference/final/weights", dir + "/run/final/weights");
+  std::printf("%s of the killed and resumed run: %d of %d tensors bit-identical to the uninterrupted run's%s\n", what,
+              identical, total, identical == total ? "" : "  <-- MISMATCH");
+  return identical == total && total > 0;
 }
 
 // A case directory for check_cairn_files.py: the .keras file, the inputs and what cairn's model loaded from

@@ -93,40 +93,24 @@ int train(const Sizes& s, const std::string& dir) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  Sizes sizes = kShort;
-  std::string dir = "transformer_imdb_run", keras_case, size_flag = "--short", job_dir;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    if (a == "--long") sizes = kLong, size_flag = a;
-    else if (a == "--tiny") sizes = kTiny, size_flag = a;
-    else if (a == "--short") sizes = kShort, size_flag = a;
-    else if (a == "--dir" && i + 1 < argc) dir = argv[++i];
-    else if (a == "--keras-case" && i + 1 < argc) keras_case = argv[++i];
-    else if (a == "--train" && i + 1 < argc) job_dir = argv[++i];
-    else {
-      std::fprintf(stderr, "usage: transformer_imdb [--long] [--dir DIR] [--keras-case DIR]\n");
-      return 2;
-    }
-  }
-  if (!job_dir.empty()) return train(sizes, job_dir);
+  const std::optional<examples::ExampleArgs> args = examples::parse_example_args(argc, argv, "transformer_imdb");
+  if (!args) return 2;
+  const Sizes sizes = args->size == "--long" ? kLong : args->size == "--tiny" ? kTiny : kShort;
+  if (!args->job_dir.empty()) return train(sizes, args->job_dir);
+  const std::string& dir = args->dir;
 
   std::filesystem::remove_all(dir);
   std::printf("== A Transformer encoder on %ld IMDB-shaped reviews of %ld tokens; killed after its second backup\n",
               static_cast<long>(sizes.samples), static_cast<long>(sizes.length));
-  if (!examples::kill_then_resume({size_flag, "--train", dir + "/run"}, dir + "/run/backup/backup-2.index")) return 1;
-  std::printf("\n== The same training without interruption (output hidden)\n");
-  std::fflush(stdout);
-  if (examples::wait_for(examples::spawn({size_flag, "--train", dir + "/reference"}, true)) != 0) return 1;
-  const auto [identical, total] = examples::identical_tensors(dir + "/reference/final/weights", dir + "/run/final/weights");
-  std::printf("Weights, optimizer state and dropout streams of the killed and resumed run: %d of %d tensors "
-              "bit-identical to the uninterrupted run's%s\n", identical, total, identical == total ? "" : "  <-- MISMATCH");
+  const std::optional<bool> exact = examples::resume_is_exact(*args, "Weights, optimizer state and dropout streams");
+  if (!exact) return 1;
 
   const LabeledData test = reviews(sizes, 256, 3);
   std::shared_ptr<Model> loaded = load_model(dir + "/run/final/model.keras");
   const Logs result = loaded->evaluate(test.x, test.y, {.batch_size = 64});
   std::printf("Loaded %s/run/final/model.keras (no model code): accuracy %.3f on new reviews\n", dir.c_str(),
               static_cast<double>(result.at("accuracy")));
-  if (!keras_case.empty()) examples::write_keras_case(keras_case, "example-transformer_imdb", dir + "/run/final/model.keras",
-                                                      ops::slice_rows(test.x, 0, 32));
-  return identical == total && total > 0 ? 0 : 1;
+  if (!args->keras_case.empty())
+    examples::write_keras_case(args->keras_case, "example-transformer_imdb", dir + "/run/final/model.keras", ops::slice_rows(test.x, 0, 32));
+  return *exact ? 0 : 1;
 }
