@@ -164,7 +164,8 @@ Entry read_entry(const Json& json, const std::string& context, bool functional) 
   entry.config = &r.take_required("config");
   entry.name = r.string("name", config_detail::string_at(*entry.config, "name"));
   if (functional) entry.inbound_nodes = &r.take_required("inbound_nodes");
-  for (const char* key : {"module", "registered_name", "build_config"}) r.ignore(key);
+  // A model used as a layer carries its own compile_config (Keras 3), which says nothing about the call.
+  for (const char* key : {"module", "registered_name", "build_config", "compile_config"}) r.ignore(key);
   r.finish();
   return entry;
 }
