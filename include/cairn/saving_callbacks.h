@@ -119,6 +119,7 @@ class BackupAndRestore : public BackupCallback {
   explicit BackupAndRestore(std::string backup_dir, BackupAndRestoreOptions options = {}, Env& env = Env::Default());
   ~BackupAndRestore() override;
   void on_train_begin(const Logs& logs) override;
+  void on_train_batch_end(int64_t batch, const Logs& logs) override;
   void on_train_end(const Logs& logs) override;
 
  private:

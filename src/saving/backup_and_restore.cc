@@ -29,6 +29,7 @@ struct BackupAndRestore::State {
   std::unique_ptr<BackupState> training;
   std::unique_ptr<Checkpoint> checkpoint;
   std::unique_ptr<CheckpointManager> manager;
+  bool staging_reserved = false;
 };
 
 BackupAndRestore::BackupAndRestore(std::string backup_dir, BackupAndRestoreOptions options, Env& env)
@@ -52,6 +53,17 @@ void BackupAndRestore::on_train_begin(const Logs&) {
   batches_since_backup_ = 0;
   restored_from_ = state_->manager->restore_latest();
   if (restored_from_) batches_since_backup_ = state_->training->resume_model();
+}
+
+void BackupAndRestore::on_train_batch_end(int64_t batch, const Logs& logs) {
+  // After the first step the state is whole (the optimizer's slots exist): asynchronous backups get their
+  // staging buffers allocated in the background from here, so that the first backup does not stall
+  // training while it faults in a copy of the whole state.
+  if (options_.options.enable_async && !state_->staging_reserved) {
+    state_->checkpoint->reserve_async_staging();
+    state_->staging_reserved = true;
+  }
+  BackupCallback::on_train_batch_end(batch, logs);
 }
 
 void BackupAndRestore::backup(int64_t batches_since_backup) {
