@@ -100,6 +100,42 @@ TEST_F(CoreLayers, DropoutOnlyInTrainingAndSeeded) {
   EXPECT_NEAR(zeros, 500, 60);
 }
 
+// EfficientNet's Dropout(noise_shape=(None, 1, 1, 1)): one draw per sample, so a sample is dropped or
+// kept (scaled by 1 / (1 - rate)) whole; (None, 1, 1, C): one per sample and channel.
+TEST_F(CoreLayers, DropoutNoiseShapeSharesOneDrawAlongTheAxesOfSizeOne) {
+  Dropout per_sample(0.5, 7, "", {-1, 1, 1, 1});
+  const Tensor x = Tensor::ones({200, 2, 3, 4});
+  EXPECT_TRUE(equal_bytes(per_sample(x, false), x));
+  const Tensor y = per_sample(x, true);
+  ASSERT_EQ(y.shape(), x.shape());
+  int dropped = 0;
+  for (int64_t sample = 0; sample < 200; ++sample) {
+    const float first = y.data<float>()[sample * 24];
+    EXPECT_TRUE(first == 0.f || first == 2.f) << first;
+    dropped += first == 0.f;
+    for (int64_t i = 1; i < 24; ++i) ASSERT_EQ(y.data<float>()[sample * 24 + i], first) << "sample " << sample;
+  }
+  EXPECT_NEAR(dropped, 100, 30);
+
+  Dropout per_channel(0.5, 7, "", {-1, 1, 1, 4});
+  const Tensor z = per_channel(Tensor::ones({50, 2, 3, 4}), true);
+  bool channels_differ = false;
+  for (int64_t sample = 0; sample < 50; ++sample)
+    for (int64_t c = 0; c < 4; ++c) {
+      const float first = z.data<float>()[sample * 24 + c];
+      channels_differ |= first != z.data<float>()[sample * 24];
+      for (int64_t position = 1; position < 6; ++position)
+        ASSERT_EQ(z.data<float>()[sample * 24 + position * 4 + c], first);
+    }
+  EXPECT_TRUE(channels_differ);
+
+  EXPECT_THROW(Dropout(0.5, {}, "", {-1, 0}), InvalidArgument);
+  Dropout wrong_rank(0.5, 1, "", {-1, 1});
+  EXPECT_THROW(wrong_rank(x, true), ShapeError);
+  Dropout wrong_size(0.5, 1, "", {-1, 1, 1, 3});
+  EXPECT_THROW(wrong_size(x, true), ShapeError);
+}
+
 TEST_F(CoreLayers, FlattenAndActivation) {
   Flatten flatten;
   EXPECT_EQ(flatten(Tensor::ones({2, 3, 4})).shape(), (Shape{2, 12}));
