@@ -2,6 +2,7 @@
 
 #include "cairn/error.h"
 #include "cairn/ops.h"
+#include "merge_broadcast.h"
 
 namespace cairn {
 
@@ -14,10 +15,9 @@ Shape ElementwiseMerge::compute_output_shape(const std::vector<Shape>& input_sha
                        " inputs, got " + std::to_string(input_shapes.size()));
   if (input_shapes.size() < 2)
     incompatible_input("a " + class_name() + " layer should be called on a list of at least 2 inputs");
-  for (const Shape& s : input_shapes)
-    if (s != input_shapes[0])
-      incompatible_input("inputs must have the same shape, got " + shape_str(input_shapes[0]) + " and " + shape_str(s));
-  return input_shapes[0];
+  merge_broadcast::Merged merged = merge_broadcast::output_shape(input_shapes);
+  if (!merged.error.empty()) incompatible_input(merged.error);
+  return merged.shape;
 }
 
 void ElementwiseMerge::build_multi(const std::vector<Shape>& input_shapes) {
@@ -29,9 +29,10 @@ Tensor ElementwiseMerge::call_multi(const std::vector<Tensor>& xs, bool) {
   std::vector<Shape> shapes;
   for (const Tensor& x : xs) shapes.push_back(x.shape());
   compute_output_shape(shapes);
-  Tensor combined = xs[0];
-  for (size_t i = 1; i < xs.size(); ++i) combined = combine(combined, xs[i]);
-  return finish(combined, xs.size());
+  const std::vector<Tensor> inputs = merge_broadcast::at_common_rank(xs);
+  Tensor combined = inputs[0];
+  for (size_t i = 1; i < inputs.size(); ++i) combined = combine(combined, inputs[i]);
+  return finish(combined, inputs.size());
 }
 
 Tensor Multiply::combine(const Tensor& a, const Tensor& b) const { return ops::mul(a, b); }

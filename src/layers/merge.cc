@@ -2,6 +2,7 @@
 
 #include "cairn/error.h"
 #include "cairn/ops.h"
+#include "merge_broadcast.h"
 
 namespace cairn {
 
@@ -34,10 +35,9 @@ Add::Add(std::string name) : Layer("Add", std::move(name)) {}
 
 Shape Add::compute_output_shape(const std::vector<Shape>& input_shapes) const {
   if (input_shapes.size() < 2) incompatible_input("an Add layer should be called on a list of at least 2 inputs");
-  for (const Shape& s : input_shapes)
-    if (s != input_shapes[0])
-      incompatible_input("inputs must have the same shape, got " + shape_str(input_shapes[0]) + " and " + shape_str(s));
-  return input_shapes[0];
+  merge_broadcast::Merged merged = merge_broadcast::output_shape(input_shapes);
+  if (!merged.error.empty()) incompatible_input(merged.error);
+  return merged.shape;
 }
 
 void Add::build_multi(const std::vector<Shape>& input_shapes) {
@@ -46,8 +46,12 @@ void Add::build_multi(const std::vector<Shape>& input_shapes) {
 }
 
 Tensor Add::call_multi(const std::vector<Tensor>& xs, bool) {
-  Tensor sum = xs[0];
-  for (size_t i = 1; i < xs.size(); ++i) sum = ops::add(sum, xs[i]);
+  std::vector<Shape> shapes;
+  for (const Tensor& x : xs) shapes.push_back(x.shape());
+  compute_output_shape(shapes);
+  const std::vector<Tensor> inputs = merge_broadcast::at_common_rank(xs);
+  Tensor sum = inputs[0];
+  for (size_t i = 1; i < inputs.size(); ++i) sum = ops::add(sum, inputs[i]);
   return sum;
 }
 

@@ -14,7 +14,7 @@ LayerClass add_layer_class() {
     r.finish();
     return std::make_shared<Add>(name);
   };
-  return {"Add", write, read, "inputs of the same shape"};
+  return {"Add", write, read, "inputs of one shape, or that broadcast (size 1, lower rank)"};
 }
 
 }  // namespace cairn::config_detail

@@ -22,10 +22,10 @@ LayerClass merge_class(const std::string& class_name, const std::string& support
 
 }  // namespace
 
-LayerClass multiply_layer_class() { return merge_class<Multiply>("Multiply", "inputs of the same shape"); }
-LayerClass subtract_layer_class() { return merge_class<Subtract>("Subtract", "two inputs of the same shape"); }
-LayerClass average_layer_class() { return merge_class<Average>("Average", "inputs of the same shape"); }
-LayerClass maximum_layer_class() { return merge_class<Maximum>("Maximum", "inputs of the same shape"); }
-LayerClass minimum_layer_class() { return merge_class<Minimum>("Minimum", "inputs of the same shape"); }
+LayerClass multiply_layer_class() { return merge_class<Multiply>("Multiply", "inputs of one shape, or that broadcast (size 1, lower rank)"); }
+LayerClass subtract_layer_class() { return merge_class<Subtract>("Subtract", "two inputs of one shape, or that broadcast (size 1, lower rank)"); }
+LayerClass average_layer_class() { return merge_class<Average>("Average", "inputs of one shape, or that broadcast (size 1, lower rank)"); }
+LayerClass maximum_layer_class() { return merge_class<Maximum>("Maximum", "inputs of one shape, or that broadcast (size 1, lower rank)"); }
+LayerClass minimum_layer_class() { return merge_class<Minimum>("Minimum", "inputs of one shape, or that broadcast (size 1, lower rank)"); }
 
 }  // namespace cairn::config_detail
