@@ -270,7 +270,8 @@ TensorRef read_history(const Json& history, const std::string& context) {
   if (history.size() == 4) {
     if (!history[3].is_object()) throw FormatError(context + ": the call arguments must be an object, got " + show(history[3]));
     for (const auto& [key, value] : history[3].items())
-      if (!value.is_null())
+      // tf-keras records base(x, training=False), the transfer-learning call; cairn's callers say training.
+      if (!value.is_null() && !(key == "training" && value.is_boolean()))
         throw FormatError(context + ": the call argument " + config_detail::clipped(key) + " = " + show(value) +
                           " is not supported (cairn calls layers with their inputs only)");
   }
@@ -408,6 +409,12 @@ std::shared_ptr<Model> read_functional(const Json& config) {
   std::map<std::string, const Entry*> mask_layers;
   std::vector<Entry> entries;
   entries.reserve(layers.size());
+  // Keras 2 counts a nested model's build on its own inputs as its node 0 (first_node_index); Keras 3,
+  // whose configs write calls as {"args": ..., "kwargs": ...}, does not: its nodes start at 0.
+  bool keras3_calls = false;
+  for (const Json& layer : layers)
+    if (layer.is_object() && layer.contains("inbound_nodes") && layer["inbound_nodes"].is_array())
+      for (const Json& node : layer["inbound_nodes"]) keras3_calls |= node.is_object();
   for (size_t i = 0; i < layers.size(); ++i) {
     entries.push_back(read_entry(layers[i], context + ": layers[" + std::to_string(i) + "]", true));
     const Entry& entry = entries.back();
@@ -428,7 +435,7 @@ std::shared_ptr<Model> read_functional(const Json& config) {
     }
     config_detail::ReadLayer read = config_detail::read_layer(entry.class_name, *entry.config);
     outputs[entry.name] = {};
-    first_index[entry.name] = first_node_index(*read.layer);
+    first_index[entry.name] = keras3_calls ? 0 : first_node_index(*read.layer);
     PendingLayer p{entry.name, read.layer, {}, {}};
     p.calls = read_inbound_nodes(*entry.inbound_nodes, context + ": layer " + quote_name(entry.name), &p.call_masks);
     pending.push_back(std::move(p));
