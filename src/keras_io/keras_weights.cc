@@ -59,11 +59,27 @@ void collect_keras2_weights(const Layer& layer, std::set<const Variable*>& seen,
       out.push_back({layer.name() + "/" + paths.at(i).keras2 + ":0", weights[i].second});
 }
 
-// A layer's weights in Keras's order (a nested model's: all of its layers' weights).
+// A layer's weights in the order of tf.keras's .h5 files (hdf5_format._legacy_weights, also Keras 3's legacy
+// writer): its trainable weights, then its non-trainable ones. For a layer that is not a model that is its
+// own order; a nested model lists the trainable weights of all its layers first (a frozen model has none,
+// a fine-tuned one those of its unfrozen layers), then the rest (BatchNormalization's moving statistics,
+// frozen layers' weights) in the order of its layers.
 std::vector<NamedWeight> keras2_weights(const Layer& layer) {
   std::set<const Variable*> seen;
+  std::vector<NamedWeight> by_layer;
+  collect_keras2_weights(layer, seen, by_layer);
+  if (!dynamic_cast<const Model*>(&layer)) return by_layer;
+  std::map<const Variable*, const NamedWeight*> named;
+  for (const NamedWeight& weight : by_layer) named.emplace(weight.variable.get(), &weight);
   std::vector<NamedWeight> out;
-  collect_keras2_weights(layer, seen, out);
+  std::set<const Variable*> placed;
+  auto place = [&](const VariablePtr& variable) {
+    auto it = named.find(variable.get());
+    if (it != named.end() && placed.insert(variable.get()).second) out.push_back(*it->second);
+  };
+  for (const VariablePtr& variable : layer.trainable_weights()) place(variable);
+  for (const VariablePtr& variable : layer.non_trainable_weights()) place(variable);
+  for (const NamedWeight& weight : by_layer) place(weight.variable);  // none left, unless a layer hides some
   return out;
 }
 
