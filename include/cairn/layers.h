@@ -35,5 +35,6 @@
 #include "cairn/layers/reshaping.h"
 #include "cairn/layers/separable_conv2d.h"
 #include "cairn/layers/simple_rnn.h"
+#include "cairn/layers/operation.h"
 #include "cairn/layers/spatial_reshaping.h"
 #include "cairn/layers/time_distributed.h"

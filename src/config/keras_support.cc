@@ -7,6 +7,7 @@
 
 #include "cairn/config.h"
 #include "layer_registry.h"
+#include "operation_config.h"
 #include "vocabulary_support.h"
 
 namespace cairn {
@@ -139,6 +140,7 @@ std::vector<KerasSupportSection> keras_support_sections() {
   std::vector<KerasSupportSection> sections = {layer_section()};
   for (KerasSupportSection& vocabulary : config_detail::vocabulary_support_sections())
     sections.push_back(std::move(vocabulary));
+  sections.push_back(config_detail::operation_support_section());
   return sections;
 }
 

@@ -10,6 +10,7 @@
 #include "cairn/layers/embedding.h"
 #include "cairn/layers/masking.h"
 
+#include "operation_config.h"
 namespace cairn {
 
 using config_detail::ConfigReader;
@@ -101,6 +102,18 @@ Json functional_config(const Functional& model) {
   for (const Layer* layer : layer_order) {
     Json inbound_nodes = Json::array();
     for (const SymbolicNode* call : calls_of[layer]) {
+    if (const auto* op = dynamic_cast<const Operation*>(layer)) {  // Keras 3's form: constants among the args
+      std::vector<config_detail::OperationCall> op_calls;
+      for (const SymbolicNode* call : calls_of[layer]) {
+        config_detail::OperationCall& c = op_calls.emplace_back();
+        for (const SymbolicTensor& in : call->inputs) {
+          c.references.push_back(reference(in));
+          c.shapes.push_back(in.shape());
+        }
+      }
+      layers.push_back(config_detail::operation_entry(*op, op_calls));
+      continue;
+    }
       Json node = Json::array();
       if (layer->takes_inputs_as_arguments() && call->inputs.size() > 1) {
         // tf-keras's form of mha(query, value, key): the first input, the others as call arguments.
@@ -153,6 +166,7 @@ auto as_format_error(const std::string& context, F&& make) {
 struct Entry {
   std::string class_name;
   const Json* config = nullptr;
+  std::string module;  // Keras 3's: "keras.layers", "keras.src.ops.numpy" (an operation)
   std::string name;                    // the entry's "name", else its config's
   const Json* inbound_nodes = nullptr;  // functional models only
 };
@@ -162,6 +176,7 @@ Entry read_entry(const Json& json, const std::string& context, bool functional) 
   Entry entry;
   entry.class_name = r.string("class_name");
   entry.config = &r.take_required("config");
+  entry.module = r.has("module") && json["module"].is_string() ? r.string("module") : "";
   entry.name = r.string("name", config_detail::string_at(*entry.config, "name"));
   if (functional) entry.inbound_nodes = &r.take_required("inbound_nodes");
   // A model used as a layer carries its own compile_config (Keras 3), which says nothing about the call.
@@ -465,6 +480,21 @@ std::shared_ptr<Model> read_functional(const Json& config) {
   // passed on by the single-input layers that support masking (Functional::run).
   std::map<std::string, const PendingLayer*> pending_by_name;
   for (const PendingLayer& p : pending) pending_by_name[p.name] = &p;
+    if (config_detail::is_operation_entry(entry.module, entry.class_name)) {  // keras.ops.*, tf-keras's TFOpLambda
+      const std::string where = context + ": layer " + quote_name(entry.name);
+      config_detail::ReadOperation op = config_detail::read_operation(entry.module, entry.class_name, entry.name,
+                                                                      *entry.config, *entry.inbound_nodes, where);
+      outputs[entry.name] = {};
+      first_index[entry.name] = 0;
+      PendingLayer p{entry.name, op.layer, {}, {}};
+      for (const std::vector<Json>& call : op.calls) {
+        std::vector<TensorRef> refs;
+        for (const Json& history : call) refs.push_back(read_history(history, where));
+        p.calls.push_back(std::move(refs));
+      }
+      pending.push_back(std::move(p));
+      continue;
+    }
   auto carried_mask = [&](TensorRef ref) -> std::optional<MaskOrigin> {
     for (size_t step = 0; step <= pending.size(); ++step) {  // bounded: a malformed config may be cyclic
       auto it = pending_by_name.find(ref.layer);

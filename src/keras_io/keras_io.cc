@@ -88,6 +88,9 @@ void check_layer_classes(const Json& entry, const std::string& where) {
   std::string name;
   if (config && config->is_object() && config->contains("name") && (*config)["name"].is_string())
     name = (*config)["name"].get<std::string>();
+  const bool has_module = entry.contains("module") && entry["module"].is_string();
+  if (config_detail::is_operation_entry(has_module ? entry["module"].get<std::string>() : "", class_name))
+    return;  // the operation table names the operations it lacks
   throw FormatError(where + ": layer " + config_detail::quote_name(name) + " is a " + config_detail::clipped(class_name) +
                     ", a layer class cairn does not implement");
 }
@@ -191,6 +194,7 @@ void name_modules_of_model_or_layer(Json& entry, bool is_layer) {
   const std::string class_name = entry["class_name"].get<std::string>();
   if (class_name == "Sequential") {
     name_module(entry, "keras");
+  if (entry.contains("module")) return;  // an operation, whose entry model_config writes in Keras 3's form
   } else if (class_name == "Functional" || class_name == "Model") {
     // keras.Model builds a Functional from its config in both generations; the module Keras 3 writes
     // (keras.src.models.functional) has no counterpart in tf-keras.

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "cairn/error.h"
+#include "cairn/layers/operation.h"
 
 namespace cairn::keras_io_detail {
 
@@ -273,6 +274,10 @@ std::optional<std::vector<ResolvedSlot>> resolve_slot_names(const std::vector<st
   return resolved;
 }
 
+// Operations (keras.ops applied in a functional model) are not among a Keras 3 model's layers: its files
+// keep no group for them, and they do not count in the numbering of the layers' names.
+bool is_operation(const Layer& layer) { return dynamic_cast<const Operation*>(&layer) != nullptr; }
+
 // A Keras 3 container's names for its items: snake_case class names, numbered from the second on.
 std::string container_name(const Layer& layer, std::map<std::string, int>& used) {
   const std::string base = to_snake_case(layer.class_name());
@@ -298,6 +303,7 @@ void for_each_keras3_leaf(const std::vector<LayerPtr>& layers, const std::string
                           const std::function<void(const LayerPtr&, const std::string&)>& visit) {
   std::map<std::string, int> used;
   for (const LayerPtr& layer : layers) {
+    if (is_operation(*layer)) continue;
     const std::string path = prefix + "/" + container_name(*layer, used);
     if (const auto* model = dynamic_cast<const Model*>(layer.get()))
       for_each_keras3_leaf(model->layers(), path + "/layers", visit);
@@ -324,6 +330,7 @@ std::vector<std::pair<std::string, std::vector<VariablePtr>>> keras3_weight_grou
 void write_keras3_layers(h5::Group& root, const std::vector<std::string>& prefix, const std::vector<LayerPtr>& layers) {
   std::map<std::string, int> used;
   for (const LayerPtr& layer : layers) {
+    if (is_operation(*layer)) continue;
     std::vector<std::string> segments = prefix;
     segments.push_back(container_name(*layer, used));
     const std::string path = join(segments, "/");
@@ -346,6 +353,7 @@ void read_keras3_layers(const h5::Group& root, const std::vector<std::string>& p
                         const std::vector<LayerPtr>& layers, bool skip, PendingLoad& pending) {
   std::map<std::string, int> used;
   for (const LayerPtr& layer : layers) {
+    if (is_operation(*layer)) continue;
     std::vector<std::string> segments = prefix;
     segments.push_back(container_name(*layer, used));
     if (const auto* model = dynamic_cast<const Model*>(layer.get())) {

@@ -108,6 +108,10 @@ Shape shape_from_config(const Json& value, const std::string& context, const std
 // The operations Keras 3 writes into functional configs as layers to compute masks (Embedding's ids != 0,
 // Masking's any(x != value)), which cairn's models compute themselves (Layer::compute_mask).
 bool is_keras_mask_operation(const std::string& class_name);
+// Whether an entry of a functional config's "layers" is an operation rather than a layer (Keras 3's module
+// keras.src.ops.*, tf-keras's TFOpLambda and its kin): read from cairn's table of operations
+// (cairn/layers/operation.h), which refuses the ones it lacks by name.
+bool is_operation_entry(const std::string& module, const std::string& class_name);
 
 // A layer read from a config, with the batch_input_shape its config carried (Keras 2 gives the first layer
 // of a Sequential one).
