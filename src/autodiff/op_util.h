@@ -25,7 +25,7 @@ inline void maybe_record(std::vector<Tensor> inputs, const Tensor& output, Backw
 // Applies f elementwise to a float32 tensor.
 template <class F>
 Tensor map_float(const Tensor& a, F f) {
-  Tensor out(a.shape(), DType::Float32);
+  Tensor out = Tensor::uninitialized(a.shape(), DType::Float32);
   const float* x = a.data<float>();
   float* y = out.data<float>();
   const int64_t n = a.numel();
@@ -36,7 +36,7 @@ Tensor map_float(const Tensor& a, F f) {
 // out[i] = f(a[i], b[i]) for two float32 tensors of the same shape.
 template <class F>
 Tensor zip_float(const Tensor& a, const Tensor& b, F f) {
-  Tensor out(a.shape(), DType::Float32);
+  Tensor out = Tensor::uninitialized(a.shape(), DType::Float32);
   const float* x = a.data<float>();
   const float* z = b.data<float>();
   float* y = out.data<float>();
@@ -59,7 +59,7 @@ template <class F>
 Tensor broadcast_float(const Tensor& a, const Tensor& b, const char* op, F f) {
   if (a.shape() == b.shape()) return zip_float(a, b, f);
   Shape out_shape = broadcast_shapes(a.shape(), b.shape(), op);
-  Tensor out(out_shape, DType::Float32);
+  Tensor out = Tensor::uninitialized(out_shape, DType::Float32);
   // A bias over the rows or pixels of the other operand: contiguous blocks of its size, which vectorize
   // (the strided loop below went through the index arithmetic per row: 7% of a mnist_cnn step).
   const bool a_whole = a.shape() == out_shape, b_whole = b.shape() == out_shape;

@@ -27,7 +27,7 @@ CAIRN_DISPATCHED_KERNEL void unary_gradient(int64_t n, const float* __restrict d
 template <class Local>
 void record_unary(const Tensor& x, const Tensor& y, Local local) {
   maybe_record({x}, y, [x, y, local](const std::vector<Tensor>& g, const std::vector<bool>&) {
-    Tensor out(x.shape(), DType::Float32);
+    Tensor out = Tensor::uninitialized(x.shape(), DType::Float32);
     unary_gradient(x.numel(), g[0].data<float>(), x.data<float>(), y.data<float>(), out.data<float>(), local);
     return std::vector<Tensor>{out};
   });

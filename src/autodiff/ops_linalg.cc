@@ -16,7 +16,7 @@ Tensor matmul_raw(const Tensor& a, const Tensor& b, bool ta, bool tb) {
   if (k != kb)
     throw ShapeError("matmul: inner dimensions differ: " + shape_str(a.shape()) + (ta ? "^T" : "") + " @ " +
                      shape_str(b.shape()) + (tb ? "^T" : ""));
-  Tensor c({m, n}, DType::Float32);
+  Tensor c = Tensor::uninitialized({m, n}, DType::Float32);
   blas::sgemm(ta, tb, m, n, k, 1.f, a.data<float>(), a.dim(1), b.data<float>(), b.dim(1), 0.f, c.data<float>(), n);
   return c;
 }
@@ -59,7 +59,7 @@ Tensor dense(const Tensor& x, const Tensor& kernel, const Tensor& bias) {
   const int64_t rows = x.numel() / std::max<int64_t>(in, 1);
   Shape out_shape = x.shape();
   out_shape.back() = out;
-  Tensor y(out_shape, DType::Float32);
+  Tensor y = Tensor::uninitialized(out_shape, DType::Float32);  // the bias rows or beta = 0 set every element
   float* py = y.data<float>();
   if (bias.defined()) {
     if (bias.rank() != 1 || bias.dim(0) != out)
@@ -77,11 +77,11 @@ Tensor dense(const Tensor& x, const Tensor& kernel, const Tensor& bias) {
     const float* gy = g[0].data<float>();
     std::vector<Tensor> grads(has_bias ? 3 : 2);
     if (need[0]) {
-      grads[0] = Tensor(x.shape(), DType::Float32);
+      grads[0] = Tensor::uninitialized(x.shape(), DType::Float32);
       blas::sgemm(false, true, rows, in, out, 1.f, gy, out, kernel.data<float>(), out, 0.f, grads[0].data<float>(), in);
     }
     if (need[1]) {
-      grads[1] = Tensor(kernel.shape(), DType::Float32);
+      grads[1] = Tensor::uninitialized(kernel.shape(), DType::Float32);
       blas::sgemm(true, false, in, out, rows, 1.f, x.data<float>(), in, gy, out, 0.f, grads[1].data<float>(), out);
     }
     if (has_bias && need[2]) {

@@ -109,8 +109,8 @@ Tensor lstm(const Tensor& x, const Tensor& kernel, const Tensor& recurrent_kerne
   }
 
   const kernels::LstmDims dims{x.dim(0), x.dim(1), x.dim(2), units};
-  Tensor y(return_sequences ? Shape{dims.batch, dims.steps, units} : Shape{dims.batch, units},
-           DType::Float32);
+  Tensor y = Tensor::uninitialized(return_sequences ? Shape{dims.batch, dims.steps, units} : Shape{dims.batch, units},
+                                   DType::Float32);
   std::vector<Tensor> inputs{x, kernel, recurrent_kernel};
   if (bias.defined()) inputs.push_back(bias);
   const bool record = autodiff::should_record(inputs);
@@ -126,7 +126,7 @@ Tensor lstm(const Tensor& x, const Tensor& kernel, const Tensor& recurrent_kerne
                          const std::vector<Tensor>& g, const std::vector<bool>& need) {
                        std::vector<Tensor> grads(shapes.size());
                        for (size_t k = 0; k < grads.size(); ++k)
-                         if (need[k]) grads[k] = Tensor(shapes[k], DType::Float32);
+                         if (need[k]) grads[k] = Tensor::uninitialized(shapes[k], DType::Float32);
                        auto wanted = [&](size_t k) {
                          return k < grads.size() && grads[k].defined() ? grads[k].data<float>() : nullptr;
                        };
@@ -150,7 +150,8 @@ Tensor gru(const Tensor& x, const Tensor& kernel, const Tensor& recurrent_kernel
   }
 
   const kernels::GruDims dims{x.dim(0), x.dim(1), x.dim(2), units};
-  Tensor y(return_sequences ? Shape{dims.batch, dims.steps, units} : Shape{dims.batch, units}, DType::Float32);
+  Tensor y = Tensor::uninitialized(return_sequences ? Shape{dims.batch, dims.steps, units} : Shape{dims.batch, units},
+                                   DType::Float32);
   std::vector<Tensor> inputs{x, kernel, recurrent_kernel};
   if (bias.defined()) inputs.push_back(bias);
   const bool record = autodiff::should_record(inputs);
@@ -166,7 +167,7 @@ Tensor gru(const Tensor& x, const Tensor& kernel, const Tensor& recurrent_kernel
                          const std::vector<Tensor>& g, const std::vector<bool>& need) {
                        std::vector<Tensor> grads(shapes.size());
                        for (size_t k = 0; k < grads.size(); ++k)
-                         if (need[k]) grads[k] = Tensor(shapes[k], DType::Float32);
+                         if (need[k]) grads[k] = Tensor::uninitialized(shapes[k], DType::Float32);
                        auto wanted = [&](size_t k) {
                          return k < grads.size() && grads[k].defined() ? grads[k].data<float>() : nullptr;
                        };

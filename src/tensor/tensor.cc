@@ -60,14 +60,18 @@ int64_t flat_index(const Shape& shape, std::initializer_list<int64_t> index) {
 }
 }  // namespace
 
-Buffer::Buffer(size_t bytes, BudgetCharge charge)
+Buffer::Buffer(size_t bytes, BudgetCharge charge, Fill fill)
     : data_(kernels::allocate_buffer(bytes)), size_(bytes), charge_(std::move(charge)) {
-  std::memset(data_, 0, bytes);
+  if (fill == Fill::zeros) std::memset(data_, 0, bytes);
 }
 
 Buffer::~Buffer() { kernels::release_buffer(data_, size_); }
 
-Tensor::Tensor(Shape shape, DType dtype) : impl_(std::make_shared<TensorImpl>()) {
+Tensor::Tensor(Shape shape, DType dtype) : Tensor(std::move(shape), dtype, Buffer::Fill::zeros) {}
+
+Tensor Tensor::uninitialized(Shape shape, DType dtype) { return Tensor(std::move(shape), dtype, Buffer::Fill::none); }
+
+Tensor::Tensor(Shape shape, DType dtype, Buffer::Fill fill) : impl_(std::make_shared<TensorImpl>()) {
   check_shape(shape);
   uint64_t bytes;
   if (__builtin_mul_overflow(static_cast<uint64_t>(num_elements(shape)), dtype_size(dtype), &bytes))
@@ -77,13 +81,13 @@ Tensor::Tensor(Shape shape, DType dtype) : impl_(std::make_shared<TensorImpl>())
       bytes, [&] { return "a " + std::string(dtype_name(dtype)) + " tensor of shape " + shape_str(shape); });
   impl_->dtype = dtype;
   impl_->shape = std::move(shape);
-  impl_->buffer = std::make_shared<Buffer>(static_cast<size_t>(bytes), std::move(charge));
+  impl_->buffer = std::make_shared<Buffer>(static_cast<size_t>(bytes), std::move(charge), fill);
 }
 
 Tensor Tensor::ones(Shape shape, DType dtype) { return full(std::move(shape), 1.0, dtype); }
 
 Tensor Tensor::full(Shape shape, double value, DType dtype) {
-  Tensor t(std::move(shape), dtype);
+  Tensor t = uninitialized(std::move(shape), dtype);
   t.fill(value);
   return t;
 }
@@ -121,14 +125,14 @@ double Tensor::item() const {
 }
 
 Tensor Tensor::clone() const {
-  Tensor t(shape(), dtype());
+  Tensor t = uninitialized(shape(), dtype());
   if (nbytes()) std::memcpy(t.raw_data(), raw_data(), nbytes());
   return t;
 }
 
 Tensor Tensor::to(DType target) const {
   if (target == dtype()) return clone();
-  Tensor t(shape(), target);
+  Tensor t = uninitialized(shape(), target);
   const int64_t n = numel();
   visit_dtype(dtype(), [&](auto src_tag) {
     using S = decltype(src_tag);

@@ -1,5 +1,7 @@
 #include "cairn/tensor.h"
 
+#include "cairn/allocation_budget.h"
+
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -13,6 +15,27 @@ TEST(Tensor, ZeroFilledAndAligned) {
   EXPECT_EQ(t.nbytes(), 60u);
   EXPECT_EQ(reinterpret_cast<uintptr_t>(t.raw_data()) % 64, 0u);
   for (float v : t.span<float>()) EXPECT_EQ(v, 0.f);
+}
+
+TEST(Tensor, UninitializedHasTheShapeDTypeAlignmentAndChecksOfTheConstructor) {
+  Tensor t = Tensor::uninitialized({4, 3}, DType::Int32);
+  EXPECT_EQ(t.shape(), (Shape{4, 3}));
+  EXPECT_EQ(t.dtype(), DType::Int32);
+  EXPECT_EQ(t.nbytes(), 48u);
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(t.raw_data()) % 64, 0u);
+  for (int32_t i = 0; i < 12; ++i) t.data<int32_t>()[i] = i;
+  EXPECT_EQ(t.get({3, 2}), 11.0);
+  EXPECT_THROW(Tensor::uninitialized({2, -3}), ShapeError);
+  {
+    ScopedAllocationBudget budget(100, "test");
+    EXPECT_THROW(Tensor::uninitialized({26}), ResourceLimitError);  // 104 bytes
+  }
+  // The constructor still zero-fills a buffer that an uninitialized tensor used before.
+  for (int round = 0; round < 3; ++round) {
+    Tensor::uninitialized({1000}).fill(7.0);
+    Tensor zeros({1000});
+    for (float v : zeros.span<float>()) ASSERT_EQ(v, 0.f);
+  }
 }
 
 TEST(Tensor, EveryDTypeHasItsSize) {
