@@ -97,6 +97,11 @@ Padding padding_from_name(const std::string& name);  // "same" / "valid" (case-i
 // dilation spreads the kernel's taps that far apart (the window spans (K-1)*dilation+1 pixels).
 Tensor conv2d(const Tensor& x, const Tensor& kernel, std::array<int, 2> strides, Padding padding,
               std::array<int, 2> dilation = {1, 1});
+// relu(bias_add(conv2d(x, kernel), bias)) as one op, TensorFlow's _FusedConv2D: bias may be undefined, and
+// relu false leaves it out. oneDNN applies both as it writes the convolution's output, and the gradient
+// takes relu's mask and the bias's sums in one pass: no intermediate tensors.
+Tensor fused_conv2d(const Tensor& x, const Tensor& kernel, const Tensor& bias, bool relu, std::array<int, 2> strides,
+                    Padding padding, std::array<int, 2> dilation = {1, 1});
 // The transposed convolution (tf.nn.conv2d_transpose, the gradient of conv2d with respect to its input):
 // x (N,h,w,C), kernel (KH,KW,F,C) -> (N,H,W,F) where output_size = {H, W} is an image that conv2d with the
 // same kernel, strides, padding and dilation maps to (h, w); ShapeError otherwise.

@@ -57,10 +57,11 @@ void Conv2D::build_impl(const Shape& input_shape) {
 }
 
 Tensor Conv2D::call(const Tensor& x, bool) {
-  Tensor y = ops::conv2d(x, kernel_->value(), options_.strides, ops::padding_from_name(options_.padding),
-                         options_.dilation_rate);
-  if (bias_) y = ops::bias_add(y, bias_->value());
-  return ops::activation(y, options_.activation);
+  // The bias and relu go into the convolution's own pass; other activations follow it.
+  const bool relu = options_.activation == "relu";
+  Tensor y = ops::fused_conv2d(x, kernel_->value(), bias_ ? bias_->value() : Tensor(), relu, options_.strides,
+                               ops::padding_from_name(options_.padding), options_.dilation_rate);
+  return relu ? y : ops::activation(y, options_.activation);
 }
 
 Shape Conv2D::compute_output_shape(const Shape& input_shape) const {

@@ -77,20 +77,21 @@ class ConvPlan {
     dilates_ = {g.dilation_h - 1, g.dilation_w - 1};  // oneDNN counts the gaps between taps
     pad_before_ = {g.pad_top, g.pad_left};
     pad_after_ = {g.pad_bottom, g.pad_right};
+    bias_md_ = memory::desc({g.out_c}, memory::data_type::f32, Tag::a);
     attr_.set_scratchpad_mode(dnnl::scratchpad_mode::user);
-    dnnl::convolution_forward::desc desc(dnnl::prop_kind::forward_training,
-                                         dnnl::algorithm::convolution_direct, src_md_, any_weights_md_,
-                                         dst_md_, strides_, dilates_, pad_before_, pad_after_);
-    fwd_pd_ = dnnl::convolution_forward::primitive_desc(desc, attr_, cpu_engine());
-    fwd_ = dnnl::convolution_forward(fwd_pd_);
-    fwd_weights_ = reorder_between(user_weights_md_, fwd_pd_.weights_desc());
+    plain_forward_pd_ = prepare(forwards_[0], {});
   }
 
-  void forward(const float* x, const float* kernel, float* y) {
-    memory weights = to_layout(kernel, fwd_weights_, fwd_pd_.weights_desc());
-    execute(
-        fwd_, fwd_pd_.scratchpad_desc(),
-        {{DNNL_ARG_SRC, wrap(src_md_, x)}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DST, wrap(dst_md_, y)}});
+  // The plain forward pass is made with the plan (the backward passes take it as their hint); the ones
+  // with a bias or relu fused in on first use.
+  void forward(const float* x, const float* kernel, float* y, const ConvEpilogue& epilogue) {
+    Forward& f = forwards_[(epilogue.bias ? 1 : 0) | (epilogue.relu ? 2 : 0)];
+    prepare(f, epilogue);
+    memory weights = to_layout(kernel, f.weights, f.pd.weights_desc());
+    std::unordered_map<int, memory> args{
+        {DNNL_ARG_SRC, wrap(src_md_, x)}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DST, wrap(dst_md_, y)}};
+    if (epilogue.bias) args.emplace(DNNL_ARG_BIAS, wrap(bias_md_, epilogue.bias));
+    execute(f.primitive, f.pd.scratchpad_desc(), std::move(args));
   }
 
   void backward_data(const float* dy, const float* kernel, float* dx) {
@@ -98,7 +99,7 @@ class ConvPlan {
       dnnl::convolution_backward_data::desc desc(dnnl::algorithm::convolution_direct, src_md_,
                                                  any_weights_md_, dst_md_, strides_, dilates_, pad_before_,
                                                  pad_after_);
-      data_pd_ = dnnl::convolution_backward_data::primitive_desc(desc, attr_, cpu_engine(), fwd_pd_);
+      data_pd_ = dnnl::convolution_backward_data::primitive_desc(desc, attr_, cpu_engine(), plain_forward_pd_);
       data_ = dnnl::convolution_backward_data(data_pd_);
       data_weights_ = reorder_between(user_weights_md_, data_pd_.weights_desc());
     });
@@ -114,7 +115,7 @@ class ConvPlan {
       dnnl::convolution_backward_weights::desc desc(dnnl::algorithm::convolution_direct, src_md_,
                                                     any_weights_md_, dst_md_, strides_, dilates_,
                                                     pad_before_, pad_after_);
-      filter_pd_ = dnnl::convolution_backward_weights::primitive_desc(desc, attr_, cpu_engine(), fwd_pd_);
+      filter_pd_ = dnnl::convolution_backward_weights::primitive_desc(desc, attr_, cpu_engine(), plain_forward_pd_);
       filter_ = dnnl::convolution_backward_weights(filter_pd_);
       filter_to_user_ = reorder_between(filter_pd_.diff_weights_desc(), user_weights_md_);
     });
@@ -129,6 +130,40 @@ class ConvPlan {
   }
 
  private:
+  struct Forward {
+    std::once_flag once;
+    dnnl::convolution_forward::primitive_desc pd;
+    dnnl::convolution_forward primitive;
+    std::optional<dnnl::reorder> weights;
+  };
+
+  const dnnl::convolution_forward::primitive_desc& prepare(Forward& f, const ConvEpilogue& epilogue) {
+    std::call_once(f.once, [&] {
+      f.pd = forward_pd(epilogue);
+      f.primitive = dnnl::convolution_forward(f.pd);
+      f.weights = reorder_between(user_weights_md_, f.pd.weights_desc());
+    });
+    return f.pd;
+  }
+
+  dnnl::convolution_forward::primitive_desc forward_pd(const ConvEpilogue& epilogue) const {
+    dnnl::primitive_attr attr;  // a copy of attr_ would share its object (oneDNN handles are references)
+    attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+    if (epilogue.relu) {
+      dnnl::post_ops post_ops;
+      post_ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, 0.0f, 0.0f);
+      attr.set_post_ops(post_ops);
+    }
+    const auto desc =
+        epilogue.bias ? dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training,
+                                                        dnnl::algorithm::convolution_direct, src_md_, any_weights_md_,
+                                                        bias_md_, dst_md_, strides_, dilates_, pad_before_, pad_after_)
+                      : dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training,
+                                                        dnnl::algorithm::convolution_direct, src_md_, any_weights_md_,
+                                                        dst_md_, strides_, dilates_, pad_before_, pad_after_);
+    return dnnl::convolution_forward::primitive_desc(desc, attr, cpu_engine());
+  }
+
   static memory wrap(const memory::desc& md, const float* data) {
     // oneDNN takes a mutable handle even for inputs; it does not write to them.
     return memory(md, cpu_engine(), const_cast<float*>(data));
@@ -159,12 +194,11 @@ class ConvPlan {
     stream.wait();
   }
 
-  memory::desc src_md_, dst_md_, user_weights_md_, any_weights_md_;
+  memory::desc src_md_, dst_md_, user_weights_md_, any_weights_md_, bias_md_;
   memory::dims strides_, dilates_, pad_before_, pad_after_;
   dnnl::primitive_attr attr_;
-  dnnl::convolution_forward::primitive_desc fwd_pd_;
-  dnnl::convolution_forward fwd_;
-  std::optional<dnnl::reorder> fwd_weights_;
+  Forward forwards_[4];  // by epilogue: bit 0 bias, bit 1 relu
+  dnnl::convolution_forward::primitive_desc plain_forward_pd_;  // the backward passes' hint
   std::once_flag data_once_;
   dnnl::convolution_backward_data::primitive_desc data_pd_;
   dnnl::convolution_backward_data data_;
@@ -208,13 +242,16 @@ bool empty_output(const Conv2DGeometry& g) {
 
 }  // namespace
 
-void conv2d_forward(const Conv2DGeometry& g, const float* x, const float* kernel, float* y) {
+void conv2d_forward(const Conv2DGeometry& g, const float* x, const float* kernel, float* y, ConvEpilogue epilogue) {
   if (empty_output(g)) return;
-  if (g.in_c == 0) {
-    std::fill_n(y, g.batch * g.out_h * g.out_w * g.out_c, 0.f);
+  if (g.in_c == 0) {  // the convolution is 0 everywhere: the epilogue of 0
+    for (int64_t i = 0, n = g.batch * g.out_h * g.out_w * g.out_c; i < n; ++i) {
+      const float v = epilogue.bias ? epilogue.bias[i % g.out_c] : 0.f;
+      y[i] = epilogue.relu && v < 0.f ? 0.f : v;
+    }
     return;
   }
-  with_plan(g, "forward", [&](ConvPlan& plan) { plan.forward(x, kernel, y); });
+  with_plan(g, "forward", [&](ConvPlan& plan) { plan.forward(x, kernel, y, epilogue); });
 }
 
 void conv2d_backward_data(const Conv2DGeometry& g, const float* dy, const float* kernel, float* dx) {

@@ -293,6 +293,77 @@ TEST(Conv2D, ShapeErrorsNameTheOpAndBothShapes) {
                InvalidArgument);
 }
 
+// fused_conv2d against the ops it fuses (conv2d, bias_add, relu): outputs and the gradients of x, kernel
+// and bias, with and without each part. Half the bias is negative so that relu cuts a good share.
+TEST(FusedConv2D, MatchesConvBiasAddRelu) {
+  uint64_t seed = 400;
+  for (const ConvCase& c : kConvCases)
+    for (bool has_bias : {false, true})
+      for (bool relu : {false, true}) {
+        const std::string what = describe(c) + (has_bias ? ", bias" : "") + (relu ? ", relu" : "");
+        Tensor x = random_tensor(c.input, seed++), k = random_tensor(c.kernel, seed++);
+        Tensor b = random_tensor({c.kernel[3]}, seed++);
+        Tensor dy = random_tensor(conv_output_shape(c.input, c.kernel, c.strides, c.padding), seed++);
+        auto run = [&](bool fused) {
+          GradientTape tape;
+          tape.watch(x);
+          tape.watch(k);
+          tape.watch(b);
+          Tensor y;
+          if (fused) {
+            y = ops::fused_conv2d(x, k, has_bias ? b : Tensor(), relu, c.strides, c.padding);
+          } else {
+            y = ops::conv2d(x, k, c.strides, c.padding);
+            if (has_bias) y = ops::bias_add(y, b);
+            if (relu) y = ops::relu(y);
+          }
+          std::vector<Tensor> grads = tape.gradient(ops::sum(ops::mul(y, dy)), std::vector<Tensor>{x, k, b});
+          return std::vector<Tensor>{y, grads[0], grads[1], grads[2]};
+        };
+        std::vector<Tensor> fused = run(true), composed = run(false);
+        expect_close(fused[0], composed[0], "output, " + what);
+        expect_close(fused[1], composed[1], "input gradient, " + what);
+        expect_close(fused[2], composed[2], "kernel gradient, " + what);
+        expect_close(fused[3], composed[3], "bias gradient (zeros without a bias), " + what);
+      }
+}
+
+TEST(FusedConv2D, BiasGradientSumsOverManyBlocksTheSameWithTwoThreads) {
+  // 2 * 30 * 30 = 1800 pixels: several blocks of the fused gradient's channel sums.
+  Tensor x = random_tensor({2, 30, 30, 3}, 41), k = random_tensor({3, 3, 3, 5}, 42), b = random_tensor({5}, 43);
+  auto bias_gradient = [&] {
+    GradientTape tape;
+    tape.watch(b);
+    Tensor y = ops::fused_conv2d(x, k, b, true, {1, 1}, Padding::Same);
+    return tape.gradient(ops::sum(ops::square(y)), std::vector<Tensor>{b})[0];
+  };
+  Tensor one = bias_gradient();
+  set_num_threads(2);
+  Tensor two = bias_gradient();
+  set_num_threads(1);
+  EXPECT_TRUE(equal_bytes(one, two)) << one << " vs " << two;
+  GradientTape tape;
+  tape.watch(b);
+  Tensor y = ops::relu(ops::bias_add(ops::conv2d(x, k, {1, 1}, Padding::Same), b));
+  expect_close(one, tape.gradient(ops::sum(ops::square(y)), std::vector<Tensor>{b})[0], "bias gradient");
+}
+
+TEST(FusedConv2D, NoInputChannelsGivesTheEpilogueOfZero) {
+  Tensor y = ops::fused_conv2d(Tensor({2, 3, 3, 0}), Tensor({3, 3, 0, 2}), Tensor::from_values({2}, {-1.5, 2.5}),
+                               true, {1, 1}, Padding::Same);
+  ASSERT_EQ(y.shape(), (Shape{2, 3, 3, 2}));
+  for (int64_t i = 0; i < y.numel(); ++i) EXPECT_EQ(y.data<float>()[i], i % 2 ? 2.5f : 0.f) << i;
+}
+
+TEST(FusedConv2D, BiasOfTheWrongShapeIsAShapeError) {
+  try {
+    ops::fused_conv2d(Tensor({1, 4, 4, 3}), Tensor({3, 3, 3, 5}), Tensor({4}), true, {1, 1}, Padding::Same);
+    FAIL() << "expected ShapeError";
+  } catch (const ShapeError& e) {
+    EXPECT_STREQ(e.what(), "conv2d: bias of shape (4,) does not match kernel of shape (3, 3, 3, 5) (expected (5,))");
+  }
+}
+
 TEST(Conv2D, PaddingNames) {
   EXPECT_EQ(ops::padding_from_name("SAME"), Padding::Same);
   EXPECT_EQ(ops::padding_from_name("valid"), Padding::Valid);

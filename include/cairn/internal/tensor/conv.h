@@ -32,8 +32,16 @@ struct Conv2DGeometry {
 Conv2DGeometry conv2d_geometry(const Shape& input, const Shape& kernel, std::array<int, 2> strides,
                                bool same_padding, std::array<int, 2> dilation = {1, 1});
 
-// y = conv(x, kernel); writes every element of y.
-void conv2d_forward(const Conv2DGeometry& g, const float* x, const float* kernel, float* y);
+// What the forward pass applies to each output as it writes it (oneDNN's bias and post-op): + bias[f]
+// when bias is set, then relu (max(., 0)) when `relu`.
+struct ConvEpilogue {
+  const float* bias = nullptr;
+  bool relu = false;
+};
+
+// y = conv(x, kernel), then the epilogue; writes every element of y.
+void conv2d_forward(const Conv2DGeometry& g, const float* x, const float* kernel, float* y,
+                    ConvEpilogue epilogue = {});
 // dx = d(sum(y * dy)) / dx; writes every element of dx.
 void conv2d_backward_data(const Conv2DGeometry& g, const float* dy, const float* kernel, float* dx);
 // dkernel = d(sum(y * dy)) / dkernel; writes every element of dkernel.
