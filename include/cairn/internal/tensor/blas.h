@@ -9,5 +9,8 @@ namespace cairn::blas {
 // lda/ldb/ldc are the row strides of A, B and C as stored.
 void sgemm(bool transpose_a, bool transpose_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
            const float* b, int64_t ldb, float beta, float* c, int64_t ldc);
+// The same on the calling thread alone, for work that is already split over threads (the recurrences).
+void sgemm_on_this_thread(bool transpose_a, bool transpose_b, int64_t m, int64_t n, int64_t k, float alpha,
+                          const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc);
 
 }  // namespace cairn::blas

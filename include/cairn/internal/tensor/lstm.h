@@ -16,17 +16,17 @@ struct LstmDims {
   int64_t batch = 0, steps = 0, input = 0, units = 0;
 };
 
-// One time step, in place. `gates` (B, 4U) holds the pre-activations x_t K + h_{t-1} R + b and receives
-// the activations (sigmoid for i, f, o; tanh for c~). Writes c (B, U), tanh(c) (B, U) and h (B, U).
-// c_prev may be null for the zero initial state.
-void lstm_cell_forward(int64_t batch, int64_t units, float* gates, const float* c_prev, float* c,
+// One time step for `rows` batch rows, in place, on the calling thread. `gates` (rows, 4U) holds
+// x_t K + h_{t-1} R, to which bias (4U) is added, and receives the activations (sigmoid for i, f, o; tanh
+// for c~). Writes c (rows, U), tanh(c) (rows, U) and h (rows, U). c_prev may be null for the zero initial state.
+void lstm_cell_forward(int64_t rows, int64_t units, float* gates, const float* bias, const float* c_prev, float* c,
                        float* tanh_c, float* h);
 
-// The backward of one step. `gates` holds the step's activations, dh the total dL/dh_t; writes
-// dgates = dL/d(pre-activations) (B, 4U). dc holds dL/dc_t from later steps and receives dL/dc_{t-1}.
-// c_prev may be null for the zero initial state.
-void lstm_cell_backward(int64_t batch, int64_t units, const float* gates, const float* c_prev,
-                        const float* tanh_c, const float* dh, float* dc, float* dgates);
+// The backward of one step for `rows` batch rows, on the calling thread. `gates` holds the step's
+// activations, dh the total dL/dh_t; writes dgates = dL/d(pre-activations) (rows, 4U). dc holds dL/dc_t
+// from later steps and receives dL/dc_{t-1}. c_prev may be null for the zero initial state.
+void lstm_cell_backward(int64_t rows, int64_t units, const float* gates, const float* c_prev, const float* tanh_c,
+                        const float* dh, float* dc, float* dgates);
 
 // A float array from the buffer cache (buffer_cache.h), shared with tensors: large per-call buffers are
 // recycled rather than returned to the system, because faulting fresh pages in costs about 0.5 ms per MB
