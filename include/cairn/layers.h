@@ -21,6 +21,7 @@
 #include "cairn/layers/gru.h"
 #include "cairn/layers/layer.h"
 #include "cairn/layers/layer_normalization.h"
+#include "cairn/layers/layer_scale.h"
 #include "cairn/layers/lstm.h"
 #include "cairn/layers/masking.h"
 #include "cairn/layers/max_pooling1d.h"

@@ -36,6 +36,7 @@ os.environ["TF_ENABLE_ONEDNN_OPTS"] = "0"
 import numpy as np
 import tensorflow as tf
 import keras
+from keras.src.applications.convnext import LayerScale
 
 tf.config.threading.set_intra_op_parallelism_threads(1)
 tf.config.threading.set_inter_op_parallelism_threads(1)
@@ -191,6 +192,8 @@ CASES = [
     ("normalization_given", lambda: L.Normalization(mean=[0.5, -1.0, 2.0], variance=[4.0, 0.25, 1.0]), [(2, 3)], {}),
     ("normalization_scalar_inverted", lambda: L.Normalization(axis=None, mean=0.25, variance=2.0, invert=True),
      [(2, 3, 2)], {}),
+    # Not in keras.layers, but in every ConvNeXt file (keras.applications.convnext).
+    ("layer_scale", lambda: LayerScale(0.5, 4), [(2, 3, 4)], {}),
 ]
 
 
