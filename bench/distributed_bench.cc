@@ -1,8 +1,11 @@
 // The distributed module measured, under mpirun (JSON lines from process 0):
 //   distributed_bench allreduce [MB]   cairn's bucketed gradient reduction against MPI_Allreduce on the same
 //                                      buffers, one call per tensor and one call on a single fused buffer
-//   distributed_bench train [THREADS]  mnist_mlp training throughput (fit, global batch 128) with this
-//                                      many threads per process
+//   distributed_bench train [THREADS [WORKLOAD [REDUCTION [BUCKET_KB]]]]
+//                                      training throughput (fit, global batch 128) with this many
+//                                      threads per process (1); WORKLOAD mnist_mlp (the default) or
+//                                      mnist_cnn; REDUCTION "during" the backward pass (the default) or
+//                                      "after" it; buckets of BUCKET_KB kilobytes (25600, 25 MB)
 //   distributed_bench save [MB]        save_sharded of a model of about MB megabytes, N writers
 // e.g. mpirun -np 2 build/bench/distributed_bench allreduce 100; docs/distributed.md has the numbers.
 #include <mpi.h>
@@ -83,25 +86,59 @@ void allreduce(Communicator& world, int64_t megabytes) {
   }
 }
 
-void train(Communicator& world, int threads) {
-  set_num_threads(threads);
-  MultiWorkerMirroredStrategy strategy;
+struct TrainOptions {
+  int threads = 1;
+  std::string workload = "mnist_mlp";
+  bool reduce_during_backward = true;
+  int64_t bucket_kb = 25 << 10;
+};
+
+// cairn-bench's mnist_mlp (without its Dropout) and mnist_cnn, for random data of MNIST's shapes.
+std::shared_ptr<Sequential> workload_model(const std::string& workload, const Shape& input) {
+  if (workload == "mnist_mlp")
+    return std::make_shared<Sequential>(
+        std::vector<LayerPtr>{make_dense(512, {.activation = "relu"}), make_dense(10, {.activation = "softmax"})},
+        input);
+  if (workload == "mnist_cnn") {
+    auto conv = [](int64_t filters) {
+      return std::make_shared<Conv2D>(filters, std::array<int, 2>{5, 5},
+                                      Conv2DOptions{.padding = "same", .activation = "relu"});
+    };
+    return std::make_shared<Sequential>(
+        std::vector<LayerPtr>{conv(16), std::make_shared<MaxPooling2D>(), conv(36), std::make_shared<MaxPooling2D>(),
+                              std::make_shared<Flatten>(), make_dense(128, {.activation = "relu"}),
+                              make_dense(10, {.activation = "softmax"})},
+        input);
+  }
+  throw InvalidArgument("distributed_bench: unknown workload '" + workload + "' (mnist_mlp, mnist_cnn)");
+}
+
+void train(Communicator& world, const TrainOptions& run) {
+  set_num_threads(run.threads);
+  MultiWorkerMirroredStrategy strategy(
+      {.bucket_bytes = run.bucket_kb << 10, .reduce_during_backward = run.reduce_during_backward});
   set_random_seed(1);
-  const int64_t samples = 128 * 40;
-  Tensor x({samples, 784}), y({samples}, DType::Int64);
+  const bool cnn = run.workload == "mnist_cnn";
+  const Shape input = cnn ? Shape{28, 28, 1} : Shape{784};
+  auto model = workload_model(run.workload, input);
+  const int64_t steps = cnn ? 10 : 40, samples = 128 * steps;  // a cnn step takes about 10 mlp steps
+  Shape x_shape{samples};
+  x_shape.insert(x_shape.end(), input.begin(), input.end());
+  Tensor x(x_shape), y({samples}, DType::Int64);
   Generator generator(2);
   for (float& v : x.span<float>()) v = generator.uniform();
   for (int64_t& v : y.span<int64_t>()) v = static_cast<int64_t>(generator.uniform_int(10));
-  auto model = std::make_shared<Sequential>(
-      std::vector<LayerPtr>{make_dense(512, {.activation = "relu"}), make_dense(10, {.activation = "softmax"})}, Shape{784});
   model->compile({.optimizer = "adam", .loss = "sparse_categorical_crossentropy", .metrics = {"accuracy"}});
-  FitOptions options{.batch_size = 128, .verbose = 0, .steps_per_epoch = 40, .replica_context = strategy.replica_context()};
+  FitOptions options{
+      .batch_size = 128, .verbose = 0, .steps_per_epoch = steps, .replica_context = strategy.replica_context()};
   model->fit(x, y, options);  // warm-up
   const double seconds = median_seconds(world, 5, [&] { model->fit(x, y, options); });
   if (world.rank() == 0)
-    std::printf("{\"bench\": \"train\", \"workload\": \"mnist_mlp\", \"processes\": %d, \"threads_per_process\": %d, "
-                "\"global_batch\": 128, \"samples_per_second\": %.0f}\n",
-                world.size(), threads, samples / seconds);
+    std::printf("{\"bench\": \"train\", \"workload\": \"%s\", \"processes\": %d, \"threads_per_process\": %d, "
+                "\"global_batch\": 128, \"reduction\": \"%s\", \"bucket_kb\": %lld, "
+                "\"samples_per_second\": %.0f}\n",
+                run.workload.c_str(), world.size(), run.threads, run.reduce_during_backward ? "during" : "after",
+                static_cast<long long>(run.bucket_kb), samples / seconds);
 }
 
 void save(Communicator& world, int64_t megabytes) {
@@ -130,10 +167,26 @@ int main(int argc, char** argv) {
   const std::string what = argc > 1 ? argv[1] : "";
   const long long value = argc > 2 ? std::stoll(argv[2]) : 0;
   if (what == "allreduce") allreduce(world, value > 0 ? value : 100);
-  else if (what == "train") train(world, value > 0 ? static_cast<int>(value) : 1);
+  else if (what == "train") {
+    TrainOptions options;
+    if (value > 0) options.threads = static_cast<int>(value);
+    if (argc > 3) options.workload = argv[3];
+    if (argc > 4) {
+      const std::string reduction = argv[4];
+      if (reduction != "during" && reduction != "after") {
+        std::fprintf(stderr, "distributed_bench: REDUCTION is 'during' or 'after', got '%s'\n", argv[4]);
+        return 2;
+      }
+      options.reduce_during_backward = reduction == "during";
+    }
+    if (argc > 5) options.bucket_kb = std::max(1LL, std::stoll(argv[5]));
+    train(world, options);
+  }
   else if (what == "save") save(world, value > 0 ? value : 200);
   else {
-    std::fprintf(stderr, "usage: distributed_bench allreduce [MB] | train [THREADS] | save [MB]\n");
+    std::fprintf(stderr,
+                 "usage: distributed_bench allreduce [MB] | save [MB]\n"
+                 "       distributed_bench train [THREADS [mnist_mlp|mnist_cnn [during|after [BUCKET_KB]]]]\n");
     return 2;
   }
   std::fflush(stdout);

@@ -19,6 +19,12 @@
 
 namespace cairn {
 
+// Called by GradientTape::gradient with a source's index and its gradient as soon as that gradient is
+// final: the reverse sweep has passed every recorded op that uses the source (the last consumer in
+// reverse order), so nothing more is added to it. Lets a caller start work on early gradients (a
+// data-parallel reduction) while the rest of the backward pass runs.
+using FinalGradientFn = std::function<void(size_t source_index, const Tensor& gradient)>;
+
 // Given the gradients of an op's outputs (undefined for outputs that got none), returns the
 // gradients of its inputs. `needs[i]` says whether input i needs one; others may be left undefined.
 using BackwardFn = std::function<std::vector<Tensor>(const std::vector<Tensor>& output_grads,
@@ -36,10 +42,16 @@ class GradientTape {
 
   // d target / d source for each source, summed over target's elements (as TensorFlow does).
   // Sources that target does not depend on get a zero tensor of their shape.
-  // A non-persistent tape can compute gradients once.
-  std::vector<Tensor> gradient(const Tensor& target, const std::vector<Tensor>& sources);
-  std::vector<Tensor> gradient(const Tensor& target, const std::vector<Variable*>& sources);
-  std::vector<Tensor> gradient(const Tensor& target, const std::vector<VariablePtr>& sources);
+  // A non-persistent tape can compute gradients once. `on_final`, when given, is called exactly once per
+  // source, with the gradient this returns for it, as soon as it is final: in the order the reverse sweep
+  // finishes them (roughly the reverse of the forward pass), those that nothing recorded uses (zeros, or
+  // ones for the target itself) first.
+  std::vector<Tensor> gradient(const Tensor& target, const std::vector<Tensor>& sources,
+                               const FinalGradientFn& on_final = {});
+  std::vector<Tensor> gradient(const Tensor& target, const std::vector<Variable*>& sources,
+                               const FinalGradientFn& on_final = {});
+  std::vector<Tensor> gradient(const Tensor& target, const std::vector<VariablePtr>& sources,
+                               const FinalGradientFn& on_final = {});
 
   // Stops and restarts recording (tape.stop_recording()).
   void pause() { paused_ = true; }

@@ -70,9 +70,13 @@ class Communicator {
 };
 
 struct MultiWorkerMirroredStrategyOptions {
-  // Gradients are fused into buffers of about this size, each reduced while the next is filled (DDP's
-  // and Horovod's default is 25 MB): a few large reductions instead of one per variable.
+  // Gradients are fused into buffers of about this size (DDP's and Horovod's default is 25 MB): a few
+  // large reductions instead of one per variable. The buckets hold the variables in reverse order.
   int64_t bucket_bytes = 25 << 20;
+  // A bucket's reduction starts as soon as the backward pass has finished every gradient in it, while
+  // the pass goes on (fit gives the tape's on_final hook to the reduction); false: after the pass. The
+  // result is the same to the bit either way.
+  bool reduce_during_backward = true;
 };
 
 // tf.distribute.MultiWorkerMirroredStrategy over MPI_COMM_WORLD: one replica per process.

@@ -54,7 +54,8 @@ void GradientTape::record(const std::vector<Tensor>& inputs, const std::vector<T
   nodes_.push_back(std::move(node));
 }
 
-std::vector<Tensor> GradientTape::gradient(const Tensor& target, const std::vector<Tensor>& sources) {
+std::vector<Tensor> GradientTape::gradient(const Tensor& target, const std::vector<Tensor>& sources,
+                                           const FinalGradientFn& on_final) {
   if (used_ && !persistent_)
     throw InvalidArgument("GradientTape.gradient can only be called once on a non-persistent tape");
   used_ = true;
@@ -70,6 +71,33 @@ std::vector<Tensor> GradientTape::gradient(const Tensor& target, const std::vect
     if (!inserted) it->second = ops::add(it->second, g);
   };
 
+  std::vector<Tensor> result(sources.size());
+  auto finish_source = [&](size_t i) {
+    auto it = grads.find(sources[i].id());
+    result[i] = it == grads.end() ? Tensor::zeros(sources[i].shape(), sources[i].dtype()) : it->second;
+    if (on_final) on_final(i, result[i]);
+  };
+  // For on_final: how many recorded ops not yet passed send a gradient to each source. A source is final
+  // when its count reaches zero; one that no op uses is final before the sweep starts.
+  std::unordered_map<const TensorImpl*, std::vector<size_t>> source_indices;
+  std::unordered_map<const TensorImpl*, size_t> uses_left;
+  auto for_each_source_input = [&](const Node& node, auto&& f) {
+    for (size_t i = 0; i < node.inputs.size(); ++i) {
+      if (!node.needs[i]) continue;
+      const TensorImpl* id = node.inputs[i].id();
+      if (!source_indices.count(id)) continue;
+      bool repeated = false;  // an op that uses a source twice (x * x) is one use
+      for (size_t j = 0; j < i && !repeated; ++j) repeated = node.needs[j] && node.inputs[j].id() == id;
+      if (!repeated) f(id);
+    }
+  };
+  if (on_final) {
+    for (size_t i = 0; i < sources.size(); ++i) source_indices[sources[i].id()].push_back(i);
+    for (const Node& node : nodes_) for_each_source_input(node, [&](const TensorImpl* id) { ++uses_left[id]; });
+    for (size_t i = 0; i < sources.size(); ++i)
+      if (!uses_left.count(sources[i].id())) finish_source(i);
+  }
+
   for (auto node = nodes_.rbegin(); node != nodes_.rend(); ++node) {
     std::vector<Tensor> output_grads;
     bool any = false;
@@ -78,18 +106,21 @@ std::vector<Tensor> GradientTape::gradient(const Tensor& target, const std::vect
       output_grads.push_back(it == grads.end() ? Tensor() : it->second);
       any |= it != grads.end();
     }
-    if (!any) continue;
-    std::vector<Tensor> input_grads = node->backward(output_grads, node->needs);
-    for (size_t i = 0; i < node->inputs.size(); ++i)
-      if (node->needs[i] && i < input_grads.size() && input_grads[i].defined()) accumulate(node->inputs[i], input_grads[i]);
+    if (any) {
+      std::vector<Tensor> input_grads = node->backward(output_grads, node->needs);
+      for (size_t i = 0; i < node->inputs.size(); ++i)
+        if (node->needs[i] && i < input_grads.size() && input_grads[i].defined())
+          accumulate(node->inputs[i], input_grads[i]);
+    }
+    if (on_final)
+      for_each_source_input(*node, [&](const TensorImpl* id) {
+        if (--uses_left[id] == 0)
+          for (size_t i : source_indices[id]) finish_source(i);
+      });
   }
 
-  std::vector<Tensor> result;
-  result.reserve(sources.size());
-  for (const Tensor& s : sources) {
-    auto it = grads.find(s.id());
-    result.push_back(it == grads.end() ? Tensor::zeros(s.shape(), s.dtype()) : it->second);
-  }
+  for (size_t i = 0; i < sources.size(); ++i)
+    if (!result[i].defined()) finish_source(i);  // without on_final: every source, after the sweep
   if (!persistent_) {
     nodes_.clear();
     keep_alive_.clear();
@@ -98,16 +129,18 @@ std::vector<Tensor> GradientTape::gradient(const Tensor& target, const std::vect
   return result;
 }
 
-std::vector<Tensor> GradientTape::gradient(const Tensor& target, const std::vector<Variable*>& sources) {
+std::vector<Tensor> GradientTape::gradient(const Tensor& target, const std::vector<Variable*>& sources,
+                                           const FinalGradientFn& on_final) {
   std::vector<Tensor> values;
   for (Variable* v : sources) values.push_back(v->value());
-  return gradient(target, values);
+  return gradient(target, values, on_final);
 }
 
-std::vector<Tensor> GradientTape::gradient(const Tensor& target, const std::vector<VariablePtr>& sources) {
+std::vector<Tensor> GradientTape::gradient(const Tensor& target, const std::vector<VariablePtr>& sources,
+                                           const FinalGradientFn& on_final) {
   std::vector<Tensor> values;
   for (const VariablePtr& v : sources) values.push_back(v->value());
-  return gradient(target, values);
+  return gradient(target, values, on_final);
 }
 
 namespace autodiff {

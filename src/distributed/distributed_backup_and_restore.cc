@@ -2,6 +2,7 @@
 // save_sharded, and every process's random streams.
 #include <algorithm>
 #include <functional>
+#include <iostream>
 #include <set>
 #include <sstream>
 
@@ -81,6 +82,11 @@ void DistributedBackupAndRestore::on_train_begin(const Logs&) {
   for (const auto& c : m.active_callbacks())
     if (c.get() != this && !c->state_name().empty()) names.push_back(c->state_name());
   const std::set<std::string> common = common_state_names(names, communicator_);
+  for (const std::string& name : names)
+    if (!common.contains(name))
+      std::cerr << "WARNING: DistributedBackupAndRestore: callback '" << name << "' of process " << communicator_.rank()
+                << " is not on every process, so its state is not backed up and starts afresh after a resume; "
+                   "give it to every process (a ModelCheckpoint with writes_files on process 0 alone)\n";
   std::vector<CallbackPtr> saved_callbacks;
   for (const auto& c : m.active_callbacks())
     if (c.get() != this && common.contains(c->state_name())) saved_callbacks.push_back(c);

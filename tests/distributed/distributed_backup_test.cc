@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <limits>
+#include <optional>
 
 #include "cairn/cairn.h"
 #include "cairn/distributed.h"
@@ -122,6 +124,64 @@ TEST(DistributedBackupAndRestore, StreamsOfAnotherLayerCountAreAFormatError) {
   EXPECT_EQ(weights_of(*two_dropouts), before);
   strategy.communicator().barrier();
   EXPECT_TRUE(std::filesystem::exists(dir / "backups/backup-1.index"));
+}
+
+// Notes a ModelCheckpoint's best value when the first epoch of a fit begins (after the restore).
+class BestAtStart : public Callback {
+ public:
+  explicit BestAtStart(std::shared_ptr<ModelCheckpoint> checkpoint) : checkpoint_(std::move(checkpoint)) {}
+  void on_epoch_begin(int, const Logs&) override {
+    if (!best_) best_ = checkpoint_->best();
+  }
+  std::optional<double> best_;
+
+ private:
+  std::shared_ptr<ModelCheckpoint> checkpoint_;
+};
+
+// A save_best_only ModelCheckpoint given to every process (only process 0 writing) is in the backups:
+// resumed in epoch 1, it remembers epoch 0's loss as the best. Given to process 0 alone, it is not, and
+// that process says so.
+TEST(DistributedBackupAndRestore, AModelCheckpointOnEveryProcessKeepsItsBestValue) {
+  MultiWorkerMirroredStrategy strategy;
+  testing::SharedTempDir dir(strategy.communicator());
+  const LabeledData data = make_moons(200, 0.1, 3);  // 13 batches of 16 per epoch
+  auto fit = [&](const std::string& name, bool on_every_process, std::vector<CallbackPtr> more) {
+    auto model = model_with_seed(7, 0.0, strategy);
+    const ModelCheckpointOptions options{
+        .monitor = "loss", .save_best_only = true, .save_weights_only = true, .writes_files = strategy.is_chief()};
+    auto checkpoint = std::make_shared<ModelCheckpoint>(dir / (name + "-cp"), options);
+    auto probe = std::make_shared<BestAtStart>(checkpoint);
+    const BackupAndRestoreOptions every_4{.save_freq = int64_t{4}};
+    more.insert(more.begin(), std::make_shared<DistributedBackupAndRestore>(dir / name, every_4));
+    if (on_every_process || strategy.is_chief()) more.push_back(checkpoint);
+    more.push_back(probe);
+    History history = model->fit(data.x, data.y, {.batch_size = 16, .epochs = 2, .verbose = 0, .callbacks = more,
+                                                  .seed = 5, .replica_context = strategy.replica_context()});
+    return std::make_pair(history, probe->best_);
+  };
+  const auto [whole, whole_start] = fit("whole", true, {});
+  EXPECT_EQ(whole_start, std::numeric_limits<double>::infinity());
+  for (bool on_every_process : {true, false}) {
+    const std::string name = on_every_process ? "every" : "chief";
+    EXPECT_THROW(fit(name, on_every_process, {std::make_shared<Interrupt>(19)}), IOError);  // epoch 1, step 6
+    ::testing::internal::CaptureStderr();
+    const auto [resumed, probed] = fit(name, on_every_process, {});
+    const std::string warnings = ::testing::internal::GetCapturedStderr();
+    const double best_at_start = probed.value_or(-1.0);  // no ASSERT: the other processes would wait
+    const bool warned =
+        warnings.find("callback 'model_checkpoint' of process 0 is not on every process") != std::string::npos;
+    if (on_every_process || strategy.num_replicas_in_sync() == 1) {
+      EXPECT_EQ(best_at_start, whole.history.at("loss")[0]) << name;  // epoch 0's, restored
+      EXPECT_FALSE(warned) << warnings;
+    } else {
+      if (strategy.is_chief()) {
+        EXPECT_EQ(best_at_start, std::numeric_limits<double>::infinity());
+      }
+      EXPECT_EQ(warned, strategy.is_chief()) << warnings;
+    }
+    EXPECT_NEAR(resumed.history.at("loss").back(), whole.history.at("loss").back(), 1e-12) << name;
+  }
 }
 
 }  // namespace
