@@ -1,6 +1,8 @@
 // The built-in layer classes (builtin_layers.inc) and the helpers their config files share.
 #include "layer_registry.h"
 
+#include <cstdlib>
+
 namespace cairn::config_detail {
 
 const std::vector<LayerClass>& builtin_layer_classes() {
@@ -38,5 +40,23 @@ int single(ConfigReader& reader, const std::string& key, std::optional<int> fall
     reader.fail(key + " must be a positive integer or a list of one, got " + show(*value));
   return static_cast<int>(item.get<int64_t>());
 }
+
+std::vector<int> axes(ConfigReader& reader, const std::string& key, std::vector<int> fallback) {
+  const Json* value = reader.take(key);
+  if (!value || value->is_null()) return fallback;
+  const Json& v = unwrap_tuple(*value);
+  constexpr int64_t kMaxAxis = 64;  // far above any tensor's rank; the layer checks its input's
+  auto valid = [&](const Json& a) { return a.is_number_integer() && std::abs(a.get<int64_t>()) <= kMaxAxis; };
+  std::vector<int> out;
+  if (valid(v)) return {static_cast<int>(v.get<int64_t>())};
+  if (!v.is_array() || v.empty()) reader.fail(key + " must be an integer or a list of integers, got " + show(*value));
+  for (const Json& a : v) {
+    if (!valid(a)) reader.fail(key + " must be an integer or a list of integers, got " + show(*value));
+    out.push_back(static_cast<int>(a.get<int64_t>()));
+  }
+  return out;
+}
+
+Json axes_config(const std::vector<int>& axes) { return axes.size() == 1 ? Json(axes[0]) : Json(axes); }
 
 }  // namespace cairn::config_detail

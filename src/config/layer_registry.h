@@ -48,6 +48,11 @@ void require_no_lora(ConfigReader& reader);
 // null or absent.
 int single(ConfigReader& reader, const std::string& key, std::optional<int> fallback = std::nullopt);
 
+// An axis argument that Keras takes as an int or a list of ints (UnitNormalization, RMSNormalization):
+// `fallback` when null or absent. Written back as an int when there is one axis.
+std::vector<int> axes(ConfigReader& reader, const std::string& key, std::vector<int> fallback);
+Json axes_config(const std::vector<int>& axes);
+
 // Dense, Conv1D and Conv2D end their configs alike: the activation, the bias, the two initializers, and
 // the regularizers and constraints that cairn has only as null.
 template <class L>

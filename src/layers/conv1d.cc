@@ -11,19 +11,9 @@ Conv1D::Conv1D(int64_t filters, int kernel_size, Conv1DOptions options)
   if (filters <= 0)
     throw InvalidArgument("Conv1D: the `filters` argument must be a strictly positive integer, got " +
                           std::to_string(filters));
-  if (kernel_size <= 0)
-    throw InvalidArgument("Conv1D: the `kernel_size` argument must be a strictly positive integer, got " +
-                          std::to_string(kernel_size));
-  if (options_.strides <= 0)
-    throw InvalidArgument("Conv1D: the `strides` argument must be a strictly positive integer, got " +
-                          std::to_string(options_.strides));
-  if (options_.dilation_rate <= 0)
-    throw InvalidArgument("Conv1D: the `dilation_rate` argument must be a strictly positive integer, got " +
-                          std::to_string(options_.dilation_rate));
-  if (options_.strides > 1 && options_.dilation_rate > 1)
-    throw InvalidArgument("Conv1D: `strides > 1` not supported in conjunction with `dilation_rate > 1`. Received: "
-                          "strides=" + std::to_string(options_.strides) +
-                          " and dilation_rate=" + std::to_string(options_.dilation_rate));
+  detail::require_positive("Conv1D", "kernel_size", kernel_size);
+  detail::require_positive("Conv1D", "strides", options_.strides);
+  detail::require_dilation_with_unit_stride("Conv1D", options_.dilation_rate, options_.strides);
   detail::require_groups_divide_filters("Conv1D", options_.groups, filters);
   options_.padding = detail::normalize_padding("Conv1D", options_.padding, /*allow_causal=*/true);
   if (!ops::is_activation_name(options_.activation))

@@ -1,7 +1,5 @@
 #include "cairn/layers/conv2d_transpose.h"
 
-#include <algorithm>
-
 #include "cairn/error.h"
 #include "cairn/ops.h"
 #include "spatial_util.h"
@@ -20,14 +18,9 @@ Conv2DTranspose::Conv2DTranspose(int64_t filters, std::array<int, 2> kernel_size
   detail::require_positive_pair("Conv2DTranspose", "strides", options_.strides);
   detail::require_dilation_with_unit_strides("Conv2DTranspose", options_.dilation_rate, options_.strides);
   if (const auto& padding = options_.output_padding)
-    for (int i = 0; i < 2; ++i)
-      if ((*padding)[i] < 0 || (*padding)[i] >= options_.strides[i])
-        throw InvalidArgument("Conv2DTranspose: invalid `output_padding` argument. Each value in `output_padding` "
-                              "must be non-negative and strictly less than the corresponding `strides` value. At "
-                              "index " + std::to_string(i) + ", `output_padding` is " +
-                              std::to_string((*padding)[i]) + " and `strides` is " +
-                              std::to_string(options_.strides[i]) + ". Received: output_padding=" +
-                              detail::pair_str(*padding) + ", strides=" + detail::pair_str(options_.strides));
+    detail::require_output_padding_below_strides("Conv2DTranspose", {(*padding)[0], (*padding)[1]},
+                                                 {options_.strides[0], options_.strides[1]}, detail::pair_str(*padding),
+                                                 detail::pair_str(options_.strides));
   options_.padding = detail::normalize_padding("Conv2DTranspose", options_.padding);
   if (!ops::is_activation_name(options_.activation))
     throw InvalidArgument("Conv2DTranspose: unknown activation '" + options_.activation + "'");
@@ -36,15 +29,12 @@ Conv2DTranspose::Conv2DTranspose(int64_t filters, std::array<int, 2> kernel_size
 }
 
 int64_t Conv2DTranspose::output_length(int axis, int64_t input_length) const {
-  if (input_length < 0) return -1;
-  const int64_t window = kernels::dilated_window(kernel_size_[axis], options_.dilation_rate[axis]);
-  const int64_t stride = options_.strides[axis];
-  const std::optional<int64_t> extra =
-      options_.output_padding ? std::optional<int64_t>((*options_.output_padding)[axis]) : std::nullopt;
-  if (options_.padding == "valid")
-    return (input_length - 1) * stride + window + extra.value_or(std::max(window, stride) - window);
-  if (!extra) return input_length * stride;
-  return (input_length - 1) * stride + window % 2 + *extra;
+  return detail::transposed_output_length(input_length, kernel_size_[axis], options_.strides[axis],
+                                          options_.dilation_rate[axis], options_.padding, output_padding_at(axis));
+}
+
+std::optional<int> Conv2DTranspose::output_padding_at(int axis) const {
+  return options_.output_padding ? std::optional<int>((*options_.output_padding)[axis]) : std::nullopt;
 }
 
 void Conv2DTranspose::check_input(const Shape& input_shape) const {
@@ -55,22 +45,16 @@ void Conv2DTranspose::check_input(const Shape& input_shape) const {
   if (built() && input_shape[3] != kernel_->shape()[3])
     incompatible_input("expected axis -1 of input shape to have value " + std::to_string(kernel_->shape()[3]) +
                        ", but received input with shape " + shape_str(input_shape));
-  // TensorFlow computes the output as the input gradient of the Conv2D that maps it back to the input;
-  // 'same' with an even kernel and output_padding 0 makes an output that no such Conv2D has.
   for (int axis = 0; axis < 2; ++axis) {
     const int64_t in = input_shape[axis + 1];
-    if (in < 0) continue;
-    const int64_t out = output_length(axis, in);
-    const int64_t back = detail::spatial_output(out, static_cast<int>(kernels::dilated_window(
-                                                         kernel_size_[axis], options_.dilation_rate[axis])),
-                                                options_.strides[axis], options_.padding);
-    if (back != in)
-      incompatible_input("an output of size " + std::to_string(out) + " along spatial axis " +
+    if (!detail::transposed_output_convolves_back(in, kernel_size_[axis], options_.strides[axis],
+                                                  options_.dilation_rate[axis], options_.padding, output_padding_at(axis)))
+      incompatible_input("an output of size " + std::to_string(output_length(axis, in)) + " along spatial axis " +
                          std::to_string(axis) + " (kernel_size " + detail::pair_str(kernel_size_) + ", strides " +
                          detail::pair_str(options_.strides) + ", output_padding " +
                          (options_.output_padding ? detail::pair_str(*options_.output_padding) : "None") +
-                         ", padding \"" + options_.padding + "\") convolves back to " + std::to_string(back) +
-                         ", not " + std::to_string(in) + ". Full shape received: " + shape_str(input_shape));
+                         ", padding \"" + options_.padding + "\") does not convolve back to " + std::to_string(in) +
+                         ". Full shape received: " + shape_str(input_shape));
   }
 }
 

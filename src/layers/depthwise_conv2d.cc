@@ -12,9 +12,7 @@ DepthwiseConv2D::DepthwiseConv2D(std::array<int, 2> kernel_size, DepthwiseConv2D
   detail::require_positive_pair("DepthwiseConv2D", "strides", options_.strides);
   // Strides and dilation together are fine here: Keras 3 computes them (TensorFlow's padding), as oneDNN does.
   detail::require_positive_pair("DepthwiseConv2D", "dilation_rate", options_.dilation_rate);
-  if (options_.depth_multiplier <= 0)
-    throw InvalidArgument("DepthwiseConv2D: invalid value for argument `depth_multiplier`. Expected a strictly "
-                          "positive value. Received depth_multiplier=" + std::to_string(options_.depth_multiplier));
+  detail::require_depth_multiplier("DepthwiseConv2D", options_.depth_multiplier);
   options_.padding = detail::normalize_padding("DepthwiseConv2D", options_.padding);
   if (!ops::is_activation_name(options_.activation))
     throw InvalidArgument("DepthwiseConv2D: unknown activation '" + options_.activation + "'");

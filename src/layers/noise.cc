@@ -41,6 +41,32 @@ Tensor GaussianDropout::call(const Tensor& x, bool training) {
   return ops::mul(x, factor);
 }
 
+AlphaDropout::AlphaDropout(double rate, std::optional<uint64_t> seed, std::string name)
+    : NoiseLayer("AlphaDropout", std::move(name), seed), rate_(rate) {
+  require_rate("AlphaDropout", rate);  // Keras takes 1 too, whose affine map divides by 0
+}
+
+// Each element is kept with probability 1 - rate, else set to SELU's saturation -alpha * scale; then
+// a x + b with a and b such that inputs of mean 0 and variance 1 keep them.
+Tensor AlphaDropout::call(const Tensor& x, bool training) {
+  if (!training || rate_ == 0.0) return x;
+  constexpr double kAlpha = 1.6732632423543772848170429916717;  // SELU's constants, as Keras's
+  constexpr double kScale = 1.0507009873554804934193349852946;
+  const double saturation = -kAlpha * kScale;
+  const double a = 1.0 / std::sqrt((1.0 - rate_) * (1.0 + rate_ * saturation * saturation));
+  const double b = -a * saturation * rate_;
+  const float threshold = static_cast<float>(rate_);
+  Tensor slope(x.shape(), DType::Float32), offset(x.shape(), DType::Float32);
+  float* s = slope.data<float>();
+  float* o = offset.data<float>();
+  for (int64_t i = 0; i < x.numel(); ++i) {
+    const bool kept = generator().uniform() >= threshold;
+    s[i] = kept ? static_cast<float>(a) : 0.f;
+    o[i] = static_cast<float>(kept ? b : a * saturation + b);
+  }
+  return ops::add(ops::mul(x, slope), offset);
+}
+
 SpatialDropout::SpatialDropout(std::string class_name, int spatial_axes, double rate, std::optional<uint64_t> seed,
                                std::string name)
     : NoiseLayer(class_name, std::move(name), seed), spatial_axes_(spatial_axes), rate_(rate) {

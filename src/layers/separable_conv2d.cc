@@ -18,9 +18,7 @@ SeparableConv2D::SeparableConv2D(int64_t filters, std::array<int, 2> kernel_size
   detail::require_positive_pair("SeparableConv2D", "strides", options_.strides);
   // Strides and dilation together are fine here: Keras 3 computes them (TensorFlow's padding), as oneDNN does.
   detail::require_positive_pair("SeparableConv2D", "dilation_rate", options_.dilation_rate);
-  if (options_.depth_multiplier <= 0)
-    throw InvalidArgument("SeparableConv2D: invalid value for argument `depth_multiplier`. Expected a strictly "
-                          "positive value. Received depth_multiplier=" + std::to_string(options_.depth_multiplier));
+  detail::require_depth_multiplier("SeparableConv2D", options_.depth_multiplier);
   options_.padding = detail::normalize_padding("SeparableConv2D", options_.padding);
   if (!ops::is_activation_name(options_.activation))
     throw InvalidArgument("SeparableConv2D: unknown activation '" + options_.activation + "'");

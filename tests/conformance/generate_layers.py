@@ -5,7 +5,7 @@ gradients of a fixed objective, and the weights after one SGD step. The layer co
 
 Run in the oracle environment (scripts/setup --oracle):
 
-    .oracle-venv/bin/python tests/conformance/generate_layers.py [--only SUBSTRING]
+    .oracle-venv/bin/python tests/conformance/generate_layers.py [--only SUBSTRING | --cases NAME...]
 
 Adding a layer to cairn adds its cases to CASES below (the contract test fails for a registered class that
 has none). Runs are deterministic: fixed seeds, one TensorFlow thread, TensorFlow's deterministic ops,
@@ -192,6 +192,43 @@ CASES = [
     ("normalization_given", lambda: L.Normalization(mean=[0.5, -1.0, 2.0], variance=[4.0, 0.25, 1.0]), [(2, 3)], {}),
     ("normalization_scalar_inverted", lambda: L.Normalization(axis=None, mean=0.25, variance=2.0, invert=True),
      [(2, 3, 2)], {}),
+    # Attention layers called on [query, value] or [query, value, key].
+    ("attention", lambda: L.Attention(), [(2, 3, 4), (2, 2, 4)], {}),
+    ("attention_scaled_key", lambda: L.Attention(use_scale=True), [(2, 3, 4), (2, 2, 3), (2, 2, 4)], {}),
+    ("attention_concat_scaled", lambda: L.Attention(score_mode="concat", use_scale=True), [(2, 3, 3), (2, 4, 3)], {}),
+    ("attention_concat_key", lambda: L.Attention(score_mode="concat"), [(1, 2, 3), (1, 3, 2), (1, 3, 3)], {}),
+    ("attention_dropout", lambda: L.Attention(dropout=0.5, seed=1), [(2, 3, 4), (2, 2, 4)],
+     {"random": True, "training_differs": True}),
+    ("additive_attention", lambda: L.AdditiveAttention(), [(2, 3, 4), (2, 2, 4)], {}),
+    ("additive_attention_no_scale_key", lambda: L.AdditiveAttention(use_scale=False), [(2, 2, 3), (2, 3, 2), (2, 3, 3)],
+     {}),
+    # Normalizations without batch statistics; Identity.
+    ("group_normalization", lambda: L.GroupNormalization(groups=2), [(2, 3, 4)], {}),
+    ("group_normalization_image", lambda: L.GroupNormalization(groups=3, epsilon=0.01, center=False), [(2, 2, 2, 6)],
+     {}),
+    ("group_normalization_instance_axis1", lambda: L.GroupNormalization(groups=-1, axis=1, scale=False), [(2, 3, 4)],
+     {}),
+    ("unit_normalization", lambda: L.UnitNormalization(), [(2, 5)], {}),
+    ("unit_normalization_axes", lambda: L.UnitNormalization(axis=[1, 2]), [(2, 3, 2)], {}),
+    ("rms_normalization", lambda: L.RMSNormalization(), [(2, 3, 4)], {}),
+    ("rms_normalization_axes", lambda: L.RMSNormalization(axis=[-2, -1], epsilon=1e-3), [(2, 3, 4)], {}),
+    ("identity", lambda: L.Identity(), [(2, 3)], {}),
+    # The 1-D forms of the transposed, depthwise and separable convolutions.
+    ("conv1d_transpose", lambda: L.Conv1DTranspose(3, 3), [(2, 4, 2)], {}),
+    ("conv1d_transpose_same_strided", lambda: L.Conv1DTranspose(2, 3, strides=2, padding="same", activation="tanh"),
+     [(2, 3, 2)], {}),
+    ("conv1d_transpose_output_padding", lambda: L.Conv1DTranspose(2, 2, strides=3, output_padding=1, use_bias=False),
+     [(2, 3, 2)], {}),
+    ("depthwise_conv1d", lambda: L.DepthwiseConv1D(3), [(2, 5, 2)], {}),
+    ("depthwise_conv1d_multiplier_same_strided",
+     lambda: L.DepthwiseConv1D(3, strides=2, padding="same", depth_multiplier=2, activation="tanh"), [(2, 5, 3)], {}),
+    ("depthwise_conv1d_dilated", lambda: L.DepthwiseConv1D(2, dilation_rate=2, use_bias=False), [(2, 5, 2)], {}),
+    ("separable_conv1d", lambda: L.SeparableConv1D(3, 2), [(2, 4, 2)], {}),
+    ("separable_conv1d_multiplier_same_strided",
+     lambda: L.SeparableConv1D(4, 3, strides=2, padding="same", depth_multiplier=2, activation="tanh"), [(2, 5, 2)],
+     {}),
+    ("separable_conv1d_dilated", lambda: L.SeparableConv1D(2, 2, dilation_rate=2, use_bias=False), [(2, 5, 3)], {}),
+    ("alpha_dropout", lambda: L.AlphaDropout(0.3, seed=3), [(2, 6)], {"random": True, "training_differs": True}),
     # Not in keras.layers, but in every ConvNeXt file (keras.applications.convnext).
     ("layer_scale", lambda: LayerScale(0.5, 4), [(2, 3, 4)], {}),
 ]
@@ -290,12 +327,18 @@ def make_case(name, factory, shapes, options):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--only", default="", help="remake only the cases whose name contains this")
+    parser.add_argument("--cases", nargs="+", default=[], help="remake only the cases of these exact names")
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     index_path = OUT / "index.json"
-    index = json.loads(index_path.read_text()) if args.only and index_path.exists() else {"cases": []}
-    kept = [c for c in index["cases"] if args.only not in c["name"]] if args.only else []
-    made = [make_case(*case) for case in CASES if args.only in case[0]]
+
+    def chosen(name):
+        return name in args.cases if args.cases else args.only in name
+
+    partial = bool(args.only or args.cases)
+    index = json.loads(index_path.read_text()) if partial and index_path.exists() else {"cases": []}
+    kept = [c for c in index["cases"] if not chosen(c["name"])] if partial else []
+    made = [make_case(*case) for case in CASES if chosen(case[0])]
     order = {case[0]: i for i, case in enumerate(CASES)}
     cases = sorted(kept + made, key=lambda c: order.get(c["name"], len(order)))
     index = {

@@ -49,6 +49,7 @@ class Conv2DTranspose : public Layer {
 
  private:
   int64_t output_length(int axis, int64_t input_length) const;  // Keras's size along spatial axis 0 or 1
+  std::optional<int> output_padding_at(int axis) const;
   int64_t filters_;
   std::array<int, 2> kernel_size_;
   Conv2DTransposeOptions options_;

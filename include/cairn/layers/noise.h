@@ -1,6 +1,8 @@
 // The regularization layers that draw random numbers in training and are the identity in inference, as
 // keras.layers' GaussianNoise (x + N(0, stddev)), GaussianDropout (x * N(1, sqrt(rate / (1 - rate))))
-// and SpatialDropout1D/2D (Dropout of whole channels: one draw per sample and channel). Each draws from
+// SpatialDropout1D/2D (Dropout of whole channels: one draw per sample and channel) and AlphaDropout
+// (SELU's dropout: dropped elements take SELU's negative saturation value, then an affine map keeps the
+// mean and variance of normalized inputs). Each draws from
 // its own seeded stream, whose state checkpoints keep.
 #pragma once
 
@@ -38,6 +40,18 @@ class GaussianNoise : public NoiseLayer {
 class GaussianDropout : public NoiseLayer {
  public:
   explicit GaussianDropout(double rate, std::optional<uint64_t> seed = {}, std::string name = "");
+  double rate() const { return rate_; }
+
+ protected:
+  Tensor call(const Tensor& x, bool training) override;
+
+ private:
+  double rate_;
+};
+
+class AlphaDropout : public NoiseLayer {
+ public:
+  explicit AlphaDropout(double rate, std::optional<uint64_t> seed = {}, std::string name = "");
   double rate() const { return rate_; }
 
  protected:

@@ -1,4 +1,4 @@
-// The configs of keras.layers' GaussianNoise, GaussianDropout and SpatialDropout1D/2D.
+// The configs of keras.layers' GaussianNoise, GaussianDropout, AlphaDropout and SpatialDropout1D/2D.
 #include "cairn/layers/noise.h"
 #include "layer_registry.h"
 
@@ -58,6 +58,22 @@ LayerClass gaussian_dropout_layer_class() {
     return std::make_shared<GaussianDropout>(rate, seed, name);
   };
   return {"GaussianDropout", write, read, "rate and seed (cairn's own random stream, not Keras's draws)"};
+}
+
+LayerClass alpha_dropout_layer_class() {
+  auto write = [](const Layer& layer) -> Json {
+    const AlphaDropout& d = as<AlphaDropout>(layer);
+    return {{"rate", d.rate()}, {"seed", seed_json(d.seed())}, {"noise_shape", nullptr}};
+  };
+  auto read = [](const std::string& name, const Json& config) -> LayerPtr {
+    ConfigReader r(config, describe("AlphaDropout", name));
+    const double rate = r.number("rate");
+    const std::optional<uint64_t> seed = r.seed("seed");
+    r.require("noise_shape", {kNull}, "cairn's AlphaDropout draws one value per element");
+    r.finish();
+    return std::make_shared<AlphaDropout>(rate, seed, name);
+  };
+  return {"AlphaDropout", write, read, "rate and seed; noise_shape only as null (cairn's own random stream)"};
 }
 
 LayerClass spatial_dropout1d_layer_class() { return spatial_dropout_class<SpatialDropout1D>("SpatialDropout1D", false); }
