@@ -456,14 +456,19 @@ Logs Model::train_step(const Data& batch) {
   // Undefined for a replica whose part of a short last batch is empty: it adds nothing to the others'.
   std::vector<Tensor> grads(vars.size());
   Tensor loss_value;
+  // With replicas, each gradient is handed to the reduction as soon as the backward pass finishes it.
+  std::unique_ptr<GradientReduction> reduction;
+  if (replica_context_) reduction = replica_context_->begin_gradient_reduction(vars, samples);
   if (samples > 0) {
     GradientTape tape;
     y_pred = call_outputs(batch.x, /*training=*/true);
     loss_value = total_loss(batch, y_pred, output_losses);
-    grads = tape.gradient(loss_value, vars);
+    FinalGradientFn on_final;
+    if (reduction) on_final = [&](size_t index, const Tensor& gradient) { reduction->gradient_final(index, gradient); };
+    grads = tape.gradient(loss_value, vars, on_final);
   }
   // With several replicas, what the step adds to the metric states (every state is a vector of sums)
-  // rides with the gradients in the step's one collective: every replica then holds the states of all.
+  // rides with the gradients in the step's reduction: every replica then holds the states of all.
   const bool replicated = replica_context_ && replica_context_->num_replicas_in_sync() > 1;
   const auto tracked = tracked_metrics();
   auto all_states = [&] {
@@ -484,7 +489,7 @@ Logs Model::train_step(const Data& batch) {
     step_sums = all_states();
     for (size_t i = 0; i < step_sums.size(); ++i) step_sums[i] -= before[i];
   }
-  if (replica_context_) replica_context_->all_reduce_gradients(grads, vars, samples, step_sums);
+  if (reduction) reduction->finish(grads, step_sums);
   if (replicated) {
     size_t offset = 0;
     for (const auto& [name, metric] : tracked) {
