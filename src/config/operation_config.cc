@@ -13,6 +13,7 @@ namespace {
 using Kind = OperationValue::Kind;
 
 constexpr const char* kKeras3OpsModule = "keras.src.ops.";
+constexpr const char* kNotImplemented = "not implemented yet";
 constexpr const char* kConstantValue = "_CONSTANT_VALUE";  // tf-keras: a first argument that is not a tensor
 
 bool starts_with(const std::string& text, const std::string& prefix) { return text.rfind(prefix, 0) == 0; }
@@ -297,6 +298,29 @@ KerasSupportSection operation_support_section() {
     if (!functions.empty()) note += "; tf-keras: " + functions;
     section.rows.push_back({spec.module.substr(std::string("keras.src.").size()) + "." + spec.class_name, true, note});
   }
+  // Operations that real models use and cairn lacks, and why; any operation outside the table is refused.
+  constexpr const char* kNoGradient = "its output is not differentiable (comparisons, indices, rounding)";
+  const std::vector<std::pair<std::string, std::string>> missing = {
+      {"ops.numpy.Einsum", "cairn has no general tensor contraction yet (Matmul covers the usual products)"},
+      {"ops.numpy.Where", "cairn has no elementwise select yet"},
+      {"ops.numpy.Take", "cairn has no gather along an axis yet (GetItem covers integer and slice keys)"},
+      {"ops.numpy.Split", "an operation with several outputs; slice with GetItem instead"},
+      {"ops.math.Erf", "cairn has no erf op yet (Gelu has its own)"},
+      {"ops.linalg.Norm", "cairn has no general norms yet (Normalize has the L2 one)"},
+      {"ops.numpy.Cumsum", kNotImplemented},
+      {"ops.numpy.Prod", kNotImplemented},
+      {"ops.numpy.Pad", kNotImplemented},
+      {"ops.numpy.Flip", kNotImplemented},
+      {"ops.numpy.Repeat", kNotImplemented},
+      {"ops.numpy.Arange", "makes a constant with no tensor input, which Keras does not record in a model"},
+      {"ops.numpy.Argmax", kNoGradient},
+      {"ops.numpy.Greater", kNoGradient},
+      {"ops.numpy.Equal", kNoGradient},
+      {"ops.numpy.Sign", kNoGradient},
+      {"ops.numpy.Round", kNoGradient},
+      {"ops.nn.OneHot", kNoGradient},
+  };
+  for (const auto& [name, reason] : missing) section.rows.push_back({name, false, reason});
   return section;
 }
 
