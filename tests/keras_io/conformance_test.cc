@@ -9,6 +9,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <sstream>
 #include <tuple>
@@ -230,7 +231,15 @@ TEST(Conformance, EveryKerasFileLoadsPredictsAndTrainsAsInKerasOrIsRefusedWithIt
   table << "\n" << passed << " of " << total << " files pass; " << differ
         << " predict as Keras and take a different next step, for the reason given; refused: " << refused
         << ".\n";
-  if (const char* out = std::getenv("CAIRN_CONFORMANCE_TABLE")) std::ofstream(out) << table.str();
+  if (const char* out = std::getenv("CAIRN_CONFORMANCE_TABLE")) {
+    // The keras.applications section after the table is tests/conformance/check_applications.py's: kept.
+    std::string applications;
+    if (std::ifstream in(out); in) {
+      const std::string old((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      if (const size_t at = old.find("\n## keras.applications"); at != std::string::npos) applications = old.substr(at);
+    }
+    std::ofstream(out) << table.str() << applications;
+  }
 }
 
 }  // namespace
