@@ -352,14 +352,22 @@ class Functional : public Model {
   std::vector<std::string> input_names() const override;
   std::vector<std::string> output_names() const override;
   std::vector<Tensor> call_outputs(const std::vector<Tensor>& inputs, bool training) override;
-  // For the summary's "Connected to" column: the producing node names of each layer's inputs.
+  // For the summary's "Connected to" column: each input of each call of the layer as Keras 3 shows it,
+  // "<layer>[<node index>][<tensor index>]".
   std::vector<std::string> inbound_names(const Layer& layer) const;
+  // As a layer in another model, a functional model with several outputs gives them all (call_all_outputs).
+  size_t output_count() const override { return outputs_.size(); }
+  std::vector<Shape> compute_output_shapes(const std::vector<Shape>& input_shapes) const override;
 
  protected:
   // As a layer (model(x)), a functional model gives its one output; InvalidArgument with several.
   Tensor call(const Tensor& x, bool training) override;
   Tensor call_multi(const std::vector<Tensor>& xs, bool training) override;
   void check_input(const Shape& input_shape) const override;
+  std::vector<Tensor> call_all_outputs_impl(const std::vector<Tensor>& xs, const std::vector<Tensor>& masks,
+                                            bool training) override {
+    return run(xs, training);
+  }
 
  private:
   std::vector<Tensor> run(const std::vector<Tensor>& xs, bool training);

@@ -7,10 +7,11 @@
 #include "cairn/allocation_budget.h"
 #include "cairn/error.h"
 #include "cairn/internal/config/config_reader.h"
+#include "cairn/layers/bidirectional.h"
 #include "cairn/layers/embedding.h"
 #include "cairn/layers/masking.h"
-
 #include "operation_config.h"
+
 namespace cairn {
 
 using config_detail::ConfigReader;
@@ -90,7 +91,8 @@ Json functional_config(const Functional& model) {
   auto reference = [&](const SymbolicTensor& t) {
     const SymbolicNode* node = t.node().get();
     const bool is_input = input_nodes.count(node) != 0;
-    return Json::array({is_input ? node->name : node->layer->name(), is_input ? 0 : node_index.at(node), 0});
+    return Json::array({is_input ? node->name : node->layer->name(), is_input ? 0 : node_index.at(node),
+                        static_cast<int64_t>(t.output_index())});
   };
 
   Json layers = Json::array();
@@ -100,8 +102,6 @@ Json functional_config(const Functional& model) {
                       {"name", input.node()->name},
                       {"inbound_nodes", Json::array()}});
   for (const Layer* layer : layer_order) {
-    Json inbound_nodes = Json::array();
-    for (const SymbolicNode* call : calls_of[layer]) {
     if (const auto* op = dynamic_cast<const Operation*>(layer)) {  // Keras 3's form: constants among the args
       std::vector<config_detail::OperationCall> op_calls;
       for (const SymbolicNode* call : calls_of[layer]) {
@@ -114,6 +114,8 @@ Json functional_config(const Functional& model) {
       layers.push_back(config_detail::operation_entry(*op, op_calls));
       continue;
     }
+    Json inbound_nodes = Json::array();
+    for (const SymbolicNode* call : calls_of[layer]) {
       Json node = Json::array();
       if (layer->takes_inputs_as_arguments() && call->inputs.size() > 1) {
         // tf-keras's form of mha(query, value, key): the first input, the others as call arguments.
@@ -164,9 +166,9 @@ auto as_format_error(const std::string& context, F&& make) {
 
 // One element of a model's "layers" list.
 struct Entry {
+  std::string module;  // Keras 3's: "keras.layers", "keras.src.ops.numpy" (an operation)
   std::string class_name;
   const Json* config = nullptr;
-  std::string module;  // Keras 3's: "keras.layers", "keras.src.ops.numpy" (an operation)
   std::string name;                    // the entry's "name", else its config's
   const Json* inbound_nodes = nullptr;  // functional models only
 };
@@ -174,9 +176,9 @@ struct Entry {
 Entry read_entry(const Json& json, const std::string& context, bool functional) {
   ConfigReader r(json, context);
   Entry entry;
+  entry.module = r.has("module") && json["module"].is_string() ? r.string("module") : "";
   entry.class_name = r.string("class_name");
   entry.config = &r.take_required("config");
-  entry.module = r.has("module") && json["module"].is_string() ? r.string("module") : "";
   entry.name = r.string("name", config_detail::string_at(*entry.config, "name"));
   if (functional) entry.inbound_nodes = &r.take_required("inbound_nodes");
   // A model used as a layer carries its own compile_config (Keras 3), which says nothing about the call.
@@ -260,6 +262,12 @@ std::shared_ptr<Model> read_sequential(const Json& config) {
   return model;
 }
 
+// Recurrent layers and Bidirectional take their initial states as inputs after the sequence, whose mask
+// they use.
+bool takes_initial_state(const Layer& layer) {
+  return dynamic_cast<const Recurrent*>(&layer) || dynamic_cast<const Bidirectional*>(&layer);
+}
+
 }  // namespace
 
 bool config_detail::is_keras_mask_operation(const std::string& class_name) {
@@ -268,20 +276,19 @@ bool config_detail::is_keras_mask_operation(const std::string& class_name) {
 
 namespace {
 
-// Which call of which layer a tensor comes from: Keras's (layer name, node index, tensor index).
+// Which output of which call of which layer a tensor is: Keras's (layer name, node index, tensor index).
 struct TensorRef {
   std::string layer;
   int64_t node = 0;
+  int64_t tensor = 0;  // the output of a layer with several (LSTM(return_state=True): 1 is h)
 };
 
-// [name, node_index, tensor_index] (+ Keras 2's call kwargs); cairn's layers have one output each.
+// [name, node_index, tensor_index] (+ Keras 2's call kwargs).
 TensorRef read_history(const Json& history, const std::string& context) {
   if (!history.is_array() || history.size() < 3 || history.size() > 4 || !history[0].is_string() ||
-      !history[1].is_number_integer() || !history[2].is_number_integer() || history[1].get<int64_t>() < 0)
+      !history[1].is_number_integer() || !history[2].is_number_integer() || history[1].get<int64_t>() < 0 ||
+      history[2].get<int64_t>() < 0)
     throw FormatError(context + ": expected [layer_name, node_index, tensor_index], got " + show(history));
-  if (history[2].get<int64_t>() != 0)
-    throw FormatError(context + ": tensor_index = " + show(history[2]) + " in " + show(history) +
-                      " is not supported (cairn's layers have one output)");
   if (history.size() == 4) {
     if (!history[3].is_object()) throw FormatError(context + ": the call arguments must be an object, got " + show(history[3]));
     for (const auto& [key, value] : history[3].items())
@@ -290,7 +297,19 @@ TensorRef read_history(const Json& history, const std::string& context) {
         throw FormatError(context + ": the call argument " + config_detail::clipped(key) + " = " + show(value) +
                           " is not supported (cairn calls layers with their inputs only)");
   }
-  return {history[0].get<std::string>(), history[1].get<int64_t>()};
+  return {history[0].get<std::string>(), history[1].get<int64_t>(), history[2].get<int64_t>()};
+}
+
+// A recurrent layer's initial_state call argument: one tensor or a list of them, each read by `read_one`.
+template <class ReadOne>
+std::vector<TensorRef> read_initial_state(const Json& value, const std::string& context, ReadOne read_one) {
+  const bool one = !value.is_array() || (!value.empty() && value[0].is_string());  // Keras 2's [name, node, tensor]
+  std::vector<TensorRef> states;
+  if (one) states.push_back(read_one(value));
+  else
+    for (const Json& state : value) states.push_back(read_one(state));
+  if (states.empty()) throw FormatError(context + ": initial_state is an empty list");
+  return states;
 }
 
 // Keras 3: {"class_name": "__keras_tensor__", "config": {"shape", "dtype", "keras_history": [...]}}.
@@ -312,15 +331,23 @@ std::vector<std::vector<TensorRef>> read_inbound_nodes(const Json& nodes, const 
     std::string mask_source;
     if (node.is_array()) {  // Keras 2: [[name, node, tensor, kwargs], ...]
       for (const Json& history : node) {
-        // tf-keras passes MultiHeadAttention's value and key tensors as call arguments: the inputs after it.
+        // tf-keras passes MultiHeadAttention's value and key tensors as call arguments: the inputs after it,
+        // as a recurrent layer's initial_state (the states after the sequence).
         std::vector<TensorRef> arguments;
         Json own = history;
-        if (own.is_array() && own.size() == 4 && own[3].is_object())
+        if (own.is_array() && own.size() == 4 && own[3].is_object()) {
           for (const char* key : {"value", "key"})
             if (own[3].contains(key) && own[3][key].is_array()) {
               arguments.push_back(read_history(own[3][key], context));
               own[3].erase(key);
             }
+          if (own[3].contains("initial_state") && !own[3]["initial_state"].is_null()) {
+            for (const TensorRef& state : read_initial_state(own[3]["initial_state"], context,
+                                                             [&](const Json& h) { return read_history(h, context); }))
+              arguments.push_back(state);
+            own[3].erase("initial_state");
+          }
+        }
         inputs.push_back(read_history(own, context));
         inputs.insert(inputs.end(), arguments.begin(), arguments.end());
       }
@@ -343,6 +370,11 @@ std::vector<std::vector<TensorRef>> read_inbound_nodes(const Json& nodes, const 
           // training = false for the layers whose call it fixed (cairn's callers say training themselves).
           if (key == "mask" && call_masks && value.is_object()) {
             mask_source = read_keras_tensor(value, context).layer;
+          } else if (key == "initial_state" && !value.is_null()) {
+            // A recurrent layer's initial states: cairn's layer takes them as inputs after the sequence.
+            for (const TensorRef& state : read_initial_state(value, context,
+                                                             [&](const Json& t) { return read_keras_tensor(t, context); }))
+              inputs.push_back(state);
           } else if (!value.is_null() && !(key == "training" && value.is_boolean())) {
             r.fail("the call argument " + config_detail::clipped(key) + " = " + show(value) +
                    " is not supported (cairn calls layers with their inputs only)");
@@ -414,7 +446,7 @@ std::shared_ptr<Model> read_functional(const Json& config) {
     size_t done = 0;
   };
   std::vector<PendingLayer> pending;
-  std::map<std::string, std::vector<SymbolicTensor>> outputs;  // by layer name: its calls' outputs
+  std::map<std::string, std::vector<std::vector<SymbolicTensor>>> outputs;  // by layer name: each call's outputs
   std::map<std::string, int> first_index;
   std::set<std::string> input_names;
   // Keras 3 writes the operations that compute masks (Embedding's ids != 0, Masking's any(x != value))
@@ -439,13 +471,28 @@ std::shared_ptr<Model> read_functional(const Json& config) {
       if (!entry.inbound_nodes->is_array() || !entry.inbound_nodes->empty())
         throw FormatError(context + ": InputLayer " + quote_name(entry.name) + " must have no inbound nodes");
       const Shape shape = read_input_layer(*entry.config, entry.name);
-      outputs[entry.name] = {Input(without_batch(shape), entry.name)};
+      outputs[entry.name] = {std::vector<SymbolicTensor>{Input(without_batch(shape), entry.name)}};
       first_index[entry.name] = 0;
       input_names.insert(entry.name);
       continue;
     }
     if (config_detail::is_keras_mask_operation(entry.class_name)) {
       mask_layers[entry.name] = &entry;
+      continue;
+    }
+    if (config_detail::is_operation_entry(entry.module, entry.class_name)) {  // keras.ops.*, tf-keras's TFOpLambda
+      const std::string where = context + ": layer " + quote_name(entry.name);
+      config_detail::ReadOperation op = config_detail::read_operation(entry.module, entry.class_name, entry.name,
+                                                                      *entry.config, *entry.inbound_nodes, where);
+      outputs[entry.name] = {};
+      first_index[entry.name] = 0;
+      PendingLayer p{entry.name, op.layer, {}, {}};
+      for (const std::vector<Json>& call : op.calls) {
+        std::vector<TensorRef> refs;
+        for (const Json& history : call) refs.push_back(read_history(history, where));
+        p.calls.push_back(std::move(refs));
+      }
+      pending.push_back(std::move(p));
       continue;
     }
     config_detail::ReadLayer read = config_detail::read_layer(entry.class_name, *entry.config);
@@ -480,21 +527,6 @@ std::shared_ptr<Model> read_functional(const Json& config) {
   // passed on by the single-input layers that support masking (Functional::run).
   std::map<std::string, const PendingLayer*> pending_by_name;
   for (const PendingLayer& p : pending) pending_by_name[p.name] = &p;
-    if (config_detail::is_operation_entry(entry.module, entry.class_name)) {  // keras.ops.*, tf-keras's TFOpLambda
-      const std::string where = context + ": layer " + quote_name(entry.name);
-      config_detail::ReadOperation op = config_detail::read_operation(entry.module, entry.class_name, entry.name,
-                                                                      *entry.config, *entry.inbound_nodes, where);
-      outputs[entry.name] = {};
-      first_index[entry.name] = 0;
-      PendingLayer p{entry.name, op.layer, {}, {}};
-      for (const std::vector<Json>& call : op.calls) {
-        std::vector<TensorRef> refs;
-        for (const Json& history : call) refs.push_back(read_history(history, where));
-        p.calls.push_back(std::move(refs));
-      }
-      pending.push_back(std::move(p));
-      continue;
-    }
   auto carried_mask = [&](TensorRef ref) -> std::optional<MaskOrigin> {
     for (size_t step = 0; step <= pending.size(); ++step) {  // bounded: a malformed config may be cyclic
       auto it = pending_by_name.find(ref.layer);
@@ -503,7 +535,8 @@ std::shared_ptr<Model> read_functional(const Json& config) {
       const int64_t position = ref.node - first_index[p.name];
       if (position < 0 || position >= static_cast<int64_t>(p.calls.size())) return std::nullopt;
       const std::vector<TensorRef>& call = p.calls[static_cast<size_t>(position)];
-      if (call.size() != 1) return std::nullopt;
+      if (ref.tensor != 0) return std::nullopt;  // a recurrent layer's final states carry no mask
+      if (call.size() != 1 && !takes_initial_state(*p.layer)) return std::nullopt;
       if (const auto* embedding = dynamic_cast<const Embedding*>(p.layer.get()))
         return embedding->options().mask_zero ? std::optional<MaskOrigin>(MaskOrigin{false, call[0], 0.0}) : std::nullopt;
       if (const auto* masking = dynamic_cast<const Masking*>(p.layer.get()))
@@ -521,7 +554,8 @@ std::shared_ptr<Model> read_functional(const Json& config) {
         throw FormatError(context + ": the mask argument of layer " + quote_name(p.name) + " comes from " + quote_name(source) +
                           ", which is not one of Keras's mask operations (NotEqual, Any): cairn computes masks itself");
       const std::optional<MaskOrigin> passed = operation_mask(source);
-      const std::optional<MaskOrigin> carried = p.calls[c].size() == 1 ? carried_mask(p.calls[c][0]) : std::nullopt;
+      const bool one_sequence = p.calls[c].size() == 1 || takes_initial_state(*p.layer);
+      const std::optional<MaskOrigin> carried = one_sequence ? carried_mask(p.calls[c][0]) : std::nullopt;
       if (!passed || !carried || !(*passed == *carried))
         throw FormatError(context + ": layer " + quote_name(p.name) + " is called with an explicit mask (the output of " +
                           quote_name(source) + "), which is not supported: cairn gives a layer only the mask that "
@@ -543,7 +577,12 @@ std::shared_ptr<Model> read_functional(const Json& config) {
       throw FormatError(context + ": " + user + " takes node " + std::to_string(ref.node) + " of " + quote_name(ref.layer) +
                         ", whose nodes start at " + std::to_string(first_index[ref.layer]));
     if (position >= static_cast<int64_t>(it->second.size())) return std::nullopt;
-    return it->second[static_cast<size_t>(position)];
+    const std::vector<SymbolicTensor>& call_outputs = it->second[static_cast<size_t>(position)];
+    if (ref.tensor >= static_cast<int64_t>(call_outputs.size()))
+      throw FormatError(context + ": " + user + " takes tensor_index " + std::to_string(ref.tensor) + " of node " +
+                        std::to_string(ref.node) + " of " + quote_name(ref.layer) + ", which has " +
+                        std::to_string(call_outputs.size()) + " output" + (call_outputs.size() == 1 ? "" : "s"));
+    return call_outputs[static_cast<size_t>(ref.tensor)];
   };
 
   // Make the calls in dependency order: a shared layer's later calls may need outputs of layers listed
@@ -559,10 +598,9 @@ std::shared_ptr<Model> read_functional(const Json& config) {
           args.push_back(*t);
         }
         if (args.size() < p.calls[p.done].size()) break;
-        SymbolicTensor out = as_format_error(context + ": layer " + quote_name(p.name), [&] {
-          return args.size() == 1 ? (*p.layer)(args[0]) : (*p.layer)(args);
-        });
-        outputs[p.name].push_back(out);
+        std::vector<SymbolicTensor> call_outputs =
+            as_format_error(context + ": layer " + quote_name(p.name), [&] { return p.layer->call_all_outputs(args); });
+        outputs[p.name].push_back(std::move(call_outputs));
         ++p.done;
         progress = true;
       }

@@ -4,15 +4,18 @@
 
 #include <ctime>
 #include <filesystem>
+#include <functional>
 #include <limits>
 #include <map>
 #include <new>
+#include <set>
 
 #include "cairn/allocation_budget.h"
 #include "cairn/config.h"
 #include "cairn/error.h"
 #include "cairn/internal/config/config_reader.h"
 #include "cairn/internal/keras_io/weights_files.h"
+#include "cairn/layers/bidirectional.h"
 #include "cairn/zip.h"
 #include "hdf5.h"
 #include "keras_archive.h"
@@ -85,12 +88,12 @@ void check_layer_classes(const Json& entry, const std::string& where) {
   }
   if (class_name == "InputLayer" || is_registered_layer(class_name) || config_detail::is_keras_mask_operation(class_name))
     return;
-  std::string name;
-  if (config && config->is_object() && config->contains("name") && (*config)["name"].is_string())
-    name = (*config)["name"].get<std::string>();
   const bool has_module = entry.contains("module") && entry["module"].is_string();
   if (config_detail::is_operation_entry(has_module ? entry["module"].get<std::string>() : "", class_name))
     return;  // the operation table names the operations it lacks
+  std::string name;
+  if (config && config->is_object() && config->contains("name") && (*config)["name"].is_string())
+    name = (*config)["name"].get<std::string>();
   throw FormatError(where + ": layer " + config_detail::quote_name(name) + " is a " + config_detail::clipped(class_name) +
                     ", a layer class cairn does not implement");
 }
@@ -191,10 +194,10 @@ void name_module(Json& object, const std::string& module) {
 // Names the module of a model (Sequential or Functional, also nested as a layer) and of every object in it.
 void name_modules_of_model_or_layer(Json& entry, bool is_layer) {
   if (!entry.is_object() || !entry.contains("class_name") || !entry["class_name"].is_string()) return;
+  if (entry.contains("module")) return;  // an operation, whose entry model_config writes in Keras 3's form
   const std::string class_name = entry["class_name"].get<std::string>();
   if (class_name == "Sequential") {
     name_module(entry, "keras");
-  if (entry.contains("module")) return;  // an operation, whose entry model_config writes in Keras 3's form
   } else if (class_name == "Functional" || class_name == "Model") {
     // keras.Model builds a Functional from its config in both generations; the module Keras 3 writes
     // (keras.src.models.functional) has no counterpart in tf-keras.
@@ -207,6 +210,8 @@ void name_modules_of_model_or_layer(Json& entry, bool is_layer) {
   for (auto& [key, value] : entry["config"].items()) {
     if (key == "layers" && value.is_array()) {
       for (Json& layer : value) name_modules_of_model_or_layer(layer, /*is_layer=*/true);
+    } else if (key == "layer" || key == "backward_layer") {  // a wrapper's (Bidirectional, TimeDistributed)
+      name_modules_of_model_or_layer(value, /*is_layer=*/true);
     } else if (ends_with(key, "_initializer")) {
       name_module(value, "keras.initializers");
     } else if (ends_with(key, "_regularizer")) {
@@ -228,7 +233,7 @@ Json compile_config(const Model& model) {
           {"loss", training["loss"]},
           {"loss_weights", training["loss_weights"]},
           {"metrics", training["metrics"]},
-          {"weighted_metrics", nullptr},
+          {"weighted_metrics", training["weighted_metrics"]},
           {"run_eagerly", false},
           {"steps_per_execution", 1},
           {"jit_compile", false}};
@@ -246,23 +251,34 @@ std::string date_saved() {
 // Keras 3 records each layer call of a functional model as {"args": [...], "kwargs": {}} of Keras tensors
 // (shape, dtype, keras_history). It still reads tf.keras 2's nodes ([[name, node, tensor, kwargs], ...]),
 // but as one list argument, which a layer that takes its inputs as separate arguments (MultiHeadAttention's
-// query, value, key) cannot be called with: the calls of those layers are written Keras 3's way. The others
+// query, value, key) cannot be called with, nor a recurrent layer given initial states (Keras 3 takes them
+// as the initial_state argument only): the calls of those layers are written Keras 3's way. The others
 // keep tf.keras 2's form, which tf-keras, reading the same .keras files, needs (it reads no other).
 void write_keras3_calls(Json& config, const Functional& model) {
-  std::map<std::string, Shape> input_shapes;
-  for (const SymbolicTensor& input : model.inputs()) input_shapes[input.node()->name] = input.shape();
+  // Each output's shape by layer name and tensor index (a layer's calls give outputs of one shape).
+  std::map<std::pair<std::string, int64_t>, Shape> shapes;
+  std::set<const SymbolicNode*> seen;
+  std::function<void(const SymbolicNode*)> visit = [&](const SymbolicNode* node) {
+    if (!seen.insert(node).second) return;
+    for (size_t i = 0; i < node->output_shapes.size(); ++i) shapes[{node->name, static_cast<int64_t>(i)}] = node->output_shapes[i];
+    for (const SymbolicTensor& in : node->inputs) visit(in.node().get());
+  };
+  for (const SymbolicTensor& output : model.outputs()) visit(output.node().get());
   auto keras_tensor = [&](const Json& reference) -> Json {
     const std::string name = reference.at(0).get<std::string>();
-    auto input = input_shapes.find(name);
-    const Shape& shape = input != input_shapes.end() ? input->second : model.get_layer(name)->last_output_shape();
+    const auto shape = shapes.find({name, reference.at(2).get<int64_t>()});
     return {{"class_name", "__keras_tensor__"},
-            {"config", {{"shape", config_detail::shape_config(shape)},
+            {"config", {{"shape", config_detail::shape_config(shape != shapes.end() ? shape->second
+                                                                                   : model.get_layer(name)->last_output_shape())},
                         {"dtype", "float32"},
                         {"keras_history", Json::array({reference.at(0), reference.at(1), reference.at(2)})}}}};
   };
   for (Json& entry : config["config"]["layers"]) {
     if (entry["inbound_nodes"].empty()) continue;  // an InputLayer
-    if (!model.get_layer(entry["name"].get<std::string>())->takes_inputs_as_arguments()) continue;
+    const LayerPtr layer = model.get_layer(entry["name"].get<std::string>());
+    const bool takes_initial_state =
+        std::dynamic_pointer_cast<Recurrent>(layer) || std::dynamic_pointer_cast<Bidirectional>(layer);
+    if (!layer->takes_inputs_as_arguments() && !takes_initial_state) continue;
     Json calls = Json::array();
     for (const Json& node : entry["inbound_nodes"]) {
       Json tensors = Json::array();
@@ -272,7 +288,12 @@ void write_keras3_calls(Json& config, const Functional& model) {
           for (const char* argument : {"value", "key"})
             if (reference[3].contains(argument)) tensors.push_back(keras_tensor(reference[3][argument]));
       }
-      calls.push_back({{"args", tensors}, {"kwargs", Json::object()}});
+      if (takes_initial_state && tensors.size() > 1) {  // the sequence, then its initial states
+        Json states(tensors.begin() + 1, tensors.end());
+        calls.push_back({{"args", Json::array({tensors[0]})}, {"kwargs", {{"initial_state", states}}}});
+      } else {
+        calls.push_back({{"args", tensors}, {"kwargs", Json::object()}});
+      }
     }
     entry["inbound_nodes"] = calls;
   }

@@ -63,13 +63,17 @@ Shape with_unknown_batch(Shape shape) {
 
 const Shape& SymbolicTensor::shape() const {
   if (!node_) throw InvalidArgument("use of an empty symbolic tensor");
-  return node_->shape;
+  if (output_index_ >= node_->output_shapes.size())
+    throw InvalidArgument("symbolic tensor: output " + std::to_string(output_index_) + " of \"" + node_->name +
+                          "\", which has " + std::to_string(node_->output_shapes.size()) + " outputs");
+  return node_->output_shapes[output_index_];
 }
 
 SymbolicTensor Input(const Shape& shape, const std::string& name) {
   auto node = std::make_shared<SymbolicNode>();
-  node->shape = shape;
-  node->shape.insert(node->shape.begin(), -1);
+  Shape full = shape;
+  full.insert(full.begin(), -1);
+  node->output_shapes = {full};
   node->name = name.empty() ? unique_layer_name("input") : name;
   return SymbolicTensor(node);
 }
@@ -108,6 +112,31 @@ Tensor Layer::operator()(const std::vector<Tensor>& xs, bool training) {
   return y;
 }
 
+Layer::MaskedOutput Layer::operator()(const std::vector<Tensor>& xs, const std::vector<Tensor>& masks, bool training) {
+  if (masks.size() != xs.size())
+    throw InvalidArgument("layer \"" + name_ + "\": " + std::to_string(masks.size()) + " masks for " +
+                          std::to_string(xs.size()) + " inputs (one per input, undefined where an input has none)");
+  if (xs.size() == 1) return (*this)(xs[0], masks[0], training);
+  for (size_t i = 0; i < xs.size(); ++i) {
+    if (!xs[i].defined()) throw InvalidArgument("layer \"" + name_ + "\" was called with an undefined tensor");
+    if (!masks[i].defined()) continue;
+    const Shape& mask_shape = masks[i].shape();
+    if (masks[i].rank() > xs[i].rank() || !std::equal(mask_shape.begin(), mask_shape.end(), xs[i].shape().begin()))
+      throw ShapeError("layer \"" + name_ + "\": the mask of input " + std::to_string(i) +
+                       " must have the input's leading dimensions, got mask shape " + shape_str(mask_shape) +
+                       " for input shape " + shape_str(xs[i].shape()));
+  }
+  if (std::none_of(masks.begin(), masks.end(), [](const Tensor& m) { return m.defined(); })) return {(*this)(xs, training), Tensor()};
+  if (!built_) {
+    std::vector<Shape> shapes;
+    for (const Tensor& x : xs) shapes.push_back(x.shape());
+    build_multi(shapes);
+  }
+  Tensor y = call_multi_with_masks(xs, masks, training);
+  last_output_shape_ = with_unknown_batch(y.shape());
+  return {y, compute_mask_multi(xs, masks)};
+}
+
 Tensor Layer::call_multi(const std::vector<Tensor>& xs, bool training) {
   throw InvalidArgument("layer \"" + name_ + "\" expects 1 input, but it received " + std::to_string(xs.size()) +
                         " input tensors");
@@ -127,9 +156,15 @@ Shape Layer::compute_output_shape(const std::vector<Shape>& input_shapes) const 
   return compute_output_shape(input_shapes[0]);
 }
 
-SymbolicTensor Layer::operator()(const SymbolicTensor& x) { return (*this)(std::vector<SymbolicTensor>{x}); }
+SymbolicTensor Layer::operator()(const SymbolicTensor& x) { return call_all_outputs(std::vector<SymbolicTensor>{x})[0]; }
 
-SymbolicTensor Layer::operator()(const std::vector<SymbolicTensor>& xs) {
+SymbolicTensor Layer::operator()(const std::vector<SymbolicTensor>& xs) { return call_all_outputs(xs)[0]; }
+
+std::vector<SymbolicTensor> Layer::call_all_outputs(const SymbolicTensor& x) {
+  return call_all_outputs(std::vector<SymbolicTensor>{x});
+}
+
+std::vector<SymbolicTensor> Layer::call_all_outputs(const std::vector<SymbolicTensor>& xs) {
   std::shared_ptr<Layer> self = weak_from_this().lock();
   if (!self)
     throw InvalidArgument("layer \"" + name_ + "\" must be owned by a std::shared_ptr (std::make_shared) to be used in a functional model");
@@ -144,10 +179,68 @@ SymbolicTensor Layer::operator()(const std::vector<SymbolicTensor>& xs) {
   auto node = std::make_shared<SymbolicNode>();
   node->layer = self;
   node->inputs = xs;
-  node->shape = compute_output_shape(shapes);
+  node->output_shapes = compute_output_shapes(shapes);
   node->name = name_;
-  last_output_shape_ = node->shape;
-  return SymbolicTensor(node);
+  last_output_shape_ = node->output_shapes.at(0);
+  std::vector<SymbolicTensor> outputs;
+  for (size_t i = 0; i < node->output_shapes.size(); ++i) outputs.emplace_back(node, i);
+  return outputs;
+}
+
+std::vector<Tensor> Layer::call_all_outputs(const Tensor& x, bool training) {
+  return call_all_outputs(std::vector<Tensor>{x}, training);
+}
+
+std::vector<Tensor> Layer::call_all_outputs(const std::vector<Tensor>& xs, bool training) {
+  std::vector<Tensor> outputs;
+  for (MaskedOutput& out : call_all_outputs(xs, std::vector<Tensor>(xs.size()), training))
+    outputs.push_back(std::move(out.output));
+  return outputs;
+}
+
+std::vector<Layer::MaskedOutput> Layer::call_all_outputs(const std::vector<Tensor>& xs, const std::vector<Tensor>& masks,
+                                                         bool training) {
+  if (xs.empty()) throw InvalidArgument("layer \"" + name_ + "\" was called without inputs");
+  // One output: the ordinary call, which checks the inputs and their masks.
+  if (output_count() == 1) return {(*this)(xs, masks, training)};
+  if (masks.size() != xs.size())
+    throw InvalidArgument("layer \"" + name_ + "\": " + std::to_string(masks.size()) + " masks for " +
+                          std::to_string(xs.size()) + " inputs (one per input, undefined where an input has none)");
+  std::vector<Shape> shapes;
+  for (size_t i = 0; i < xs.size(); ++i) {
+    if (!xs[i].defined()) throw InvalidArgument("layer \"" + name_ + "\" was called with an undefined tensor");
+    shapes.push_back(xs[i].shape());
+    if (masks[i].defined() && (masks[i].rank() > xs[i].rank() ||
+                               !std::equal(masks[i].shape().begin(), masks[i].shape().end(), shapes[i].begin())))
+      throw ShapeError("layer \"" + name_ + "\": the mask of input " + std::to_string(i) +
+                       " must have the input's leading dimensions, got mask shape " + shape_str(masks[i].shape()) +
+                       " for input shape " + shape_str(shapes[i]));
+  }
+  if (xs.size() == 1) {
+    check_input(shapes[0]);
+    build(shapes[0]);
+  } else {
+    build_multi(shapes);  // checks the inputs after the first (a recurrent layer's initial states)
+  }
+  std::vector<Tensor> ys = call_all_outputs_impl(xs, masks, training);
+  last_output_shape_ = with_unknown_batch(ys.at(0).shape());
+  std::vector<Tensor> output_masks = compute_output_masks(xs, masks, ys.size());
+  std::vector<MaskedOutput> outputs;
+  for (size_t i = 0; i < ys.size(); ++i) outputs.push_back({std::move(ys[i]), output_masks.at(i)});
+  return outputs;
+}
+
+std::vector<Tensor> Layer::call_all_outputs_impl(const std::vector<Tensor>& xs, const std::vector<Tensor>& masks,
+                                                 bool training) {
+  if (xs.size() > 1) return {call_multi_with_masks(xs, masks, training)};
+  return {masks[0].defined() ? call_with_mask(xs[0], masks[0], training) : call(xs[0], training)};
+}
+
+std::vector<Tensor> Layer::compute_output_masks(const std::vector<Tensor>& xs, const std::vector<Tensor>& masks,
+                                                size_t output_count) const {
+  std::vector<Tensor> output_masks(output_count);
+  output_masks.at(0) = xs.size() == 1 ? compute_mask(xs[0], masks[0]) : compute_mask_multi(xs, masks);
+  return output_masks;
 }
 
 void Layer::build(const Shape& input_shape) {

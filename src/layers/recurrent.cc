@@ -59,18 +59,75 @@ Shape Recurrent::compute_output_shape(const Shape& input_shape) const {
   return {input_shape[0], units_};
 }
 
-std::vector<Tensor> Recurrent::call_with_states(const Tensor& x, const Tensor& mask, bool training) {
+void Recurrent::check_initial_state(const Shape& input_shape, const std::vector<Shape>& state_shapes) const {
+  const std::string states = state_count() == 2 ? "2 tensors (h and c)" : "1 tensor (h)";
+  if (state_shapes.size() != static_cast<size_t>(state_count()))
+    throw InvalidArgument(class_name() + " \"" + name() + "\": initial_state must be " + states + ", got " +
+                          std::to_string(state_shapes.size()));
+  for (size_t i = 0; i < state_shapes.size(); ++i) {
+    const Shape& s = state_shapes[i];
+    const bool batch_ok = s.size() == 2 && (s[0] < 0 || input_shape[0] < 0 || s[0] == input_shape[0]);
+    if (!batch_ok || s[1] != units_)
+      throw ShapeError(class_name() + " \"" + name() + "\": initial_state[" + std::to_string(i) + "] must have shape " +
+                       shape_str({input_shape[0], units_}) + " (batch, units) for input shape " + shape_str(input_shape) +
+                       ", got " + shape_str(s));
+  }
+}
+
+Shape Recurrent::compute_output_shape(const std::vector<Shape>& input_shapes) const {
+  if (input_shapes.empty()) invalid_argument("called without inputs");
+  if (input_shapes.size() > 1)
+    check_initial_state(input_shapes[0], std::vector<Shape>(input_shapes.begin() + 1, input_shapes.end()));
+  return compute_output_shape(input_shapes[0]);
+}
+
+std::vector<Shape> Recurrent::compute_output_shapes(const std::vector<Shape>& input_shapes) const {
+  std::vector<Shape> shapes{compute_output_shape(input_shapes)};
+  if (options_.return_state) shapes.resize(1 + state_count(), Shape{input_shapes[0][0], units_});
+  return shapes;
+}
+
+void Recurrent::build_multi(const std::vector<Shape>& input_shapes) {
+  if (input_shapes.empty()) invalid_argument("called without inputs");
+  check_input(input_shapes[0]);
+  build(input_shapes[0]);
+  check_initial_state(input_shapes[0], std::vector<Shape>(input_shapes.begin() + 1, input_shapes.end()));
+}
+
+Tensor Recurrent::call_multi(const std::vector<Tensor>& xs, bool training) {
+  return call_with_states(xs[0], Tensor(), training, std::vector<Tensor>(xs.begin() + 1, xs.end()))[0];
+}
+
+Tensor Recurrent::call_multi_with_masks(const std::vector<Tensor>& xs, const std::vector<Tensor>& masks, bool training) {
+  return call_with_states(xs[0], masks[0], training, std::vector<Tensor>(xs.begin() + 1, xs.end()))[0];
+}
+
+std::vector<Tensor> Recurrent::call_all_outputs_impl(const std::vector<Tensor>& xs, const std::vector<Tensor>& masks,
+                                                     bool training) {
+  return call_with_states(xs[0], masks[0], training, std::vector<Tensor>(xs.begin() + 1, xs.end()));
+}
+
+std::vector<Tensor> Recurrent::call_with_states(const Tensor& x, const Tensor& mask, bool training,
+                                                const std::vector<Tensor>& initial_state) {
   if (!x.defined()) invalid_argument("called with an undefined tensor");
   check_input(x.shape());
   build(x.shape());
   const int64_t batch = x.dim(0), steps = x.dim(1), features = x.dim(2);
+  if (!initial_state.empty()) {
+    std::vector<Shape> state_shapes;
+    for (const Tensor& state : initial_state) {
+      if (!state.defined()) invalid_argument("initial_state holds an undefined tensor");
+      state_shapes.push_back(state.shape());
+    }
+    check_initial_state(x.shape(), state_shapes);
+  }
   if (mask.defined() && (mask.rank() != 2 || mask.dim(0) != batch || mask.dim(1) != steps))
     throw ShapeError(class_name() + " \"" + name() + "\": mask must be (batch, timesteps) = (" + std::to_string(batch) +
                      ", " + std::to_string(steps) + ") for input shape " + shape_str(x.shape()) +
                      ", got mask shape " + shape_str(mask.shape()));
   const bool drop_inputs = training && options_.dropout > 0;
   const bool drop_recurrent = training && options_.recurrent_dropout > 0;
-  if (!mask.defined() && !drop_inputs && !drop_recurrent && !options_.return_state) {
+  if (!mask.defined() && !drop_inputs && !drop_recurrent && !options_.return_state && initial_state.empty()) {
     Tensor fused = fused_call(x);
     if (fused.defined()) return {fused};
   }
@@ -86,7 +143,8 @@ std::vector<Tensor> Recurrent::call_with_states(const Tensor& x, const Tensor& m
   const Tensor time_major = ops::permute(ops::dense(inputs, kernel_->value(), input_bias()), {1, 0, 2});
   const Tensor mask_time_major = mask.defined() ? ops::transpose(mask.to(DType::Float32)) : Tensor();
 
-  std::vector<Tensor> states(state_count(), Tensor(Shape{batch, units_}, DType::Float32));
+  std::vector<Tensor> states =
+      initial_state.empty() ? std::vector<Tensor>(state_count(), Tensor(Shape{batch, units_}, DType::Float32)) : initial_state;
   std::vector<Tensor> outputs;
   for (int64_t i = 0; i < steps; ++i) {
     const int64_t t = options_.go_backwards ? steps - 1 - i : i;

@@ -126,7 +126,7 @@ void Model::summary(std::ostream& out) const {
   out << std::string(total_width, '=') << "\n";
   if (functional) {
     for (const auto& input : functional->inputs())
-      row({" " + input.node()->name + " (InputLayer)", "[" + shape_str(input.shape()) + "]", "0", ""});
+      row({" " + input.node()->name + " (InputLayer)", "[" + shape_str(input.shape()) + "]", "0", "-"});
   }
   const auto all = layers();
   for (size_t i = 0; i < all.size(); ++i) {
@@ -137,8 +137,8 @@ void Model::summary(std::ostream& out) const {
                                    layer.built() ? std::to_string(layer.count_params()) : "0 (unused)"};
     if (functional) {
       std::string links;
-      for (const auto& n : functional->inbound_names(layer)) links += (links.empty() ? "[" : ", ") + n;
-      cells.push_back(links.empty() ? "" : links + "]");
+      for (const auto& n : functional->inbound_names(layer)) links += (links.empty() ? "" : ", ") + n;
+      cells.push_back(links.empty() ? "-" : links);
     }
     row(cells);
     if (i + 1 < all.size()) out << "\n";
@@ -191,7 +191,7 @@ std::vector<std::pair<std::string, LayerPtr>> Sequential::named_layers() const {
 
 void Sequential::build_impl(const Shape& input_shape) {
   // Build every layer through symbolic calls so that summary() knows the output shapes.
-  SymbolicTensor x(std::make_shared<SymbolicNode>(SymbolicNode{nullptr, {}, input_shape, "input"}));
+  SymbolicTensor x(std::make_shared<SymbolicNode>(SymbolicNode{nullptr, {}, {input_shape}, "input"}));
   for (const auto& layer : stack_) x = (*layer)(x);
 }
 
@@ -285,11 +285,25 @@ std::vector<std::pair<std::string, LayerPtr>> Functional::named_layers() const {
 }
 
 std::vector<std::string> Functional::inbound_names(const Layer& layer) const {
+  // A node's index counts the calls of its layer in the model (an input's is 0).
+  std::map<const SymbolicNode*, size_t> node_index;
+  std::map<const Layer*, size_t> calls;
+  for (const auto& node : order_) node_index[node.get()] = calls[node->layer.get()]++;
   std::vector<std::string> names;
   for (const auto& node : order_)
     if (node->layer.get() == &layer)
-      for (const auto& in : node->inputs) names.push_back(in.node()->name);
+      for (const auto& in : node->inputs) {
+        auto index = node_index.find(in.node().get());
+        names.push_back(in.node()->name + "[" + std::to_string(index == node_index.end() ? 0 : index->second) + "][" +
+                        std::to_string(in.output_index()) + "]");
+      }
   return names;
+}
+
+std::vector<Shape> Functional::compute_output_shapes(const std::vector<Shape>&) const {
+  std::vector<Shape> shapes;
+  for (const SymbolicTensor& output : outputs_) shapes.push_back(output.shape());
+  return shapes;
 }
 
 void Functional::check_input(const Shape& input_shape) const {
@@ -330,21 +344,20 @@ std::vector<Tensor> Functional::run(const std::vector<Tensor>& xs, bool training
   if (xs.size() != inputs_.size())
     throw InvalidArgument("Functional model \"" + name() + "\" expects " + std::to_string(inputs_.size()) +
                           " inputs, but it received " + std::to_string(xs.size()) + " input tensors");
-  // Masks follow single-input layers (Keras's compute_mask); a merge of several inputs ends them.
-  std::unordered_map<const SymbolicNode*, MaskedOutput> values;
-  for (size_t i = 0; i < xs.size(); ++i) values[inputs_[i].node().get()] = {xs[i], Tensor()};
+  // Each layer gets its inputs' masks (Keras's compute_mask) and gives every output its own.
+  std::unordered_map<const SymbolicNode*, std::vector<MaskedOutput>> values;
+  auto value_of = [&](const SymbolicTensor& t) -> const MaskedOutput& { return values.at(t.node().get()).at(t.output_index()); };
+  for (size_t i = 0; i < xs.size(); ++i) values[inputs_[i].node().get()] = std::vector<MaskedOutput>{MaskedOutput{xs[i], Tensor()}};
   for (const auto& node : order_) {
-    if (node->inputs.size() == 1) {
-      const MaskedOutput& in = values.at(node->inputs[0].node().get());
-      values[node.get()] = (*node->layer)(in.output, in.mask, training);
-      continue;
+    std::vector<Tensor> args, masks;
+    for (const auto& in : node->inputs) {
+      args.push_back(value_of(in).output);
+      masks.push_back(value_of(in).mask);
     }
-    std::vector<Tensor> args;
-    for (const auto& in : node->inputs) args.push_back(values.at(in.node().get()).output);
-    values[node.get()] = {(*node->layer)(args, training), Tensor()};
+    values[node.get()] = node->layer->call_all_outputs(args, masks, training);
   }
   std::vector<Tensor> outputs;
-  for (const auto& output : outputs_) outputs.push_back(values.at(output.node().get()).output);
+  for (const auto& output : outputs_) outputs.push_back(value_of(output).output);
   return outputs;
 }
 

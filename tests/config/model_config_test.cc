@@ -366,7 +366,7 @@ TEST_F(ModelConfig, ErrorsNameWhatCannotBeRead) {
       {R"({"class_name": "Functional", "config": {"name": "f", "layers": [)" + input + dense +
            R"(], "input_layers": [["in", 1, 0]], "output_layers": [["d", 0, 0]]}})",
        {"input_layers", "node 1 of 'in'", "never makes"}},
-      {functional(dense, R"([["d", 0, 1]])"), {"tensor_index = 1"}},
+      {functional(dense, R"([["d", 0, 1]])"), {"output_layers", "tensor_index 1 of node 0 of 'd', which has 1 output"}},
       {functional(R"(, {"class_name": "Dropout", "name": "d", "config": {"rate": 0.5},
           "inbound_nodes": [[["in", 0, 0, {"training": true}]]]})", R"([["d", 0, 0]])"),
        {"training = true"}},

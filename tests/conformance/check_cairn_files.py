@@ -20,7 +20,8 @@ files, SavedModels (tf-keras revives their optimizer with fresh slots) or, in Ke
 Every TensorFlow checkpoint is also listed by tf.train.load_checkpoint (--list-keys prints it).
 
 The model is built from case.json's "model_config" (a Keras JSON config file in CASE_DIR) when it has
-one, else from its "model" name in models.py. The data file holds "x" and cairn's predictions "y_pred";
+one, else from its "model" name in models.py. The data file holds "x" and cairn's predictions "y_pred"
+(a model of several inputs: the arrays case.json's "inputs" names; of "outputs" > 1: "y_pred_<i>" each);
 for the training check also "x_next", "y_next" and cairn's weights after that step, "next_weight_NN" in
 the order of case.json's "weights" (the order of the model's layers, then of each layer's weights).
 """
@@ -126,8 +127,16 @@ class Case:
             opt.build(model.trainable_variables)
 
     def check_predictions(self, predict):
-        got = np.asarray(predict(self.data["x"]))
-        return compare("predictions", got, self.data["y_pred"], self.tolerance["predict"])
+        # A model with several inputs names them ("inputs"); one with several outputs has y_pred_<i> each.
+        x = [self.data[name] for name in self.spec["inputs"]] if "inputs" in self.spec else self.data["x"]
+        outputs = self.spec.get("outputs", 1)
+        if outputs == 1:
+            return compare("predictions", np.asarray(predict(x)), self.data["y_pred"], self.tolerance["predict"])
+        got = predict(x)
+        if len(got) != outputs:
+            raise Mismatch(f"predictions: {len(got)} outputs, cairn predicted {outputs}")
+        return max(compare(f"predictions of output {i}", np.asarray(got[i]), self.data[f"y_pred_{i}"],
+                           self.tolerance["predict"]) for i in range(outputs))
 
     def weights_of(self, model):
         return [w for layer in model.layers for w in layer.weights]

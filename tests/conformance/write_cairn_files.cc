@@ -11,6 +11,12 @@
 // the case's own with these files. Keras 3 restores no TensorFlow checkpoint of a tf-keras model's graph
 // (its model contributes no objects of its own), so its cases have none; nor do the cases of tf-keras's
 // legacy optimizers, whose files cairn reads but does not write. Exits 1 with the error on failure.
+//
+//   write_cairn_files --fixture MODEL_FILE DATA_NPZ keras3|tf_keras OUT_DIR
+//
+// does the same for a model file of tests/fixtures (check_multi_output.sh): cairn loads it and writes the
+// file of that Keras generation (keras3: model.keras; tf_keras: model.h5), data.npz with the inputs
+// (DATA_NPZ's arrays named as the model's inputs) and cairn's predictions, and a case.json naming them.
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -88,17 +94,51 @@ void write(const fs::path& case_dir, const fs::path& out) {
   std::ofstream(out / "case.json") << spec.dump(1) << "\n";
 }
 
+void write_fixture(const fs::path& model_file, const fs::path& data_file, const std::string& generation,
+                   const fs::path& out) {
+  if (generation != "keras3" && generation != "tf_keras")
+    throw InvalidArgument("the Keras generation must be keras3 or tf_keras, got '" + generation + "'");
+  std::map<std::string, Tensor> data;
+  for (NamedTensor& array : load_npz(data_file.string())) data.emplace(array.name, array.tensor);
+  std::shared_ptr<Model> model = load_model(model_file.string());
+  fs::create_directories(out);
+  const std::string file = generation == "keras3" ? "model.keras" : "model.h5";
+  save_model(*model, (out / file).string());
+  std::vector<NamedTensor> arrays;
+  std::vector<Tensor> inputs;
+  for (const std::string& name : model->input_names()) {
+    inputs.push_back(data.at(name));
+    arrays.push_back({name, data.at(name)});
+  }
+  const std::vector<Tensor> predictions = model->call_outputs(inputs, false);
+  // check_cairn_files.py compares "y_pred" with Keras's predict: one array, or one per output.
+  for (size_t i = 0; i < predictions.size(); ++i)
+    arrays.push_back({predictions.size() == 1 ? "y_pred" : "y_pred_" + std::to_string(i), predictions[i]});
+  save_npz((out / "data.npz").string(), arrays);
+  const Json spec = {{"case", generation + "-" + model_file.stem().string()},
+                     {"keras", generation},
+                     {"data", "data.npz"},
+                     {"inputs", model->input_names()},
+                     {"outputs", predictions.size()},
+                     {"tolerance", {{"predict", 1e-5}, {"train_step", 1e-5}}},
+                     {"files", Json::array({file_entry(generation == "keras3" ? "keras" : "h5", file, {"config", "weights"})})}};
+  std::ofstream(out / "case.json") << spec.dump(1) << "\n";
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 3) {
-    std::cerr << "usage: " << argv[0] << " CASE_DIR OUT_DIR\n";
+  const bool fixture = argc == 6 && std::string(argv[1]) == "--fixture";
+  if (argc != 3 && !fixture) {
+    std::cerr << "usage: " << argv[0] << " CASE_DIR OUT_DIR\n"
+              << "       " << argv[0] << " --fixture MODEL_FILE DATA_NPZ keras3|tf_keras OUT_DIR\n";
     return 2;
   }
   try {
-    write(argv[1], argv[2]);
+    if (fixture) write_fixture(argv[2], argv[3], argv[4], argv[5]);
+    else write(argv[1], argv[2]);
   } catch (const std::exception& e) {
-    std::cerr << argv[1] << ": " << e.what() << "\n";
+    std::cerr << argv[fixture ? 2 : 1] << ": " << e.what() << "\n";
     return 1;
   }
   return 0;

@@ -73,7 +73,7 @@ TEST_F(Training, FunctionalModelWithTwoInputsAndSummary) {
   std::ostringstream s;
   model.summary(s);
   EXPECT_NE(s.str().find(" a (InputLayer)"), std::string::npos);
-  EXPECT_NE(s.str().find(" concatenate (Concatenate)      (None, 6)            0           [dense, b]"),
+  EXPECT_NE(s.str().find(" concatenate (Concatenate)      (None, 6)            0           dense[0][0], b[0][0]"),
             std::string::npos)
       << s.str();
   EXPECT_NE(s.str().find("Total params: 23 (92.00 Byte)"), std::string::npos);

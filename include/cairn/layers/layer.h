@@ -19,22 +19,28 @@ class Layer;
 struct SymbolicNode;
 
 // A placeholder for a tensor in a functional model under construction: it knows its shape (batch
-// dimension -1) and the layer call that produces it. Made by Input() and by calling layers on it.
+// dimension -1) and the layer call that produces it. Made by Input() and by calling layers on it. A call of
+// a layer with several outputs (LSTM(return_state=True): output, h, c) is one node; each of its outputs
+// is a SymbolicTensor naming the node and its output_index (Keras's tensor_index).
 class SymbolicTensor {
  public:
   SymbolicTensor() = default;
-  explicit SymbolicTensor(std::shared_ptr<SymbolicNode> node) : node_(std::move(node)) {}
+  explicit SymbolicTensor(std::shared_ptr<SymbolicNode> node, size_t output_index = 0)
+      : node_(std::move(node)), output_index_(output_index) {}
   const Shape& shape() const;
   const std::shared_ptr<SymbolicNode>& node() const { return node_; }
+  // Which of the node's outputs this is: 0 but for the later outputs of a layer with several.
+  size_t output_index() const { return output_index_; }
 
  private:
   std::shared_ptr<SymbolicNode> node_;
+  size_t output_index_ = 0;
 };
 
 struct SymbolicNode {
   std::shared_ptr<Layer> layer;  // null for a model input
   std::vector<SymbolicTensor> inputs;
-  Shape shape;
+  std::vector<Shape> output_shapes;  // one per output of the call (a model input has one)
   std::string name;  // the input's name, or the layer's
 };
 
@@ -66,9 +72,37 @@ class Layer : public std::enable_shared_from_this<Layer> {
   MaskedOutput operator()(const Tensor& x, const Tensor& mask, bool training);
   // Layers that take several tensors (Concatenate, Add) override call_multi; others take exactly one.
   Tensor operator()(const std::vector<Tensor>& xs, bool training = false);
+  // Several inputs with their masks (one per input, undefined where an input has none): the output and
+  // its mask, which merge layers compute from the inputs' masks (Keras's compute_mask of a list).
+  MaskedOutput operator()(const std::vector<Tensor>& xs, const std::vector<Tensor>& masks, bool training);
   // Functional API: records this layer's call in the graph (the layer must be owned by a shared_ptr).
+  // The result is the call's first output (for a layer with several, call_all_outputs gives them all).
   SymbolicTensor operator()(const SymbolicTensor& x);
   SymbolicTensor operator()(const std::vector<SymbolicTensor>& xs);
+
+  // Layers with several outputs, as Keras returns a list of them: a recurrent layer with return_state
+  // (the output, then the final states: h, or h and c for LSTM), Bidirectional with merge_mode None
+  // (forward and backward outputs) or return_state (the output(s), the forward states, then the backward
+  // ones), a functional model with several outputs. The calls above give the first output; these give
+  // every one, in Keras's order (one for the other layers):
+  //   std::vector<SymbolicTensor> outs = lstm->call_all_outputs(x);   // out, h, c = LSTM(...)(x)
+  //   auto y = decoder_lstm->call_all_outputs({x, outs[1], outs[2]}); // Keras's initial_state=[h, c]
+  // The inputs are as for the calls above; recurrent layers take their initial states (Keras's
+  // initial_state) as inputs after the sequence.
+  std::vector<SymbolicTensor> call_all_outputs(const SymbolicTensor& x);
+  std::vector<SymbolicTensor> call_all_outputs(const std::vector<SymbolicTensor>& xs);
+  std::vector<Tensor> call_all_outputs(const Tensor& x, bool training = false);
+  std::vector<Tensor> call_all_outputs(const std::vector<Tensor>& xs, bool training = false);
+  // With each input's mask (undefined where an input has none), as models call layers: every output
+  // with its own mask.
+  std::vector<MaskedOutput> call_all_outputs(const std::vector<Tensor>& xs, const std::vector<Tensor>& masks,
+                                             bool training);
+  // How many outputs a call has: 1 but for the layers above.
+  virtual size_t output_count() const { return 1; }
+  // The shapes of every output for these input shapes (batch dimension passes through).
+  virtual std::vector<Shape> compute_output_shapes(const std::vector<Shape>& input_shapes) const {
+    return {compute_output_shape(input_shapes)};
+  }
   // Creates the weights for inputs of this shape (the batch dimension may be -1). Idempotent.
   void build(const Shape& input_shape);
   bool built() const { return built_; }
@@ -136,7 +170,23 @@ class Layer : public std::enable_shared_from_this<Layer> {
   // (supports_masking), none for the others.
   virtual Tensor compute_mask(const Tensor& x, const Tensor& mask) const { return supports_masking() ? mask : Tensor(); }
   virtual Tensor call_multi(const std::vector<Tensor>& xs, bool training);
+  // call_multi given each input's mask (MultiHeadAttention's query and value masks); the masks'
+  // shapes are checked. By default the masks are not used.
+  virtual Tensor call_multi_with_masks(const std::vector<Tensor>& xs, const std::vector<Tensor>& masks, bool training) {
+    return call_multi(xs, training);
+  }
+  // The output's mask from several inputs' masks: none by default (Dot); merge layers combine them.
+  virtual Tensor compute_mask_multi(const std::vector<Tensor>& xs, const std::vector<Tensor>& masks) const { return Tensor(); }
   virtual void build_multi(const std::vector<Shape>& input_shapes);
+  // A layer with several outputs overrides this and compute_output_shapes: every output of one call on
+  // `xs` (the layer is built; `masks` has one per input, undefined for none). The default is the one
+  // output of call_with_mask (one input) or call_multi_with_masks (several).
+  virtual std::vector<Tensor> call_all_outputs_impl(const std::vector<Tensor>& xs, const std::vector<Tensor>& masks,
+                                                    bool training);
+  // The mask of each of `output_count` outputs: compute_mask's (compute_mask_multi's for several inputs)
+  // for the first, none for the others (a recurrent layer's states).
+  virtual std::vector<Tensor> compute_output_masks(const std::vector<Tensor>& xs, const std::vector<Tensor>& masks,
+                                                   size_t output_count) const;
   // Throws ShapeError in Keras's words when x cannot be fed to this layer.
   virtual void check_input(const Shape& input_shape) const {}
   // Initializers draw float32; another `dtype` (Normalization's int64 count) gets their values converted.

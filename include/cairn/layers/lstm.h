@@ -15,11 +15,11 @@ class LSTM : public Recurrent {
   std::shared_ptr<Recurrent> make_like(RecurrentOptions options) const override {
     return std::make_shared<LSTM>(units_, std::move(options));
   }
+  int state_count() const override { return 2; }
 
  protected:
   std::vector<Tensor> step(const Tensor& projected, const std::vector<Tensor>& states,
                            const Tensor& recurrent_input) const override;
-  int state_count() const override { return 2; }
   InitializerPtr bias_initializer() const override;
   Tensor fused_call(const Tensor& x) const override;
 };

@@ -20,7 +20,7 @@ std::shared_ptr<Recurrent> read_recurrent_entry(ConfigReader& r, const std::stri
 LayerClass bidirectional_layer_class() {
   auto write = [](const Layer& layer) -> Json {
     const Bidirectional& b = as<Bidirectional>(layer);
-    return {{"merge_mode", b.merge_mode()},
+    return {{"merge_mode", b.merge_mode() ? Json(*b.merge_mode()) : Json(nullptr)},
             {"layer", layer_config(*b.forward_layer())},
             {"backward_layer", layer_config(*b.backward_layer())}};
   };
@@ -28,9 +28,9 @@ LayerClass bidirectional_layer_class() {
     ConfigReader r(config, describe("Bidirectional", name));
     BidirectionalOptions options;
     const Json* merge_mode = r.take("merge_mode");
-    if (merge_mode && merge_mode->is_null())
-      r.unsupported("merge_mode", *merge_mode, "cairn's layers have one output, and None gives two");
-    if (merge_mode) {
+    if (merge_mode && merge_mode->is_null()) {
+      options.merge_mode = std::nullopt;  // two outputs
+    } else if (merge_mode) {
       if (!merge_mode->is_string()) r.fail("merge_mode must be a string, got " + show(*merge_mode));
       options.merge_mode = merge_mode->get<std::string>();
     }
@@ -41,8 +41,8 @@ LayerClass bidirectional_layer_class() {
     return std::make_shared<Bidirectional>(forward, options);
   };
   return {"Bidirectional", write, read,
-          "LSTM, GRU or SimpleRNN; merge_mode concat, sum, mul and ave; masks; no merge_mode None or return_state "
-          "(cairn's layers have one output)"};
+          "LSTM, GRU or SimpleRNN; merge_mode concat, sum, mul, ave and None (two outputs); return_state and "
+          "initial_state; masks"};
 }
 
 }  // namespace cairn::config_detail

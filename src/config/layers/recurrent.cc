@@ -79,8 +79,8 @@ LayerClass recurrent_class(const std::string& class_name, const std::string& sup
 }
 
 const char* const kShared =
-    "return_sequences, return_state (call_with_states; a functional graph takes the output only), go_backwards, "
-    "masks, dropout and recurrent_dropout; no stateful";
+    "return_sequences, return_state (the states are outputs: call_all_outputs), initial_state (inputs after the "
+    "sequence), go_backwards, masks, dropout and recurrent_dropout; no stateful";
 
 }  // namespace
 
