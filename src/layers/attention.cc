@@ -10,12 +10,20 @@ namespace {
 // What Keras subtracts from the scores that a mask hides: their softmax weight becomes exactly 0.
 constexpr double kMaskedScore = 1e9;
 
-// (1, Tq, Tv): 0 where value step j <= query step i, -kMaskedScore after it.
-Tensor causal_offsets(int64_t query_steps, int64_t value_steps) {
-  Tensor offsets({1, query_steps, value_steps}, DType::Float32);
+// The offsets added to the scores (batch or 1, Tq, Tv): 0 where query step i may attend to value step j,
+// -kMaskedScore where it may not (a step after i with the causal mask, a padding step of the value's mask),
+// as Keras subtracts the constant once wherever its combined mask is false.
+Tensor masked_score_offsets(int64_t batch, int64_t query_steps, int64_t value_steps, bool causal, const Tensor& value_mask) {
+  const std::vector<float> kept = value_mask.defined() ? value_mask.to(DType::Float32).to_vector<float>() : std::vector<float>();
+  const int64_t rows = value_mask.defined() ? batch : 1;
+  Tensor offsets({rows, query_steps, value_steps}, DType::Float32);
   float* o = offsets.data<float>();
-  for (int64_t i = 0; i < query_steps; ++i)
-    for (int64_t j = 0; j < value_steps; ++j) o[i * value_steps + j] = j > i ? static_cast<float>(-kMaskedScore) : 0.f;
+  for (int64_t b = 0; b < rows; ++b)
+    for (int64_t i = 0; i < query_steps; ++i)
+      for (int64_t j = 0; j < value_steps; ++j) {
+        const bool allowed = !(causal && j > i) && (kept.empty() || kept[static_cast<size_t>(b * value_steps + j)] > 0.5f);
+        o[(b * query_steps + i) * value_steps + j] = allowed ? 0.f : static_cast<float>(-kMaskedScore);
+      }
   return offsets;
 }
 
@@ -105,7 +113,22 @@ Tensor Attention::scores(const Tensor& query, const Tensor& key) const {
   return ops::mul(concat_score_weight_->value(), ops::sum(ops::tanh(pairs), {-1}));
 }
 
-Tensor Attention::call_multi(const std::vector<Tensor>& xs, bool training) {
+Tensor Attention::call_multi(const std::vector<Tensor>& xs, bool training) { return attend(xs, Tensor(), Tensor(), training); }
+
+Tensor Attention::call_multi_with_masks(const std::vector<Tensor>& xs, const std::vector<Tensor>& masks, bool training) {
+  const char* roles[2] = {"query", "value"};
+  for (size_t i = 0; i < 2 && i < masks.size(); ++i)
+    if (masks[i].defined() && masks[i].rank() != 2)
+      throw ShapeError("layer \"" + name() + "\": the " + roles[i] + "'s mask must have shape (batch, steps), got " +
+                       shape_str(masks[i].shape()) + " for " + roles[i] + " shape " + shape_str(xs[i].shape()));
+  return attend(xs, masks.empty() ? Tensor() : masks[0], masks.size() > 1 ? masks[1] : Tensor(), training);
+}
+
+Tensor Attention::compute_mask_multi(const std::vector<Tensor>&, const std::vector<Tensor>& masks) const {
+  return masks.empty() ? Tensor() : masks[0];  // the output's steps are the query's
+}
+
+Tensor Attention::attend(const std::vector<Tensor>& xs, const Tensor& query_mask, const Tensor& value_mask, bool training) {
   std::vector<Shape> shapes;
   for (const Tensor& x : xs) shapes.push_back(x.shape());
   check_inputs(shapes);
@@ -113,10 +136,15 @@ Tensor Attention::call_multi(const std::vector<Tensor>& xs, bool training) {
   const Tensor& value = xs[1];
   const Tensor& key = xs.size() == 3 ? xs[2] : value;
   Tensor s = scores(query, key);
-  if (options_.use_causal_mask) s = ops::add(s, causal_offsets(query.dim(1), key.dim(1)));
+  if (options_.use_causal_mask || value_mask.defined())
+    s = ops::add(s, masked_score_offsets(query.dim(0), query.dim(1), key.dim(1), options_.use_causal_mask, value_mask));
   Tensor weights = ops::softmax(s, -1);
   if (training && options_.dropout > 0) weights = ops::dropout(weights, options_.dropout, generator());
-  return ops::batch_matmul(weights, value);
+  Tensor output = ops::batch_matmul(weights, value);
+  // Keras's where(query_mask, output, 0), as a product with the 0/1 mask.
+  if (query_mask.defined())
+    output = ops::mul(output, ops::reshape(query_mask.to(DType::Float32), {query.dim(0), query.dim(1), 1}));
+  return output;
 }
 
 Shape Attention::compute_output_shape(const Shape& input_shape) const { return input_shape; }

@@ -98,6 +98,27 @@ TEST_F(AttentionTest, CausalMaskAttendsToEarlierStepsOnly) {
   }
 }
 
+TEST_F(AttentionTest, MasksKeepValuePaddingOutAndZeroQueryPadding) {
+  // Sample 0 has 3 value steps and 2 query steps that count, sample 1 all 4 and 3.
+  const Tensor q = random_tensor({2, 3, 2}, 12), v = random_tensor({2, 4, 2}, 13);
+  const Tensor query_mask = Tensor::from_values({2, 3}, {1, 1, 0, 1, 1, 1});
+  const Tensor value_mask = Tensor::from_values({2, 4}, {1, 1, 1, 0, 1, 1, 1, 1});
+  for (bool additive : {false, true}) {
+    clear_session();
+    std::shared_ptr<Attention> layer = additive ? std::make_shared<AdditiveAttention>() : std::make_shared<Attention>();
+    const Layer::MaskedOutput out = (*layer)({q, v}, {query_mask, value_mask}, false);
+    EXPECT_EQ(out.mask.to_vector<float>(), query_mask.to_vector<float>()) << "the output's mask is the query's";
+    // Sample 0: the same as attention over its 3 unmasked value steps; its padding query step is 0.
+    const Tensor alone = (*layer)({ops::slice(ops::slice(q, 0, 0, 1), 1, 0, 2), ops::slice(ops::slice(v, 0, 0, 1), 1, 0, 3)});
+    expect_near(ops::slice(ops::slice(out.output, 0, 0, 1), 1, 0, 2), alone, "sample 0");
+    for (float y : ops::slice(ops::slice(out.output, 0, 0, 1), 1, 2, 3).to_vector<float>()) EXPECT_EQ(y, 0.f);
+    // Sample 1 has nothing masked.
+    expect_near(ops::slice(out.output, 0, 1, 2), (*layer)({ops::slice(q, 0, 1, 2), ops::slice(v, 0, 1, 2)}), "sample 1");
+  }
+  expect_error_mentioning<ShapeError>(
+      [&] { Attention()({q, v}, {Tensor(), Tensor::ones({2, 4, 1})}, false); }, {"attention", "mask", "(2, 4, 1)"});
+}
+
 TEST_F(AttentionTest, DropoutDropsAttentionWeightsInTrainingOnly) {
   const Tensor q = random_tensor({2, 3, 4}, 10), v = random_tensor({2, 6, 4}, 11);
   Attention dropped({.dropout = 0.5, .seed = 3});

@@ -4,7 +4,9 @@
 // value. Attention's scores are q . k (times the weight `scale` with use_scale), or with score_mode
 // "concat" concat_score_weight * sum(tanh(scale * (q + k))); AdditiveAttention's are
 // sum(scale * tanh(q + k)) with a `scale` per feature. Dropout drops attention weights in training.
-// No query/value masks (a call with several inputs carries none in cairn) and no returned scores.
+// Masks as Keras's: the value's mask (batch, Tv) keeps its padding steps out of the softmax, the query's
+// (batch, Tq) zeroes the output at its padding steps and is the output's mask; the key's is not used.
+// No returned attention scores.
 #pragma once
 
 #include "cairn/layers/layer.h"
@@ -41,6 +43,8 @@ class Attention : public Layer {
   Attention(std::string class_name, AttentionOptions options);
   Tensor call(const Tensor& x, bool training) override;
   Tensor call_multi(const std::vector<Tensor>& xs, bool training) override;
+  Tensor call_multi_with_masks(const std::vector<Tensor>& xs, const std::vector<Tensor>& masks, bool training) override;
+  Tensor compute_mask_multi(const std::vector<Tensor>& xs, const std::vector<Tensor>& masks) const override;
   void build_multi(const std::vector<Shape>& input_shapes) override;
   void build_impl(const Shape& input_shape) override;
   // The scores (batch, Tq, Tv) of query (batch, Tq, dim) against key (batch, Tv, dim).
@@ -51,6 +55,8 @@ class Attention : public Layer {
 
  private:
   void check_inputs(const std::vector<Shape>& shapes) const;
+  // The attention of xs = [query, value(, key)] with the query's and the value's masks (undefined: none).
+  Tensor attend(const std::vector<Tensor>& xs, const Tensor& query_mask, const Tensor& value_mask, bool training);
   AttentionOptions options_;
   VariablePtr concat_score_weight_;
   bool built_for_inputs_ = false;  // build_multi ran: a lone input never builds the layer

@@ -46,8 +46,8 @@ LayerClass attention_layer_class() {
   };
   return {"Attention", write, read,
           "[query, value] or [query, value, key] inputs of rank 3, score_mode dot or concat, use_scale, dropout "
-          "(cairn's own random stream); use_causal_mask as a C++ option (not read from model configs); no masks, "
-          "no return_attention_scores"};
+          "(cairn's own random stream), query and value masks; use_causal_mask as a C++ option (not read from model "
+          "configs); no return_attention_scores"};
 }
 
 LayerClass additive_attention_layer_class() {
@@ -69,7 +69,8 @@ LayerClass additive_attention_layer_class() {
   };
   return {"AdditiveAttention", write, read,
           "[query, value] or [query, value, key] inputs of rank 3, use_scale, dropout (cairn's own random stream); "
-          "use_causal_mask as a C++ option (not read from model configs); no masks, no return_attention_scores"};
+          "query and value masks; use_causal_mask as a C++ option (not read from model configs); no "
+          "return_attention_scores"};
 }
 
 }  // namespace cairn::config_detail
