@@ -108,7 +108,8 @@ Json loss_config(const Loss& loss);
 // A loss from its identifier ("mse"), class config (Keras 2 or 3) or Keras 3 function form.
 LossPtr loss_from_config(const Json& config);
 // A compiled model's training_config, as the h5 attribute of tf.keras 2.x: {"loss", "metrics",
-// "weighted_metrics": null, "loss_weights": null, "optimizer_config"}. InvalidArgument if not compiled.
+// "weighted_metrics" (null when none), "loss_weights": null, "optimizer_config"}. InvalidArgument if not
+// compiled.
 Json training_config(const Model& model);
 // The compile options of a training_config (tf.keras 2.x) or compile_config (Keras 3), for
 // model.compile(). FormatError for what cairn cannot honour (several outputs, loss weights...).

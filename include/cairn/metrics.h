@@ -19,6 +19,15 @@ class Metric {
   virtual ~Metric() = default;
   const std::string& name() const { return name_; }
   virtual void update_state(const Tensor& y_true, const Tensor& y_pred) = 0;
+  // Keras's update_state with sample_weight (compile's weighted_metrics, and the weight 0 an output's
+  // mask gives its masked steps): one weight per sample (batch), or per position of y_pred's leading
+  // dimensions (batch, steps). Named apart from update_state so that a subclass overriding one does not
+  // hide the other. Metrics that do not take weights yet throw InvalidArgument.
+  virtual void update_state_weighted(const Tensor& y_true, const Tensor& y_pred, const Tensor& sample_weight);
+  // Whether an output's mask leaves its masked steps out of this metric: Keras's mean metrics
+  // (MeanMetricWrapper: accuracies, errors, losses as metrics) do; AUC, Precision, Recall, MeanIoU,
+  // F1Score and RootMeanSquaredError do not look at masks in Keras 3.
+  virtual bool uses_masks() const { return false; }
   // The value for the epoch so far: the weighted mean of what update_state added, unless the metric
   // computes it from counts of its own (AUC, Precision, MeanIoU...).
   virtual double result() const { return count_ > 0 ? total_ / count_ : 0.0; }
@@ -55,26 +64,49 @@ class Mean : public Metric {
   void update(double value, double weight = 1.0) { add(value * weight, weight); }
 };
 
-// Fraction of rows whose argmax of y_pred equals the integer label in y_true.
-class SparseCategoricalAccuracy : public Metric {
+// Keras's MeanMetricWrapper: a function of (y_true, y_pred) with one value per position of y_pred's
+// leading dimensions (per sample, or per step of a sequence output), averaged over everything seen. With
+// weights, as Keras's Mean: each sample adds the mean over its positions of value * weight, and the mean
+// of its weights to the count. An output's mask leaves the masked steps out (weight 0).
+class MeanMetricWrapper : public Metric {
  public:
-  explicit SparseCategoricalAccuracy(std::string name = "sparse_categorical_accuracy") : Metric(std::move(name)) {}
-  void update_state(const Tensor& y_true, const Tensor& y_pred) override;
+  using Metric::Metric;
+  void update_state(const Tensor& y_true, const Tensor& y_pred) final;
+  void update_state_weighted(const Tensor& y_true, const Tensor& y_pred, const Tensor& sample_weight) final;
+  bool uses_masks() const final { return true; }
+
+ protected:
+  // The values, one per position of y_pred's leading dimensions (all but the last axis; one per sample
+  // for a rank-1 y_pred), in row-major order. ShapeError when y_true does not fit y_pred.
+  virtual std::vector<double> values(const Tensor& y_true, const Tensor& y_pred) const = 0;
+};
+
+// Fraction of rows whose argmax of y_pred equals the integer label in y_true.
+class SparseCategoricalAccuracy : public MeanMetricWrapper {
+ public:
+  explicit SparseCategoricalAccuracy(std::string name = "sparse_categorical_accuracy") : MeanMetricWrapper(std::move(name)) {}
+
+ protected:
+  std::vector<double> values(const Tensor& y_true, const Tensor& y_pred) const override;
 };
 
 // Fraction of rows whose argmax of y_pred equals the argmax of the one-hot y_true.
-class CategoricalAccuracy : public Metric {
+class CategoricalAccuracy : public MeanMetricWrapper {
  public:
-  explicit CategoricalAccuracy(std::string name = "categorical_accuracy") : Metric(std::move(name)) {}
-  void update_state(const Tensor& y_true, const Tensor& y_pred) override;
+  explicit CategoricalAccuracy(std::string name = "categorical_accuracy") : MeanMetricWrapper(std::move(name)) {}
+
+ protected:
+  std::vector<double> values(const Tensor& y_true, const Tensor& y_pred) const override;
 };
 
-// Fraction of elements where (y_pred > threshold) equals y_true.
-class BinaryAccuracy : public Metric {
+// Fraction of elements where (y_pred > threshold) equals y_true (per row: the mean over the last axis).
+class BinaryAccuracy : public MeanMetricWrapper {
  public:
   explicit BinaryAccuracy(std::string name = "binary_accuracy", double threshold = 0.5)
-      : Metric(std::move(name)), threshold_(threshold) {}
-  void update_state(const Tensor& y_true, const Tensor& y_pred) override;
+      : MeanMetricWrapper(std::move(name)), threshold_(threshold) {}
+
+ protected:
+  std::vector<double> values(const Tensor& y_true, const Tensor& y_pred) const override;
 
  private:
   double threshold_;
@@ -82,11 +114,13 @@ class BinaryAccuracy : public Metric {
 
 // The mean over samples of each sample's mean error over the last axis of y_pred: |y_true - y_pred|
 // (Keras's "mae", mean_absolute_error) or (y_true - y_pred)^2 ("mse", mean_squared_error).
-class MeanError : public Metric {
+class MeanError : public MeanMetricWrapper {
  public:
   enum class Kind { Absolute, Squared };
-  MeanError(std::string name, Kind kind) : Metric(std::move(name)), kind_(kind) {}
-  void update_state(const Tensor& y_true, const Tensor& y_pred) override;
+  MeanError(std::string name, Kind kind) : MeanMetricWrapper(std::move(name)), kind_(kind) {}
+
+ protected:
+  std::vector<double> values(const Tensor& y_true, const Tensor& y_pred) const override;
 
  private:
   Kind kind_;
@@ -94,10 +128,12 @@ class MeanError : public Metric {
 
 // A Keras loss function averaged over samples, as Keras's MeanMetricWrapper does: "mape", "msle",
 // "binary_crossentropy", "hinge"... (the log key is the name given).
-class LossMetric : public Metric {
+class LossMetric : public MeanMetricWrapper {
  public:
-  LossMetric(std::string name, LossPtr loss) : Metric(std::move(name)), loss_(std::move(loss)) {}
-  void update_state(const Tensor& y_true, const Tensor& y_pred) override;
+  LossMetric(std::string name, LossPtr loss) : MeanMetricWrapper(std::move(name)), loss_(std::move(loss)) {}
+
+ protected:
+  std::vector<double> values(const Tensor& y_true, const Tensor& y_pred) const override;
 
  private:
   LossPtr loss_;
@@ -108,18 +144,21 @@ class RootMeanSquaredError : public Metric {
  public:
   explicit RootMeanSquaredError(std::string name = "root_mean_squared_error") : Metric(std::move(name)) {}
   void update_state(const Tensor& y_true, const Tensor& y_pred) override;
+  void update_state_weighted(const Tensor& y_true, const Tensor& y_pred, const Tensor& sample_weight) override;
   double result() const override;
   std::string class_name() const override { return "RootMeanSquaredError"; }
 };
 
 // Whether the label (an integer id, or the argmax of one-hot y_true) is among the k largest of y_pred;
 // classes tied with the k-th largest count as inside, as TensorFlow's in_top_k.
-class TopKCategoricalAccuracy : public Metric {
+class TopKCategoricalAccuracy : public MeanMetricWrapper {
  public:
   explicit TopKCategoricalAccuracy(int64_t k = 5, bool sparse = false, std::string name = "");
-  void update_state(const Tensor& y_true, const Tensor& y_pred) override;
   std::string class_name() const override { return sparse_ ? "SparseTopKCategoricalAccuracy" : "TopKCategoricalAccuracy"; }
   ArgList get_config() const override { return {{"k", static_cast<double>(k_)}}; }
+
+ protected:
+  std::vector<double> values(const Tensor& y_true, const Tensor& y_pred) const override;
 
  private:
   int64_t k_;
@@ -131,7 +170,9 @@ class TopKCategoricalAccuracy : public Metric {
 class ConfusionCounts {
  public:
   explicit ConfusionCounts(std::vector<double> thresholds);
-  void update(const std::string& metric, const Tensor& y_true, const Tensor& y_pred);
+  // `sample_weight` (optional): each element counts with its weight, given per sample or per position of
+  // y_pred's leading dimensions.
+  void update(const std::string& metric, const Tensor& y_true, const Tensor& y_pred, const Tensor& sample_weight = Tensor());
   const std::vector<double>& thresholds() const { return thresholds_; }
   // Per threshold: true positives, false positives, true negatives, false negatives.
   std::vector<double> tp, fp, tn, fn;
@@ -148,6 +189,9 @@ class Precision : public Metric {
  public:
   explicit Precision(std::optional<double> thresholds = std::nullopt, std::string name = "precision");
   void update_state(const Tensor& y_true, const Tensor& y_pred) override { counts_.update(name(), y_true, y_pred); }
+  void update_state_weighted(const Tensor& y_true, const Tensor& y_pred, const Tensor& sample_weight) override {
+    counts_.update(name(), y_true, y_pred, sample_weight);
+  }
   double result() const override;
   void reset_state() override { counts_.reset(); }
   std::vector<double> state() const override { return counts_.state(); }
@@ -177,6 +221,7 @@ class AUC : public Metric {
   explicit AUC(int64_t num_thresholds = 200, std::string curve = "ROC", std::string name = "auc",
                bool from_logits = false);
   void update_state(const Tensor& y_true, const Tensor& y_pred) override;
+  void update_state_weighted(const Tensor& y_true, const Tensor& y_pred, const Tensor& sample_weight) override;
   double result() const override;
   void reset_state() override { counts_.reset(); }
   std::vector<double> state() const override { return counts_.state(); }
@@ -198,7 +243,8 @@ class MeanIoU : public Metric {
  public:
   explicit MeanIoU(int64_t num_classes, std::optional<int64_t> ignore_class = std::nullopt,
                    bool sparse_y_true = true, bool sparse_y_pred = true, std::string name = "mean_io_u");
-  void update_state(const Tensor& y_true, const Tensor& y_pred) override;
+  void update_state(const Tensor& y_true, const Tensor& y_pred) override { update_state_weighted(y_true, y_pred, Tensor()); }
+  void update_state_weighted(const Tensor& y_true, const Tensor& y_pred, const Tensor& sample_weight) override;
   double result() const override;
   void reset_state() override;
   std::vector<double> state() const override { return matrix_; }
@@ -219,7 +265,8 @@ class F1Score : public Metric {
  public:
   explicit F1Score(std::string average = "macro", std::optional<double> threshold = std::nullopt,
                    std::string name = "f1_score");
-  void update_state(const Tensor& y_true, const Tensor& y_pred) override;
+  void update_state(const Tensor& y_true, const Tensor& y_pred) override { update_state_weighted(y_true, y_pred, Tensor()); }
+  void update_state_weighted(const Tensor& y_true, const Tensor& y_pred, const Tensor& sample_weight) override;
   double result() const override;
   void reset_state() override;
   std::vector<double> state() const override;

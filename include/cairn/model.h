@@ -90,6 +90,29 @@ struct CompileOptions {
   // The metrics of each output of a model with several, logged as "<output>_<metric>" (Keras's dict
   // `metrics`, or a list of lists: std::vector<std::vector<MetricSpec>>{{"accuracy"}, {"mae"}}).
   PerOutput<std::vector<MetricSpec>> output_metrics;
+  // Keras's weighted_metrics: metrics weighted by fit's sample_weight (or class_weight) and evaluate's,
+  // a single-output model's, or each output's as output_metrics. Logged as the others, under
+  // "weighted_<metric>" when `metrics` already has that name.
+  std::vector<MetricSpec> weighted_metrics;
+  PerOutput<std::vector<MetricSpec>> output_weighted_metrics;
+};
+
+// Keras's validation_freq: an integer n (validate after every n-th epoch: 2 validates after epochs 2, 4,
+// 6...) or the epochs after which to validate, counted from 1 as Keras counts them ({1, 2, 10}).
+class ValidationFreq {
+ public:
+  ValidationFreq(int every = 1) : every_(every) {}
+  ValidationFreq(std::initializer_list<int> epochs) : epochs_(epochs), listed_(true) {}
+  ValidationFreq(std::vector<int> epochs) : epochs_(std::move(epochs)), listed_(true) {}
+  // Whether validation runs after `epoch` (0-based, as fit's epoch indices). InvalidArgument for an
+  // integer below 1 or a listed epoch below 1 (which would never validate).
+  bool validates_after(int epoch) const;
+  void check() const;
+
+ private:
+  int every_ = 1;
+  std::vector<int> epochs_;
+  bool listed_ = false;
 };
 
 // x, y or sample_weight of fit / evaluate / predict: one array, a list in the order of the model's
@@ -130,9 +153,9 @@ struct FitOptions {
   std::map<int64_t, double> class_weight;
   int initial_epoch = 0;
   int64_t steps_per_epoch = 0;  // 0: one pass over the data per epoch
-  // Validation runs after every validation_freq-th epoch (Keras's integer form), in batches of
-  // validation_batch_size (batch_size when 0).
-  int validation_freq = 1;
+  // Validation runs after every validation_freq-th epoch or after the epochs listed (ValidationFreq), in
+  // batches of validation_batch_size (batch_size when 0).
+  ValidationFreq validation_freq = 1;
   int64_t validation_batch_size = 0;
   std::optional<uint64_t> seed;  // shuffling seed; from next_seed() when absent
   std::ostream* output = nullptr;  // progress output; std::cout when null
@@ -208,12 +231,18 @@ class Model : public Layer {
   const std::vector<std::shared_ptr<Loss>>& compiled_losses() const { return losses_; }
   const std::vector<std::optional<double>>& compiled_loss_weights() const { return loss_weights_; }
   const std::vector<std::vector<MetricSpec>>& compiled_output_metric_specs() const { return metric_specs_; }
+  // compile's weighted_metrics (Keras's), per output as compiled_output_metric_specs.
+  const std::vector<std::vector<MetricSpec>>& compiled_output_weighted_metric_specs() const { return weighted_metric_specs_; }
   // The names x and y may be keyed by: the Input()s' and the output layers' of a functional model
   // (a Sequential's output is its last layer's); empty when the model's inputs have no names.
   virtual std::vector<std::string> input_names() const { return {}; }
   virtual std::vector<std::string> output_names() const { return {name()}; }
   // The model on a list of inputs, in the order of input_names(): every output, in order.
   virtual std::vector<Tensor> call_outputs(const std::vector<Tensor>& inputs, bool training);
+  // call_outputs with each output's mask (undefined for none), as Keras attaches them to a model's outputs:
+  // fit leaves the masked steps out of the losses and metrics. Sequential and functional models give the
+  // masks their layers compute; other models none.
+  virtual std::vector<MaskedOutput> call_outputs_with_masks(const std::vector<Tensor>& inputs, bool training);
   History fit(const Arrays& x, const Arrays& y, FitOptions options = {});
   Logs evaluate(const Arrays& x, const Arrays& y, EvaluateOptions options = {});
   // The output of a single-output model (InvalidArgument for several: predict_outputs).
@@ -273,10 +302,12 @@ class Model : public Layer {
   void probe(const Data& data);
   void check_labels(const Data& data, const char* method);
   void ensure_metrics(const std::vector<Tensor>& y_true, const std::vector<Tensor>& y_pred);
-  // The total loss (each output's, weighted by its loss weight), and each output's unweighted loss.
-  Tensor total_loss(const Data& batch, const std::vector<Tensor>& y_pred, std::vector<Tensor>& output_losses) const;
-  void update_metrics(const Data& batch, const std::vector<Tensor>& y_pred, const std::vector<Tensor>& output_losses,
+  // The total loss (each output's, weighted by its loss weight), and each output's unweighted loss. An
+  // output's mask leaves its masked steps out, as Keras's.
+  Tensor total_loss(const Data& batch, const std::vector<MaskedOutput>& y_pred, std::vector<Tensor>& output_losses) const;
+  void update_metrics(const Data& batch, const std::vector<MaskedOutput>& y_pred, const std::vector<Tensor>& output_losses,
                       const Tensor& loss_value);
+  void update_compiled_metrics(const Data& batch, const std::vector<MaskedOutput>& y_pred);
   // evaluate without its argument checks, for data that has passed them (fit's validation data).
   Logs evaluate_checked(const Data& data, const EvaluateOptions& options);
   Logs train_step(const Data& batch);
@@ -296,6 +327,7 @@ class Model : public Layer {
   std::vector<std::shared_ptr<Loss>> losses_;
   std::vector<std::optional<double>> loss_weights_;
   std::vector<std::vector<MetricSpec>> metric_specs_;
+  std::vector<std::vector<MetricSpec>> weighted_metric_specs_;
   std::vector<std::string> metric_names_;
   inline static const std::vector<MetricSpec> no_metrics_{};
   Mean loss_tracker_{"loss"};
@@ -304,6 +336,7 @@ class Model : public Layer {
     std::string log_name;
     size_t output;
     std::shared_ptr<Metric> metric;
+    bool weighted = false;  // one of weighted_metrics: takes the batch's sample weights
   };
   std::vector<CompiledMetric> metrics_;
   bool metrics_built_ = false;
@@ -325,12 +358,14 @@ class Sequential : public Model {
   std::vector<std::string> output_names() const override;
   bool is_graph_network() const override { return true; }
   Shape compute_output_shape(const Shape& input_shape) const override;
+  std::vector<MaskedOutput> call_outputs_with_masks(const std::vector<Tensor>& inputs, bool training) override;
 
  protected:
   Tensor call(const Tensor& x, bool training) override;
   void build_impl(const Shape& input_shape) override;
 
  private:
+  MaskedOutput run_with_mask(const Tensor& x, bool training);
   std::vector<LayerPtr> stack_;
 };
 
@@ -352,6 +387,7 @@ class Functional : public Model {
   std::vector<std::string> input_names() const override;
   std::vector<std::string> output_names() const override;
   std::vector<Tensor> call_outputs(const std::vector<Tensor>& inputs, bool training) override;
+  std::vector<MaskedOutput> call_outputs_with_masks(const std::vector<Tensor>& inputs, bool training) override;
   // For the summary's "Connected to" column: each input of each call of the layer as Keras 3 shows it,
   // "<layer>[<node index>][<tensor index>]".
   std::vector<std::string> inbound_names(const Layer& layer) const;
@@ -371,6 +407,7 @@ class Functional : public Model {
 
  private:
   std::vector<Tensor> run(const std::vector<Tensor>& xs, bool training);
+  std::vector<MaskedOutput> run_with_masks(const std::vector<Tensor>& xs, bool training);
   std::vector<SymbolicTensor> inputs_;
   std::vector<SymbolicTensor> outputs_;
   std::vector<std::shared_ptr<SymbolicNode>> order_;  // layer nodes, topologically sorted

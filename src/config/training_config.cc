@@ -212,7 +212,6 @@ Json training_config(const Model& model) {
   const std::vector<std::string>& outputs = model.compiled_output_names();
   const auto& losses = model.compiled_losses();
   const auto& weights = model.compiled_loss_weights();
-  const auto& metric_specs = model.compiled_output_metric_specs();
   auto output_loss_config = [&](size_t output) {
     try {
       return loss_config(*losses[output]);
@@ -242,16 +241,20 @@ Json training_config(const Model& model) {
         if (losses[o]) loss_weights[outputs[o]] = weights[o].value_or(1.0);
     }
   }
-  Json metrics = metrics_config(model.compiled_metric_specs());
-  if (several) {
-    metrics = Json::object();
+  // A single-output model's list; with several outputs a dict by output name (null when empty).
+  auto per_output_metrics = [&](const std::vector<std::vector<MetricSpec>>& specs, bool null_when_empty) {
+    if (!several) {
+      Json list = metrics_config(specs.empty() ? std::vector<MetricSpec>{} : specs[0]);
+      return null_when_empty && list.empty() ? Json(nullptr) : list;
+    }
+    Json by_output = Json::object();
     for (size_t o = 0; o < outputs.size(); ++o)
-      if (!metric_specs[o].empty()) metrics[outputs[o]] = metrics_config(metric_specs[o]);
-    if (metrics.empty()) metrics = nullptr;
-  }
+      if (!specs[o].empty()) by_output[outputs[o]] = metrics_config(specs[o]);
+    return by_output.empty() ? Json(nullptr) : by_output;
+  };
   return {{"loss", loss},
-          {"metrics", metrics},
-          {"weighted_metrics", nullptr},
+          {"metrics", per_output_metrics(model.compiled_output_metric_specs(), false)},
+          {"weighted_metrics", per_output_metrics(model.compiled_output_weighted_metric_specs(), true)},
           {"loss_weights", loss_weights},
           {"optimizer_config", optimizer_config(model.optimizer())}};
 }
@@ -362,10 +365,12 @@ CompileOptions compile_options_from_training_config(const Json& json) {
       }
     }
     // A single-output model's list, or one list per output (tf.keras 2.x's compiled metrics; a dict by
-    // output name in Keras 3).
-    if (const Json* metrics = r.take("metrics"); metrics && !metrics->is_null()) {
+    // output name in Keras 3); weighted_metrics the same way.
+    auto read_metrics = [&](const char* key, std::vector<MetricSpec>& one, PerOutput<std::vector<MetricSpec>>& each) {
+      const Json* metrics = r.take(key);
+      if (!metrics || metrics->is_null()) return;
       auto read_list = [&](const Json& list, bool per_output) {
-        if (!list.is_array()) r.unsupported("metrics", *metrics, "expected a list of metrics, or one per output");
+        if (!list.is_array()) r.unsupported(key, *metrics, "expected a list of metrics, or one per output");
         std::vector<MetricSpec> specs;
         for (const Json& metric : list) specs.push_back(read_metric(metric, r, per_output));
         return specs;
@@ -376,18 +381,19 @@ CompileOptions compile_options_from_training_config(const Json& json) {
         std::map<std::string, std::vector<MetricSpec>> by_name;
         for (const auto& [output, list] : metrics->items())
           if (!list.is_null()) by_name.emplace(output, read_list(list, true));
-        options.output_metrics = by_name;
+        each = by_name;
       } else if (lists && metrics->size() == 1) {
-        options.metrics = read_list((*metrics)[0], false);
+        one = read_list((*metrics)[0], false);
       } else if (lists) {
         std::vector<std::vector<MetricSpec>> in_order;
         for (const Json& list : *metrics) in_order.push_back(list.is_null() ? std::vector<MetricSpec>{} : read_list(list, true));
-        options.output_metrics = in_order;
+        each = in_order;
       } else {
-        options.metrics = read_list(*metrics, false);
+        one = read_list(*metrics, false);
       }
-    }
-    r.require("weighted_metrics", {kNull, Json::array()}, "cairn's metrics take no sample weights");
+    };
+    read_metrics("metrics", options.metrics, options.output_metrics);
+    read_metrics("weighted_metrics", options.weighted_metrics, options.output_weighted_metrics);
     r.require("sample_weight_mode", {kNull}, "cairn takes no sample weights");
     // Keras 3's execution settings: how the same training runs.
     for (const char* key : {"run_eagerly", "steps_per_execution", "jit_compile", "auto_scale_loss"}) r.ignore(key);

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <limits>
+#include <vector>
 
 #include "cairn/error.h"
 #include "cairn/ops.h"
@@ -60,6 +61,27 @@ void Softmax::check_input(const Shape& input_shape) const {
 }
 
 Tensor Softmax::call(const Tensor& x, bool) { return ops::softmax(x, axis_); }
+
+Tensor Softmax::call_with_mask(const Tensor& x, const Tensor& mask, bool training) {
+  const Shape& xs = x.shape();
+  const Shape& ms = mask.shape();
+  bool broadcastable = ms.size() <= xs.size();
+  for (size_t i = 1; broadcastable && i <= ms.size(); ++i)
+    broadcastable = ms[ms.size() - i] == 1 || ms[ms.size() - i] == xs[xs.size() - i];
+  if (!broadcastable)
+    throw ShapeError("layer \"" + name() + "\": The `mask` must be broadcastable to `inputs`. Each mask dimension must be 1 "
+                     "or match the corresponding input dimension (aligned from the last). Received: inputs.shape=" +
+                     shape_str(xs) + ", mask.shape=" + shape_str(ms));
+  // Keras keeps the entries where the mask is > 0.5 and sets the others to -1e9: x * keep + (keep - 1) * 1e9
+  // is exactly that, with the gradient only at the kept entries.
+  std::vector<float> keep;
+  for (double m : mask.to(DType::Float64).to_vector<double>()) keep.push_back(m > 0.5 ? 1.0f : 0.0f);
+  const Tensor kept = Tensor::from_vector<float>(ms, keep).to(x.dtype());
+  const Tensor masked = ops::add(ops::mul(x, kept), ops::scale(ops::add_scalar(kept, -1.0), 1e9));
+  // And the masked entries of the output are 0, also where the whole axis is masked (which would
+  // otherwise give an even spread).
+  return ops::mul(call(masked, training), kept);
+}
 
 PReLU::PReLU(PReLUOptions options) : Layer("PReLU", options.name), options_(std::move(options)) {
   if (!options_.alpha_initializer) throw InvalidArgument("PReLU: alpha_initializer must be set");

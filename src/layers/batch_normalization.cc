@@ -39,31 +39,62 @@ void BatchNormalization::build_impl(const Shape& input_shape) {
   moving_variance_ = add_weight("moving_variance", {channels}, options_.moving_variance_initializer, false);
 }
 
+void BatchNormalization::move_statistics(const Tensor& mean, const Tensor& variance) {
+  const float momentum = static_cast<float>(options_.momentum);
+  auto move = [&](const VariablePtr& moving, const Tensor& batch) {
+    Tensor updated = moving->value().clone();
+    float* m = updated.data<float>();
+    const Tensor values = batch.to(DType::Float32);
+    const float* b = values.data<float>();
+    for (int64_t c = 0; c < updated.numel(); ++c) m[c] = m[c] * momentum + b[c] * (1.0f - momentum);
+    moving->assign(updated);
+  };
+  move(moving_mean_, mean);
+  move(moving_variance_, variance);
+}
+
+// As Keras (tf.nn.batch_normalization): x * inv + (beta - mean * inv), inv = gamma / sqrt(variance + eps).
+Tensor BatchNormalization::normalize(const Tensor& x, const Tensor& mean, const Tensor& variance) const {
+  Tensor inv = ops::div(Tensor::scalar(1.0, DType::Float32), ops::sqrt(ops::add_scalar(variance, options_.epsilon)));
+  if (gamma_) inv = ops::mul(inv, gamma_->value());
+  Tensor shift = ops::neg(ops::mul(mean, inv));
+  if (beta_) shift = ops::add(shift, beta_->value());
+  return ops::add(ops::mul(x, inv), shift);
+}
+
 Tensor BatchNormalization::call(const Tensor& x, bool training) {
-  const Tensor gamma = gamma_ ? gamma_->value() : Tensor();
-  const Tensor beta = beta_ ? beta_->value() : Tensor();
   if (training && trainable()) {
+    const Tensor gamma = gamma_ ? gamma_->value() : Tensor();
+    const Tensor beta = beta_ ? beta_->value() : Tensor();
     Tensor mean, variance;
     Tensor y = ops::batch_norm_training(x, gamma, beta, options_.epsilon, mean, variance);
-    const float momentum = static_cast<float>(options_.momentum);
-    auto move = [&](const VariablePtr& moving, const Tensor& batch) {
-      Tensor updated = moving->value().clone();
-      float* m = updated.data<float>();
-      const float* b = batch.data<float>();
-      for (int64_t c = 0; c < updated.numel(); ++c) m[c] = m[c] * momentum + b[c] * (1.0f - momentum);
-      moving->assign(updated);
-    };
-    move(moving_mean_, mean);
-    move(moving_variance_, variance);
+    move_statistics(mean, variance);
     return y;
   }
-  // As Keras (tf.nn.batch_normalization): x * inv + (beta - mean * inv), inv = gamma / sqrt(variance + eps).
-  Tensor inv = ops::div(Tensor::scalar(1.0, DType::Float32),
-                        ops::sqrt(ops::add_scalar(moving_variance_->value(), options_.epsilon)));
-  if (gamma.defined()) inv = ops::mul(inv, gamma);
-  Tensor shift = ops::neg(ops::mul(moving_mean_->value(), inv));
-  if (beta.defined()) shift = ops::add(shift, beta);
-  return ops::add(ops::mul(x, inv), shift);
+  return normalize(x, moving_mean_->value(), moving_variance_->value());
+}
+
+Tensor BatchNormalization::call_with_mask(const Tensor& x, const Tensor& mask, bool training) {
+  if (mask.rank() != x.rank() - 1)
+    throw ShapeError("layer \"" + name() + "\": The mask provided should be one dimension less than the inputs. Received: "
+                     "mask.shape=" + shape_str(mask.shape()) + ", inputs.shape=" + shape_str(x.shape()));
+  if (!(training && trainable())) return call(x, training);
+  // Keras 3: the moments over the unmasked positions only, each count offset by its epsilon (1e-7), so
+  // that a batch without one unmasked position gives zeros; the gradient flows through both moments.
+  Shape spread = mask.shape();
+  spread.push_back(1);
+  const Tensor weights = ops::reshape(mask.to(x.dtype()), spread);
+  std::vector<int> axes;
+  for (int axis = 0; axis + 1 < x.rank(); ++axis) axes.push_back(axis);
+  const double count = ops::sum(weights).item() + 1e-7;
+  const Tensor mean = ops::scale(ops::sum(ops::mul(x, weights), axes), 1.0 / count);
+  const Tensor centered = ops::mul(ops::sub(x, mean), weights);
+  const Tensor variance = ops::scale(ops::sum(ops::square(centered), axes), 1.0 / count);
+  {
+    autodiff::NoGradGuard no_grad;
+    move_statistics(mean, variance);
+  }
+  return normalize(x, mean, variance);
 }
 
 }  // namespace cairn

@@ -1,10 +1,42 @@
 #include "cairn/layers/merge.h"
 
+#include <algorithm>
+
 #include "cairn/error.h"
 #include "cairn/ops.h"
 #include "merge_broadcast.h"
+#include "merge_masks.h"
 
 namespace cairn {
+
+namespace merge_masks {
+
+Tensor elementwise(const std::vector<Tensor>& masks) {
+  for (const Tensor& m : masks)
+    if (!m.defined()) return Tensor();
+  // Masks of inputs that broadcast broadcast as Keras's logical_or does (numpy's rule).
+  Tensor combined = masks[0].to(DType::Float32);
+  for (size_t i = 1; i < masks.size(); ++i) combined = ops::maximum(combined, masks[i].to(DType::Float32));
+  return combined;
+}
+
+Tensor concatenated(const std::vector<Tensor>& xs, const std::vector<Tensor>& masks, int axis) {
+  if (std::none_of(masks.begin(), masks.end(), [](const Tensor& m) { return m.defined(); })) return Tensor();
+  std::vector<Tensor> spread;
+  for (size_t i = 0; i < xs.size(); ++i) {
+    const Tensor ones = Tensor::ones(xs[i].shape());
+    if (!masks[i].defined()) {
+      spread.push_back(ones);
+      continue;
+    }
+    Shape leading = masks[i].shape();
+    leading.resize(xs[i].shape().size(), 1);
+    spread.push_back(ops::mul(ones, ops::reshape(masks[i].to(DType::Float32), leading)));
+  }
+  return ops::reduce_max(ops::concat(spread, axis), {-1});
+}
+
+}  // namespace merge_masks
 
 Concatenate::Concatenate(int axis, std::string name) : Layer("Concatenate", std::move(name)), axis_(axis) {}
 
@@ -31,6 +63,10 @@ void Concatenate::build_multi(const std::vector<Shape>& input_shapes) {
 
 Tensor Concatenate::call_multi(const std::vector<Tensor>& xs, bool) { return ops::concat(xs, axis_); }
 
+Tensor Concatenate::compute_mask_multi(const std::vector<Tensor>& xs, const std::vector<Tensor>& masks) const {
+  return merge_masks::concatenated(xs, masks, axis_);
+}
+
 Add::Add(std::string name) : Layer("Add", std::move(name)) {}
 
 Shape Add::compute_output_shape(const std::vector<Shape>& input_shapes) const {
@@ -43,6 +79,10 @@ Shape Add::compute_output_shape(const std::vector<Shape>& input_shapes) const {
 void Add::build_multi(const std::vector<Shape>& input_shapes) {
   compute_output_shape(input_shapes);
   build(input_shapes[0]);
+}
+
+Tensor Add::compute_mask_multi(const std::vector<Tensor>&, const std::vector<Tensor>& masks) const {
+  return merge_masks::elementwise(masks);
 }
 
 Tensor Add::call_multi(const std::vector<Tensor>& xs, bool) {

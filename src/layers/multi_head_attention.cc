@@ -100,7 +100,37 @@ std::vector<Layer::KerasWeightPath> MultiHeadAttention::keras_weight_paths() con
   return paths;
 }
 
-Tensor MultiHeadAttention::call_multi(const std::vector<Tensor>& xs, bool) {
+Tensor MultiHeadAttention::call_multi(const std::vector<Tensor>& xs, bool) { return attend(xs, Tensor()); }
+
+Tensor MultiHeadAttention::call_multi_with_masks(const std::vector<Tensor>& xs, const std::vector<Tensor>& masks, bool) {
+  std::vector<Shape> shapes;
+  for (const Tensor& x : xs) shapes.push_back(x.shape());
+  check_inputs(shapes);
+  // Keras 3: the query's mask (batch, T, 1), the value's and the key's (batch, 1, S), and-ed together.
+  const int64_t batch = xs[0].dim(0), query_steps = xs[0].dim(1), value_steps = xs[1].dim(1);
+  std::vector<float> allowed(static_cast<size_t>(batch * query_steps * value_steps), 1.0f);
+  const char* roles[3] = {"query", "value", "key"};
+  for (size_t i = 0; i < masks.size() && i < 3; ++i) {
+    if (!masks[i].defined()) continue;
+    if (masks[i].rank() != 2)
+      throw ShapeError("layer \"" + name() + "\": the " + roles[i] + "'s mask must have shape (batch, steps), got " +
+                       shape_str(masks[i].shape()) + " for " + roles[i] + " shape " + shape_str(xs[i].shape()));
+    const std::vector<double> m = masks[i].to(DType::Float64).to_vector<double>();
+    for (int64_t b = 0; b < batch; ++b)
+      for (int64_t t = 0; t < query_steps; ++t)
+        for (int64_t s = 0; s < value_steps; ++s) {
+          const double keep = i == 0 ? m[static_cast<size_t>(b * query_steps + t)] : m[static_cast<size_t>(b * value_steps + s)];
+          if (!(keep > 0.5)) allowed[static_cast<size_t>((b * query_steps + t) * value_steps + s)] = 0.0f;
+        }
+  }
+  return attend(xs, Tensor::from_vector<float>({batch, 1, query_steps, value_steps}, allowed));
+}
+
+Tensor MultiHeadAttention::compute_mask_multi(const std::vector<Tensor>&, const std::vector<Tensor>& masks) const {
+  return masks[0];  // the output's steps are the query's
+}
+
+Tensor MultiHeadAttention::attend(const std::vector<Tensor>& xs, const Tensor& allowed) {
   std::vector<Shape> shapes;
   for (const Tensor& x : xs) shapes.push_back(x.shape());
   check_inputs(shapes);
@@ -119,7 +149,12 @@ Tensor MultiHeadAttention::call_multi(const std::vector<Tensor>& xs, bool) {
   const Tensor q = ops::scale(project(query, 0), 1.0 / std::sqrt(static_cast<double>(key_dim_)));
   const Tensor k = project(key, 1);
   const Tensor v = project(value, 2);
-  const Tensor weights = ops::softmax(ops::batch_matmul(q, k, false, true), -1);  // (batch, heads, T, S)
+  Tensor scores = ops::batch_matmul(q, k, false, true);  // (batch, heads, T, S)
+  // As Keras 3's dot_product_attention (its path without attention dropout): the scores where attention
+  // is not allowed become a large negative number (exactly: x * 1 + 0 where allowed, x * 0 - 1e9 where
+  // not), so they get no weight, and a query step that may attend to nothing spreads its weight evenly.
+  if (allowed.defined()) scores = ops::add(ops::mul(scores, allowed), ops::scale(ops::add_scalar(allowed, -1.0), 1e9));
+  const Tensor weights = ops::softmax(scores, -1);
   const Tensor heads = ops::permute(ops::batch_matmul(weights, v), {0, 2, 1, 3});  // (batch, T, heads, dv)
   const Shape& o = kernels_[3]->shape();
   return ops::dense(ops::reshape(heads, {batch, query.dim(1), o[0] * o[1]}),

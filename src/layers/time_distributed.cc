@@ -1,5 +1,7 @@
 #include "cairn/layers/time_distributed.h"
 
+#include <algorithm>
+
 #include "cairn/error.h"
 #include "cairn/ops.h"
 
@@ -45,6 +47,27 @@ Tensor TimeDistributed::call(const Tensor& x, bool training) {
   Shape out{x.dim(0), x.dim(1)};
   out.insert(out.end(), y.shape().begin() + 1, y.shape().end());
   return ops::reshape(y, out);
+}
+
+Tensor TimeDistributed::call_with_mask(const Tensor& x, const Tensor& mask, bool training) {
+  // Each step's mask reaches the wrapped layer with the step (Keras passes mask[:, i] to layers that
+  // take one); with the steps as one batch, the mask's steps go into its batch dimension too.
+  if (mask.rank() < 2) return call(x, training);
+  if (training && layer_->draws_random_numbers()) layer_->generator() = Generator(generator().next_u64());
+  Shape steps_mask{mask.dim(0) * mask.dim(1)};
+  steps_mask.insert(steps_mask.end(), mask.shape().begin() + 2, mask.shape().end());
+  const Tensor y = (*layer_)(ops::reshape(x, merged_steps(x.shape())), ops::reshape(mask, steps_mask), training).output;
+  Shape out{x.dim(0), x.dim(1)};
+  out.insert(out.end(), y.shape().begin() + 1, y.shape().end());
+  return ops::reshape(y, out);
+}
+
+Tensor TimeDistributed::compute_mask(const Tensor& x, const Tensor& mask) const {
+  if (!mask.defined() || mask.rank() <= 2) return mask;
+  const Shape out = compute_output_shape(x.shape());
+  const Shape& ms = mask.shape();
+  const bool fits = ms.size() < out.size() && std::equal(ms.begin() + 2, ms.end(), out.begin() + 2);
+  return fits ? mask : Tensor();
 }
 
 std::vector<Layer::KerasWeightPath> TimeDistributed::keras_weight_paths() const {

@@ -5,6 +5,7 @@
 #include "cairn/error.h"
 #include "cairn/metrics.h"
 #include "cairn/ops.h"
+#include "metric_weights.h"
 
 namespace cairn {
 
@@ -23,17 +24,28 @@ void ConfusionCounts::reset() {
   fn.assign(thresholds_.size(), 0);
 }
 
-void ConfusionCounts::update(const std::string& metric, const Tensor& y_true, const Tensor& y_pred) {
+void ConfusionCounts::update(const std::string& metric, const Tensor& y_true, const Tensor& y_pred,
+                             const Tensor& sample_weight) {
   if (y_true.numel() != y_pred.numel())
     throw ShapeError(metric + ": targets of shape " + shape_str(y_true.shape()) +
                      " do not match predictions of shape " + shape_str(y_pred.shape()));
   const Tensor t = y_true.to(DType::Float64), p = y_pred.to(DType::Float64);
+  // Keras broadcasts the weights over y_pred: per sample, or per position of its leading dimensions.
+  std::vector<double> weights;
+  int64_t per_weight = 1;
+  if (sample_weight.defined() && p.numel() > 0) {
+    const int64_t samples = p.rank() ? p.dim(0) : 1;
+    const int64_t positions = p.rank() >= 2 ? p.numel() / p.shape().back() : p.numel();
+    weights = weights_per_position(sample_weight, samples, positions, metric);
+    per_weight = p.numel() / positions;
+  }
   for (int64_t i = 0; i < p.numel(); ++i) {
     const bool positive = t.data<double>()[i] != 0;  // Keras casts the labels to bool
     const double score = p.data<double>()[i];
+    const double weight = weights.empty() ? 1.0 : weights[static_cast<size_t>(i / per_weight)];
     for (size_t k = 0; k < thresholds_.size(); ++k) {
       const bool predicted = score > thresholds_[k];
-      (positive ? (predicted ? tp : fn) : (predicted ? fp : tn))[k] += 1;
+      (positive ? (predicted ? tp : fn) : (predicted ? fp : tn))[k] += weight;
     }
   }
 }
@@ -99,6 +111,10 @@ AUC::AUC(int64_t num_thresholds, std::string curve, std::string name, bool from_
 
 void AUC::update_state(const Tensor& y_true, const Tensor& y_pred) {
   counts_.update(name(), y_true, from_logits_ ? ops::sigmoid(y_pred.to(DType::Float32)) : y_pred);
+}
+
+void AUC::update_state_weighted(const Tensor& y_true, const Tensor& y_pred, const Tensor& sample_weight) {
+  counts_.update(name(), y_true, from_logits_ ? ops::sigmoid(y_pred.to(DType::Float32)) : y_pred, sample_weight);
 }
 
 double AUC::result() const {

@@ -138,13 +138,55 @@ void check_metric_spec(const MetricSpec& spec) {
   if (!is_metric_name(spec.name)) make_metric(spec.name, {}, {});  // throws the Keras "Unknown metric function" error
 }
 
-Tensor weighted_loss(const Loss& loss, const Tensor& y_true, const Tensor& y_pred, const Tensor& sample_weight) {
-  if (!sample_weight.defined()) return loss(y_true, y_pred);
+// Keras's apply_mask for sum_over_batch_size: the unmasked positions weigh total / valid and the masked
+// ones 0, so that the mean over every position is the mean over the unmasked ones (0 when none is).
+Tensor mask_weights(const Tensor& mask, const Tensor& per_sample, const std::string& output) {
+  const Shape& ms = mask.shape();
+  const Shape& ls = per_sample.shape();
+  if (ms.size() > ls.size() || !std::equal(ms.begin(), ms.end(), ls.begin()))
+    throw ShapeError("the mask of output '" + output + "' has shape " + shape_str(ms) +
+                     ", which does not fit its loss's values of shape " + shape_str(ls));
+  const std::vector<double> values = mask.to(DType::Float64).to_vector<double>();
+  const double valid = static_cast<double>(std::count_if(values.begin(), values.end(), [](double m) { return m > 0.5; }));
+  // In float32, as Keras computes it.
+  const float weight = valid > 0 ? static_cast<float>(values.size()) / static_cast<float>(valid) : 0.0f;
+  std::vector<float> weights;
+  weights.reserve(values.size());
+  for (double m : values) weights.push_back(m > 0.5 ? weight : 0.0f);
+  Shape shape = ms;
+  shape.resize(ls.size(), 1);
+  return Tensor::from_vector<float>(shape, weights);
+}
+
+Tensor weighted_loss(const Loss& loss, const Tensor& y_true, const Layer::MaskedOutput& y_pred, const Tensor& sample_weight,
+                     const std::string& output) {
+  if (!sample_weight.defined() && !y_pred.mask.defined()) return loss(y_true, y_pred.output);
   // Keras's sum_over_batch_size with weights: sum(loss_i * w_i) over the count of the losses.
-  const Tensor per_sample = loss.call(y_true, y_pred);
-  Shape shape(static_cast<size_t>(std::max<int64_t>(per_sample.rank(), 1)), 1);
-  shape[0] = sample_weight.numel();
-  return ops::mean(ops::mul(per_sample, ops::reshape(sample_weight, shape)));
+  const Tensor per_sample = loss.call(y_true, y_pred.output);
+  Tensor weights;
+  if (sample_weight.defined()) {
+    Shape shape(static_cast<size_t>(std::max<int64_t>(per_sample.rank(), 1)), 1);
+    shape[0] = sample_weight.numel();
+    weights = ops::reshape(sample_weight, shape);
+  }
+  if (y_pred.mask.defined()) {
+    const Tensor masked = mask_weights(y_pred.mask, per_sample, output);
+    weights = weights.defined() ? ops::mul(weights, masked) : masked;
+  }
+  return ops::mean(ops::mul(per_sample, weights));
+}
+
+// The weights a compiled metric takes for a batch, as Keras's: an output's mask (0 at the masked steps)
+// for the mean metrics, times the sample weights for weighted_metrics; undefined for none.
+Tensor metric_weights(const Metric& metric, bool weighted, const Layer::MaskedOutput& y_pred, const Tensor& sample_weight) {
+  const Tensor mask = metric.uses_masks() ? y_pred.mask : Tensor();
+  const Tensor weights = weighted ? sample_weight : Tensor();
+  if (!mask.defined()) return weights;
+  const Tensor mask_values = mask.to(DType::Float32);
+  if (!weights.defined()) return mask_values;
+  Shape shape(static_cast<size_t>(std::max<int64_t>(mask.rank(), 1)), 1);
+  shape[0] = weights.numel();
+  return ops::mul(mask_values, ops::reshape(weights, shape));
 }
 
 // Keras's class_weight: the weight of each sample's class (the label, rounded, or the argmax of one-hot
@@ -190,25 +232,34 @@ void Model::compile(CompileOptions options) {
                           ", which is not the model's output " + outputs[0]);
   auto weights = in_output_order(options.loss_weights, outputs, "loss_weights");
 
-  if (!options.metrics.empty() && !options.output_metrics.empty())
-    throw InvalidArgument("compile: give either `metrics` (a single-output model's) or `output_metrics`, not both");
-  if (!options.metrics.empty() && outputs.size() > 1)
-    throw InvalidArgument("compile: `metrics` is a single-output model's list; model '" + name() + "' has " +
-                          std::to_string(outputs.size()) + " outputs (" + joined(outputs) +
-                          "): give `output_metrics` by output name");
-  std::vector<std::vector<MetricSpec>> metric_specs(outputs.size());
-  if (!options.metrics.empty()) metric_specs[0] = options.metrics;
-  const auto per_output_metrics = in_output_order(options.output_metrics, outputs, "output_metrics");
-  for (size_t i = 0; i < outputs.size(); ++i)
-    if (per_output_metrics[i]) metric_specs[i] = *per_output_metrics[i];
-  for (const auto& specs : metric_specs)
-    for (const auto& spec : specs) check_metric_spec(spec);
+  // `metrics` or `output_metrics` (`weighted_metrics` or `output_weighted_metrics`) as lists per output.
+  auto per_output = [&](const std::vector<MetricSpec>& one, const PerOutput<std::vector<MetricSpec>>& each,
+                        const std::string& one_name, const std::string& each_name) {
+    if (!one.empty() && !each.empty())
+      throw InvalidArgument("compile: give either `" + one_name + "` (a single-output model's) or `" + each_name + "`, not both");
+    if (!one.empty() && outputs.size() > 1)
+      throw InvalidArgument("compile: `" + one_name + "` is a single-output model's list; model '" + name() + "' has " +
+                            std::to_string(outputs.size()) + " outputs (" + joined(outputs) + "): give `" + each_name +
+                            "` by output name");
+    std::vector<std::vector<MetricSpec>> specs(outputs.size());
+    if (!one.empty()) specs[0] = one;
+    const auto given = in_output_order(each, outputs, each_name);
+    for (size_t i = 0; i < outputs.size(); ++i)
+      if (given[i]) specs[i] = *given[i];
+    for (const auto& list : specs)
+      for (const auto& spec : list) check_metric_spec(spec);
+    return specs;
+  };
+  std::vector<std::vector<MetricSpec>> metric_specs = per_output(options.metrics, options.output_metrics, "metrics", "output_metrics");
+  std::vector<std::vector<MetricSpec>> weighted_metric_specs =
+      per_output(options.weighted_metrics, options.output_weighted_metrics, "weighted_metrics", "output_weighted_metrics");
 
   optimizer_ = std::move(optimizer);
   compiled_output_names_ = outputs;
   losses_ = std::move(losses);
   loss_weights_ = std::move(weights);
   metric_specs_ = std::move(metric_specs);
+  weighted_metric_specs_ = std::move(weighted_metric_specs);
   metric_names_.clear();
   for (const auto& spec : metric_specs_[0]) metric_names_.push_back(spec.name);
   // Keras tracks each output's loss when there is more than one.
@@ -238,12 +289,22 @@ void Model::ensure_metrics(const std::vector<Tensor>& y_true, const std::vector<
   if (metrics_built_) return;
   metrics_.clear();
   const bool several = compiled_output_names_.size() > 1;
+  // Keras's log names: "<output>_" first with several outputs; a repeated name gets "_1", "_2"..., and a
+  // weighted metric whose name `metrics` has taken becomes "weighted_<name>".
+  std::map<std::string, int> taken;
+  auto add = [&](size_t o, const MetricSpec& spec, bool weighted) {
+    std::shared_ptr<Metric> metric =
+        spec.object ? spec.object : std::shared_ptr<Metric>(make_metric(spec.name, y_true[o].shape(), y_pred[o].shape()));
+    const std::string prefix = several ? compiled_output_names_[o] + "_" : "";
+    std::string log_name = prefix + metric->name();
+    if (taken.count(log_name) && weighted) log_name = prefix + "weighted_" + metric->name();
+    if (const int uses = taken[log_name]++; uses > 0) log_name += "_" + std::to_string(uses);
+    metrics_.push_back({log_name, o, metric, weighted});
+  };
   for (size_t o = 0; o < metric_specs_.size(); ++o)
-    for (const MetricSpec& spec : metric_specs_[o]) {
-      std::shared_ptr<Metric> metric =
-          spec.object ? spec.object : std::shared_ptr<Metric>(make_metric(spec.name, y_true[o].shape(), y_pred[o].shape()));
-      metrics_.push_back({several ? compiled_output_names_[o] + "_" + metric->name() : metric->name(), o, metric});
-    }
+    for (const MetricSpec& spec : metric_specs_[o]) add(o, spec, false);
+  for (size_t o = 0; o < weighted_metric_specs_.size(); ++o)
+    for (const MetricSpec& spec : weighted_metric_specs_[o]) add(o, spec, true);
   metrics_built_ = true;
 }
 
@@ -381,26 +442,20 @@ void Model::probe(const Data& data) {
   // One sample through the model in inference mode (no random draws) checks the input shapes and
   // builds the model; the losses on it check the labels' shapes before any training happens.
   const Data one = data.rows(0, 1);
-  std::vector<Tensor> outputs;
-  {
-    autodiff::NoGradGuard no_grad;
-    outputs = call_outputs(one.x, false);
-    if (outputs.size() != losses_.size())
-      throw InvalidArgument("model '" + name() + "' gave " + std::to_string(outputs.size()) + " outputs, compile() knew " +
-                            std::to_string(losses_.size()));
-    std::vector<Tensor> output_losses;
-    total_loss(one, outputs, output_losses);
-  }
-  ensure_metrics(one.y, outputs);
+  std::vector<MaskedOutput> outputs;
+  autodiff::NoGradGuard no_grad;
+  outputs = call_outputs_with_masks(one.x, false);
+  if (outputs.size() != losses_.size())
+    throw InvalidArgument("model '" + name() + "' gave " + std::to_string(outputs.size()) + " outputs, compile() knew " +
+                          std::to_string(losses_.size()));
+  std::vector<Tensor> output_losses;
+  total_loss(one, outputs, output_losses);
   // Sizes the metric states that follow the data (F1Score's classes), which resets keep: every replica's
   // states then have the same sizes from the first step, whatever its part of the batch.
-  {
-    autodiff::NoGradGuard no_grad;
-    for (auto& m : metrics_) m.metric->update_state(one.y[m.output], outputs[m.output]);
-    reset_metrics();
-  }
+  update_compiled_metrics(one, outputs);
+  reset_metrics();
   output_classes_.clear();
-  for (const auto& output : outputs) output_classes_.push_back(output.rank() >= 1 ? output.dim(-1) : 0);
+  for (const auto& output : outputs) output_classes_.push_back(output.output.rank() >= 1 ? output.output.dim(-1) : 0);
 }
 
 void Model::check_labels(const Data& data, const char* method) {
@@ -424,13 +479,13 @@ void Model::check_labels(const Data& data, const char* method) {
 
 // ---------------------------------------------------------------- steps
 
-Tensor Model::total_loss(const Data& batch, const std::vector<Tensor>& y_pred, std::vector<Tensor>& output_losses) const {
+Tensor Model::total_loss(const Data& batch, const std::vector<MaskedOutput>& y_pred, std::vector<Tensor>& output_losses) const {
   Tensor total;
   output_losses.assign(y_pred.size(), Tensor());
   for (size_t o = 0; o < y_pred.size(); ++o) {
     if (!losses_[o]) continue;
     const Tensor weights = batch.sample_weight.empty() ? Tensor() : batch.sample_weight[o];
-    Tensor value = weighted_loss(*losses_[o], batch.y[o], y_pred[o], weights);
+    Tensor value = weighted_loss(*losses_[o], batch.y[o], y_pred[o], weights, compiled_output_names_[o]);
     output_losses[o] = value;
     if (loss_weights_[o]) value = ops::scale(value, *loss_weights_[o]);
     total = total.defined() ? ops::add(total, value) : value;
@@ -438,21 +493,38 @@ Tensor Model::total_loss(const Data& batch, const std::vector<Tensor>& y_pred, s
   return total;
 }
 
-void Model::update_metrics(const Data& batch, const std::vector<Tensor>& y_pred, const std::vector<Tensor>& output_losses,
+void Model::update_metrics(const Data& batch, const std::vector<MaskedOutput>& y_pred, const std::vector<Tensor>& output_losses,
                            const Tensor& loss_value) {
-  ensure_metrics(batch.y, y_pred);
   const double samples = static_cast<double>(batch.samples());
   loss_tracker_.update(loss_value.item(), samples);
   for (size_t o = 0; o < output_loss_trackers_.size(); ++o)
     if (output_loss_trackers_[o]) output_loss_trackers_[o]->update(output_losses[o].item(), samples);
-  // Keras's `metrics` are not weighted by sample_weight.
-  for (auto& m : metrics_) m.metric->update_state(batch.y[m.output], y_pred[m.output]);
+  update_compiled_metrics(batch, y_pred);
+}
+
+void Model::update_compiled_metrics(const Data& batch, const std::vector<MaskedOutput>& y_pred) {
+  if (!metrics_built_) {
+    std::vector<Tensor> outputs;
+    for (const MaskedOutput& output : y_pred) outputs.push_back(output.output);
+    ensure_metrics(batch.y, outputs);
+  }
+  // Keras's `metrics` are not weighted by sample_weight, its `weighted_metrics` are; the mean metrics
+  // leave out the steps an output's mask excludes.
+  for (auto& m : metrics_) {
+    const Tensor sample_weight = batch.sample_weight.empty() ? Tensor() : batch.sample_weight[m.output];
+    const Tensor weights = metric_weights(*m.metric, m.weighted, y_pred[m.output], sample_weight);
+    if (weights.defined())
+      m.metric->update_state_weighted(batch.y[m.output], y_pred[m.output].output, weights);
+    else
+      m.metric->update_state(batch.y[m.output], y_pred[m.output].output);
+  }
 }
 
 Logs Model::train_step(const Data& batch) {
   const auto vars = trainable_weights();
   const int64_t samples = batch.samples();
-  std::vector<Tensor> y_pred, output_losses;
+  std::vector<MaskedOutput> y_pred;
+  std::vector<Tensor> output_losses;
   // Undefined for a replica whose part of a short last batch is empty: it adds nothing to the others'.
   std::vector<Tensor> grads(vars.size());
   Tensor loss_value;
@@ -461,7 +533,7 @@ Logs Model::train_step(const Data& batch) {
   if (replica_context_) reduction = replica_context_->begin_gradient_reduction(vars, samples);
   if (samples > 0) {
     GradientTape tape;
-    y_pred = call_outputs(batch.x, /*training=*/true);
+    y_pred = call_outputs_with_masks(batch.x, /*training=*/true);
     loss_value = total_loss(batch, y_pred, output_losses);
     FinalGradientFn on_final;
     if (reduction) on_final = [&](size_t index, const Tensor& gradient) { reduction->gradient_final(index, gradient); };
@@ -504,7 +576,7 @@ Logs Model::train_step(const Data& batch) {
 
 Logs Model::test_step(const Data& batch) {
   autodiff::NoGradGuard no_grad;
-  const std::vector<Tensor> y_pred = call_outputs(batch.x, /*training=*/false);
+  const std::vector<MaskedOutput> y_pred = call_outputs_with_masks(batch.x, /*training=*/false);
   std::vector<Tensor> output_losses;
   const Tensor loss_value = total_loss(batch, y_pred, output_losses);
   update_metrics(batch, y_pred, output_losses, loss_value);
@@ -527,13 +599,26 @@ Logs Model::test_on_batch(const Arrays& x, const Arrays& y, const Arrays& sample
 
 // ---------------------------------------------------------------- fit
 
+void ValidationFreq::check() const {
+  if (!listed_ && every_ < 1) throw InvalidArgument("fit: validation_freq must be >= 1, got " + std::to_string(every_));
+  for (int epoch : epochs_)
+    if (epoch < 1)
+      throw InvalidArgument("fit: validation_freq lists epoch " + std::to_string(epoch) +
+                            ", but epochs are counted from 1 (as Keras counts them): it would never validate");
+}
+
+bool ValidationFreq::validates_after(int epoch) const {
+  // Keras counts the epochs from 1 here.
+  if (!listed_) return (epoch + 1) % every_ == 0;
+  return std::find(epochs_.begin(), epochs_.end(), epoch + 1) != epochs_.end();
+}
+
 History Model::fit(const Arrays& x_all, const Arrays& y_all, FitOptions options) {
   if (options.batch_size <= 0) throw InvalidArgument("fit: batch_size must be positive, got " + std::to_string(options.batch_size));
   if (options.epochs < 0) throw InvalidArgument("fit: epochs must be >= 0, got " + std::to_string(options.epochs));
   if (!(options.validation_split >= 0.0 && options.validation_split < 1.0))
     throw InvalidArgument("fit: validation_split must be in [0, 1), got " + std::to_string(options.validation_split));
-  if (options.validation_freq < 1)
-    throw InvalidArgument("fit: validation_freq must be >= 1, got " + std::to_string(options.validation_freq));
+  options.validation_freq.check();
   if (options.validation_batch_size < 0)
     throw InvalidArgument("fit: validation_batch_size must be positive (0: batch_size), got " +
                           std::to_string(options.validation_batch_size));
@@ -634,7 +719,7 @@ History Model::fit(const Arrays& x_all, const Arrays& y_all, FitOptions options)
       list.each(&Callback::on_train_batch_end, step, logs);
     }
     epoch_logs = logs;
-    if (validation && !stop_training && (epoch + 1) % options.validation_freq == 0) {
+    if (validation && !stop_training && options.validation_freq.validates_after(epoch)) {
       // The validation data was checked before training started.
       Logs val = evaluate_checked(*validation, {.batch_size = validation_batch_size});
       for (const auto& [k, v] : val) epoch_logs["val_" + k] = v;
@@ -688,6 +773,12 @@ Logs Model::evaluate_checked(const Data& data, const EvaluateOptions& options) {
 
 std::vector<Tensor> Model::call_outputs(const std::vector<Tensor>& inputs, bool training) {
   return {inputs.size() == 1 ? (*this)(inputs[0], training) : (*this)(inputs, training)};
+}
+
+std::vector<Layer::MaskedOutput> Model::call_outputs_with_masks(const std::vector<Tensor>& inputs, bool training) {
+  std::vector<MaskedOutput> outputs;
+  for (Tensor& output : call_outputs(inputs, training)) outputs.push_back({std::move(output), Tensor()});
+  return outputs;
 }
 
 Tensor Model::predict(const Arrays& x, PredictOptions options) {

@@ -5,6 +5,7 @@
 #include "cairn/error.h"
 #include "cairn/metrics.h"
 #include "cairn/ops.h"
+#include "metric_weights.h"
 
 namespace cairn {
 
@@ -43,18 +44,23 @@ void MeanIoU::set_state(const std::vector<double>& state) {
   matrix_ = state;
 }
 
-void MeanIoU::update_state(const Tensor& y_true, const Tensor& y_pred) {
+void MeanIoU::update_state_weighted(const Tensor& y_true, const Tensor& y_pred, const Tensor& sample_weight) {
   const std::vector<int64_t> truth = class_ids(y_true, sparse_y_true_), predicted = class_ids(y_pred, sparse_y_pred_);
   if (truth.size() != predicted.size())
     throw ShapeError(name() + ": targets of shape " + shape_str(y_true.shape()) + " do not match predictions of shape " +
                      shape_str(y_pred.shape()));
+  // Each (label, prediction) pair counts with its weight (Keras's weighted confusion matrix).
+  const std::vector<double> weights =
+      sample_weight.defined() && !truth.empty()
+          ? weights_per_position(sample_weight, y_pred.rank() ? y_pred.dim(0) : 1, static_cast<int64_t>(truth.size()), name())
+          : std::vector<double>(truth.size(), 1.0);
   for (size_t i = 0; i < truth.size(); ++i) {
     if (ignore_class_ && truth[i] == *ignore_class_) continue;
     for (int64_t id : {truth[i], predicted[i]})
       if (id < 0 || id >= num_classes_)
         throw InvalidArgument(name() + ": class " + std::to_string(id) + " is outside [0, " +
                               std::to_string(num_classes_) + ")");
-    matrix_[static_cast<size_t>(truth[i] * num_classes_ + predicted[i])] += 1;
+    matrix_[static_cast<size_t>(truth[i] * num_classes_ + predicted[i])] += weights[i];
   }
 }
 
@@ -115,7 +121,7 @@ void F1Score::set_state(const std::vector<double>& state) {
   }
 }
 
-void F1Score::update_state(const Tensor& y_true, const Tensor& y_pred) {
+void F1Score::update_state_weighted(const Tensor& y_true, const Tensor& y_pred, const Tensor& sample_weight) {
   if (y_true.shape() != y_pred.shape() || y_pred.rank() < 1)
     throw ShapeError(name() + ": targets of shape " + shape_str(y_true.shape()) + " do not match predictions of shape " +
                      shape_str(y_pred.shape()) + " (F1Score takes one-hot targets)");
@@ -126,7 +132,12 @@ void F1Score::update_state(const Tensor& y_true, const Tensor& y_pred) {
     throw ShapeError(name() + ": predictions with " + std::to_string(classes) + " classes after batches with " +
                      std::to_string(tp_.size()));
   const Tensor t = y_true.to(DType::Float64), p = y_pred.to(DType::Float64);
+  // Each row's counts weigh its weight (Keras multiplies y_true and y_pred by the sample's weight).
+  const std::vector<double> weights =
+      sample_weight.defined() && rows > 0 ? weights_per_position(sample_weight, y_pred.dim(0), rows, name())
+                                          : std::vector<double>(static_cast<size_t>(rows), 1.0);
   for (int64_t r = 0; r < rows; ++r) {
+    const double w = weights[static_cast<size_t>(r)];
     const double* pr = p.data<double>() + r * classes;
     const double* tr = t.data<double>() + r * classes;
     const double row_max = *std::max_element(pr, pr + classes);
@@ -134,10 +145,10 @@ void F1Score::update_state(const Tensor& y_true, const Tensor& y_pred) {
       const double predicted =
           threshold_ ? (pr[c] > *threshold_ ? 1.0 : 0.0) : (pr[c] >= row_max && std::fabs(pr[c]) > 1e-9 ? 1.0 : 0.0);
       const size_t k = slots == 1 ? 0 : static_cast<size_t>(c);
-      tp_[k] += predicted * tr[c];
-      fp_[k] += predicted * (1 - tr[c]);
-      fn_[k] += (1 - predicted) * tr[c];
-      support_[k] += tr[c];
+      tp_[k] += w * predicted * tr[c];
+      fp_[k] += w * predicted * (1 - tr[c]);
+      fn_[k] += w * (1 - predicted) * tr[c];
+      support_[k] += w * tr[c];
     }
   }
 }

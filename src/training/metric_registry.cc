@@ -6,12 +6,12 @@
 #include "cairn/error.h"
 #include "cairn/metrics.h"
 #include "cairn/ops.h"
+#include "metric_weights.h"
 
 namespace cairn {
 
-void LossMetric::update_state(const Tensor& y_true, const Tensor& y_pred) {
-  const Tensor per_sample = loss_->call(y_true, y_pred.to(DType::Float32)).to(DType::Float64);
-  for (double value : per_sample.span<double>()) add(value, 1.0);
+std::vector<double> LossMetric::values(const Tensor& y_true, const Tensor& y_pred) const {
+  return loss_->call(y_true, y_pred.to(DType::Float32)).to(DType::Float64).to_vector<double>();
 }
 
 void RootMeanSquaredError::update_state(const Tensor& y_true, const Tensor& y_pred) {
@@ -25,16 +25,37 @@ void RootMeanSquaredError::update_state(const Tensor& y_true, const Tensor& y_pr
   }
 }
 
+void RootMeanSquaredError::update_state_weighted(const Tensor& y_true, const Tensor& y_pred, const Tensor& sample_weight) {
+  if (y_true.numel() != y_pred.numel())
+    throw ShapeError(name() + ": targets of shape " + shape_str(y_true.shape()) + " do not match predictions of shape " +
+                     shape_str(y_pred.shape()));
+  const Tensor t = y_true.to(DType::Float64), p = y_pred.to(DType::Float64);
+  const int64_t samples = p.rank() ? p.dim(0) : 1;
+  if (samples == 0 || p.numel() == 0) return;
+  const std::vector<double> w = weights_per_position(sample_weight, samples, p.numel(), name());
+  // As Keras's Mean of the squared errors: per sample, the mean of weight * error^2 and of the weights.
+  const int64_t per_sample = p.numel() / samples;
+  for (int64_t b = 0; b < samples; ++b) {
+    double total = 0, count = 0;
+    for (int64_t i = b * per_sample; i < (b + 1) * per_sample; ++i) {
+      const double difference = p.data<double>()[i] - t.data<double>()[i];
+      total += w[static_cast<size_t>(i)] * difference * difference;
+      count += w[static_cast<size_t>(i)];
+    }
+    add(total / static_cast<double>(per_sample), count / static_cast<double>(per_sample));
+  }
+}
+
 double RootMeanSquaredError::result() const { return std::sqrt(Metric::result()); }
 
 TopKCategoricalAccuracy::TopKCategoricalAccuracy(int64_t k, bool sparse, std::string name)
-    : Metric(name.empty() ? (sparse ? "sparse_top_k_categorical_accuracy" : "top_k_categorical_accuracy") : name),
+    : MeanMetricWrapper(name.empty() ? (sparse ? "sparse_top_k_categorical_accuracy" : "top_k_categorical_accuracy") : name),
       k_(k),
       sparse_(sparse) {
   if (k < 1) throw InvalidArgument(this->name() + ": k must be >= 1, got " + std::to_string(k));
 }
 
-void TopKCategoricalAccuracy::update_state(const Tensor& y_true, const Tensor& y_pred) {
+std::vector<double> TopKCategoricalAccuracy::values(const Tensor& y_true, const Tensor& y_pred) const {
   if (y_pred.rank() < 1) throw ShapeError(name() + ": predictions of shape () have no classes");
   const int64_t classes = y_pred.shape().back(), rows = y_pred.numel() / std::max<int64_t>(classes, 1);
   const std::vector<int64_t> labels =
@@ -43,17 +64,16 @@ void TopKCategoricalAccuracy::update_state(const Tensor& y_true, const Tensor& y
     throw ShapeError(name() + ": targets of shape " + shape_str(y_true.shape()) + " do not match predictions of shape " +
                      shape_str(y_pred.shape()));
   const Tensor p = y_pred.to(DType::Float32);
+  std::vector<double> in_top_k(static_cast<size_t>(rows), 0.0);
   for (int64_t r = 0; r < rows; ++r) {
     const float* row = p.data<float>() + r * classes;
     const int64_t label = labels[static_cast<size_t>(r)];
-    if (label < 0 || label >= classes) {
-      add(0.0, 1.0);  // TensorFlow's in_top_k: an out-of-range target is never in the top k
-      continue;
-    }
+    if (label < 0 || label >= classes) continue;  // TensorFlow's in_top_k: an out-of-range target is never in the top k
     int64_t larger = 0;
     for (int64_t c = 0; c < classes; ++c) larger += row[c] > row[label];
-    add(larger < k_ ? 1.0 : 0.0, 1.0);
+    in_top_k[static_cast<size_t>(r)] = larger < k_ ? 1.0 : 0.0;
   }
+  return in_top_k;
 }
 
 namespace {

@@ -5,6 +5,7 @@
 
 #include "cairn/error.h"
 #include "cairn/ops.h"
+#include "metric_weights.h"
 
 namespace cairn {
 
@@ -20,55 +21,108 @@ void Mean::update_state(const Tensor&, const Tensor& values) {
   for (double x : v.span<double>()) update(x);
 }
 
-void SparseCategoricalAccuracy::update_state(const Tensor& y_true, const Tensor& y_pred) {
+void Metric::update_state_weighted(const Tensor&, const Tensor&, const Tensor&) {
+  throw InvalidArgument("metric '" + name_ + "' does not take sample weights (weighted_metrics) yet");
+}
+
+std::vector<double> weights_per_position(const Tensor& sample_weight, int64_t samples, int64_t positions,
+                                         const std::string& metric) {
+  const std::vector<double> given = sample_weight.to(DType::Float64).to_vector<double>();
+  const int64_t n = static_cast<int64_t>(given.size());
+  if (n == positions) return given;
+  if (n != samples || samples == 0 || positions % samples != 0)
+    throw ShapeError(metric + ": sample_weight of shape " + shape_str(sample_weight.shape()) + " for " +
+                     std::to_string(samples) + " samples with " + std::to_string(positions) +
+                     " values: give one weight per sample or one per value");
+  const int64_t per_sample = positions / samples;
+  std::vector<double> spread;
+  spread.reserve(static_cast<size_t>(positions));
+  for (double w : given) spread.insert(spread.end(), static_cast<size_t>(per_sample), w);
+  return spread;
+}
+
+void MeanMetricWrapper::update_state(const Tensor& y_true, const Tensor& y_pred) {
+  for (double value : values(y_true, y_pred)) add(value, 1.0);
+}
+
+void MeanMetricWrapper::update_state_weighted(const Tensor& y_true, const Tensor& y_pred, const Tensor& sample_weight) {
+  const std::vector<double> v = values(y_true, y_pred);
+  const int64_t samples = y_pred.rank() ? y_pred.dim(0) : 1;
+  if (samples == 0 || v.empty()) return;
+  const std::vector<double> w = weights_per_position(sample_weight, samples, static_cast<int64_t>(v.size()), name());
+  // As Keras's Mean: per sample, the mean over its positions of value * weight, and of the weights.
+  const size_t per_sample = v.size() / static_cast<size_t>(samples);
+  for (size_t b = 0; b < static_cast<size_t>(samples); ++b) {
+    double total = 0, count = 0;
+    for (size_t j = b * per_sample; j < (b + 1) * per_sample; ++j) {
+      total += v[j] * w[j];
+      count += w[j];
+    }
+    add(total / static_cast<double>(per_sample), count / static_cast<double>(per_sample));
+  }
+}
+
+std::vector<double> SparseCategoricalAccuracy::values(const Tensor& y_true, const Tensor& y_pred) const {
   Tensor predicted = ops::argmax(y_pred, -1);
   const int64_t n = predicted.numel();
   if (y_true.numel() != n)
     throw ShapeError(name() + ": labels of shape " + shape_str(y_true.shape()) + " do not match predictions of shape " +
                      shape_str(y_pred.shape()));
   Tensor labels = int64_labels(y_true);
-  int64_t correct = 0;
-  for (int64_t i = 0; i < n; ++i) correct += predicted.data<int64_t>()[i] == labels.data<int64_t>()[i];
-  add(double(correct), double(n));
+  std::vector<double> correct(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) correct[i] = predicted.data<int64_t>()[i] == labels.data<int64_t>()[i] ? 1.0 : 0.0;
+  return correct;
 }
 
-void CategoricalAccuracy::update_state(const Tensor& y_true, const Tensor& y_pred) {
+std::vector<double> CategoricalAccuracy::values(const Tensor& y_true, const Tensor& y_pred) const {
   if (y_true.shape() != y_pred.shape())
     throw ShapeError(name() + ": targets of shape " + shape_str(y_true.shape()) + " do not match predictions of shape " +
                      shape_str(y_pred.shape()));
   Tensor a = ops::argmax(y_true.to(DType::Float32), -1), b = ops::argmax(y_pred, -1);
-  int64_t correct = 0;
-  for (int64_t i = 0; i < a.numel(); ++i) correct += a.data<int64_t>()[i] == b.data<int64_t>()[i];
-  add(double(correct), double(a.numel()));
+  std::vector<double> correct(static_cast<size_t>(a.numel()));
+  for (int64_t i = 0; i < a.numel(); ++i) correct[i] = a.data<int64_t>()[i] == b.data<int64_t>()[i] ? 1.0 : 0.0;
+  return correct;
 }
 
-void BinaryAccuracy::update_state(const Tensor& y_true, const Tensor& y_pred) {
+namespace {
+// The elements of y_pred in rows of its last axis (one row of one element for a rank-1 y_pred).
+int64_t row_length(const Tensor& y_pred) { return y_pred.rank() >= 2 ? y_pred.shape().back() : 1; }
+}  // namespace
+
+std::vector<double> BinaryAccuracy::values(const Tensor& y_true, const Tensor& y_pred) const {
   if (y_true.numel() != y_pred.numel())
     throw ShapeError(name() + ": targets of shape " + shape_str(y_true.shape()) + " do not match predictions of shape " +
                      shape_str(y_pred.shape()));
   Tensor t = y_true.to(DType::Float64), p = y_pred.to(DType::Float64);
-  int64_t correct = 0;
-  for (int64_t i = 0; i < p.numel(); ++i)
-    correct += (p.data<double>()[i] > threshold_ ? 1.0 : 0.0) == t.data<double>()[i];
-  add(double(correct), double(p.numel()));
+  const int64_t last = row_length(y_pred);
+  if (last == 0) return {};
+  std::vector<double> rows(static_cast<size_t>(p.numel() / last));
+  for (size_t row = 0; row < rows.size(); ++row) {
+    int64_t correct = 0;
+    for (int64_t j = static_cast<int64_t>(row) * last; j < static_cast<int64_t>(row + 1) * last; ++j)
+      correct += (p.data<double>()[j] > threshold_ ? 1.0 : 0.0) == t.data<double>()[j];
+    rows[row] = static_cast<double>(correct) / static_cast<double>(last);
+  }
+  return rows;
 }
 
-void MeanError::update_state(const Tensor& y_true, const Tensor& y_pred) {
+std::vector<double> MeanError::values(const Tensor& y_true, const Tensor& y_pred) const {
   if (y_true.numel() != y_pred.numel())
     throw ShapeError(name() + ": targets of shape " + shape_str(y_true.shape()) + " do not match predictions of shape " +
                      shape_str(y_pred.shape()));
   Tensor t = y_true.to(DType::Float64), p = y_pred.to(DType::Float64);
-  const int64_t n = p.numel();
-  const int64_t last = y_pred.rank() >= 2 ? y_pred.shape().back() : 1;
-  if (n == 0 || last == 0) return;
-  for (int64_t row = 0; row < n / last; ++row) {
+  const int64_t last = row_length(y_pred);
+  if (p.numel() == 0 || last == 0) return {};
+  std::vector<double> rows(static_cast<size_t>(p.numel() / last));
+  for (size_t row = 0; row < rows.size(); ++row) {
     double sum = 0;
-    for (int64_t j = row * last; j < (row + 1) * last; ++j) {
+    for (int64_t j = static_cast<int64_t>(row) * last; j < static_cast<int64_t>(row + 1) * last; ++j) {
       const double difference = t.data<double>()[j] - p.data<double>()[j];
       sum += kind_ == Kind::Absolute ? std::abs(difference) : difference * difference;
     }
-    add(sum / double(last), 1.0);
+    rows[row] = sum / double(last);
   }
+  return rows;
 }
 
 void Metric::set_state(const std::vector<double>& state) {

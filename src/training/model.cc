@@ -195,10 +195,20 @@ void Sequential::build_impl(const Shape& input_shape) {
   for (const auto& layer : stack_) x = (*layer)(x);
 }
 
-Tensor Sequential::call(const Tensor& x, bool training) {
+Tensor Sequential::call(const Tensor& x, bool training) { return run_with_mask(x, training).output; }
+
+Layer::MaskedOutput Sequential::run_with_mask(const Tensor& x, bool training) {
   Layer::MaskedOutput h{x, Tensor()};
   for (const auto& layer : stack_) h = (*layer)(h.output, h.mask, training);
-  return h.output;
+  return h;
+}
+
+std::vector<Layer::MaskedOutput> Sequential::call_outputs_with_masks(const std::vector<Tensor>& inputs, bool training) {
+  if (inputs.size() != 1 || !inputs[0].defined()) return Model::call_outputs_with_masks(inputs, training);
+  // As a call of the model (Layer::operator()): checked, and built on the first.
+  check_input(inputs[0].shape());
+  build(inputs[0].shape());
+  return {run_with_mask(inputs[0], training)};
 }
 
 Shape Sequential::compute_output_shape(const Shape& input_shape) const {
@@ -325,6 +335,12 @@ Tensor Functional::call_multi(const std::vector<Tensor>& xs, bool training) {
 
 std::vector<Tensor> Functional::call_outputs(const std::vector<Tensor>& xs, bool training) {
   if (outputs_.size() == 1) return Model::call_outputs(xs, training);
+  std::vector<Tensor> outputs;
+  for (MaskedOutput& output : call_outputs_with_masks(xs, training)) outputs.push_back(std::move(output.output));
+  return outputs;
+}
+
+std::vector<Layer::MaskedOutput> Functional::call_outputs_with_masks(const std::vector<Tensor>& xs, bool training) {
   if (xs.size() != inputs_.size())
     throw InvalidArgument("Functional model \"" + name() + "\" expects " + std::to_string(inputs_.size()) +
                           " inputs, but it received " + std::to_string(xs.size()) + " input tensors");
@@ -337,10 +353,16 @@ std::vector<Tensor> Functional::call_outputs(const std::vector<Tensor>& xs, bool
       throw ShapeError("Input " + std::to_string(i) + " (\"" + inputs_[i].node()->name + "\") of model \"" + name() +
                        "\" is incompatible: expected shape=" + shape_str(expected) + ", found shape=" + shape_str(found));
   }
-  return run(xs, training);
+  return run_with_masks(xs, training);
 }
 
 std::vector<Tensor> Functional::run(const std::vector<Tensor>& xs, bool training) {
+  std::vector<Tensor> outputs;
+  for (MaskedOutput& output : run_with_masks(xs, training)) outputs.push_back(std::move(output.output));
+  return outputs;
+}
+
+std::vector<Layer::MaskedOutput> Functional::run_with_masks(const std::vector<Tensor>& xs, bool training) {
   if (xs.size() != inputs_.size())
     throw InvalidArgument("Functional model \"" + name() + "\" expects " + std::to_string(inputs_.size()) +
                           " inputs, but it received " + std::to_string(xs.size()) + " input tensors");
@@ -356,8 +378,8 @@ std::vector<Tensor> Functional::run(const std::vector<Tensor>& xs, bool training
     }
     values[node.get()] = node->layer->call_all_outputs(args, masks, training);
   }
-  std::vector<Tensor> outputs;
-  for (const auto& output : outputs_) outputs.push_back(value_of(output).output);
+  std::vector<MaskedOutput> outputs;
+  for (const auto& output : outputs_) outputs.push_back(value_of(output));
   return outputs;
 }
 

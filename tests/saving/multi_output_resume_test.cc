@@ -169,5 +169,36 @@ TEST_F(MultiOutputResume, ClassWeightsAndStatefulMetrics) {
   for (int64_t cut : {4, 9}) expect_exact_resume(run, cut);
 }
 
+// Sequence labelling with padding: the output's mask weighs the loss and the metrics (weighted_metrics
+// too), BatchNormalization's moments are those of the unmasked steps, and validation runs after listed epochs.
+TEST_F(MultiOutputResume, MaskedSequenceLabellingWithWeightedMetrics) {
+  const int64_t n = 30, steps = 6;
+  Generator g(21);
+  Tensor tokens({n, steps}, DType::Int64), tags({n, steps}, DType::Int64), weight({n});
+  for (int64_t i = 0; i < n; ++i) {
+    const int64_t length = 1 + static_cast<int64_t>(g.uniform_int(steps));
+    for (int64_t t = 0; t < steps; ++t) {
+      tokens.data<int64_t>()[i * steps + t] = t < length ? 1 + static_cast<int64_t>(g.uniform_int(9)) : 0;
+      tags.data<int64_t>()[i * steps + t] = static_cast<int64_t>(g.uniform_int(3));
+    }
+    weight.data<float>()[i] = 0.5f + static_cast<float>(g.uniform_int(3)) * 0.5f;
+  }
+  auto make = [] {
+    auto m = std::make_shared<Sequential>(
+        std::vector<LayerPtr>{make_embedding(10, 4, {.mask_zero = true}), make_batch_normalization(),
+                              make_lstm(6, {.dropout = 0.1, .return_sequences = true}),
+                              make_time_distributed(make_dense(3, {.activation = "softmax"}))},
+        Shape{steps});
+    m->compile({.optimizer = "adam", .loss = "sparse_categorical_crossentropy", .metrics = {"accuracy"},
+                .weighted_metrics = {"accuracy", std::make_shared<TopKCategoricalAccuracy>(2, true, "top2")}});
+    return m;
+  };
+  // 24 training samples (6 validate) in batches of 5: 5 batches per epoch, 15 in all.
+  const TrainingRun run{make, Arrays{tokens}, Arrays{tags},
+                        {.batch_size = 5, .epochs = 3, .verbose = 0, .validation_split = 0.2, .sample_weight = weight,
+                         .validation_freq = {1, 3}, .seed = 13}};
+  for (int64_t cut : {2, 8, 13}) expect_exact_resume(run, cut);
+}
+
 }  // namespace
 }  // namespace cairn

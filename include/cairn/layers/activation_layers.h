@@ -59,15 +59,19 @@ class ELU : public Layer {
   double alpha_;
 };
 
-// Softmax(axis = -1).
+// Softmax(axis = -1). Given a mask (Keras's mask argument: broadcast to the input from the right, as
+// numpy), the entries where it is 0 become -1e9 before the softmax and 0 after it, as Keras 3's; the
+// mask passes on.
 class Softmax : public Layer {
  public:
   explicit Softmax(int axis = -1, std::string name = "");
   int axis() const { return axis_; }
   Shape compute_output_shape(const Shape& input_shape) const override { return input_shape; }
+  bool supports_masking() const override { return true; }
 
  protected:
   Tensor call(const Tensor& x, bool training) override;
+  Tensor call_with_mask(const Tensor& x, const Tensor& mask, bool training) override;
   void check_input(const Shape& input_shape) const override;
 
  private:

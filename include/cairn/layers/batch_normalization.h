@@ -2,7 +2,7 @@
 // layer is trainable) it normalizes with the batch's mean and (biased) variance and moves its moving
 // statistics toward them: moving = moving * momentum + batch * (1 - momentum); in inference it uses
 // the moving statistics. Weights in Keras's order: gamma, beta (trainable), moving_mean,
-// moving_variance (non-trainable).
+// moving_variance (non-trainable). Under a mask the batch's moments are those of the unmasked steps.
 #pragma once
 
 #include "cairn/layers/layer.h"
@@ -32,13 +32,18 @@ class BatchNormalization : public Layer {
   const VariablePtr& moving_mean() const { return moving_mean_; }
   const VariablePtr& moving_variance() const { return moving_variance_; }
   Shape compute_output_shape(const Shape& input_shape) const override { return input_shape; }
+  bool supports_masking() const override { return true; }  // the mask passes through, as Keras
 
  protected:
   void build_impl(const Shape& input_shape) override;
   Tensor call(const Tensor& x, bool training) override;
+  // With a mask (batch, steps) in training: the moments of the unmasked steps only, as Keras 3.
+  Tensor call_with_mask(const Tensor& x, const Tensor& mask, bool training) override;
   void check_input(const Shape& input_shape) const override;
 
  private:
+  void move_statistics(const Tensor& mean, const Tensor& variance);
+  Tensor normalize(const Tensor& x, const Tensor& mean, const Tensor& variance) const;
   BatchNormalizationOptions options_;
   VariablePtr gamma_, beta_, moving_mean_, moving_variance_;
 };

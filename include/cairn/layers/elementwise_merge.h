@@ -1,5 +1,7 @@
 // The merge layers that combine inputs of one shape element by element, as keras.layers' Multiply,
 // Subtract (exactly two inputs: a - b), Average, Maximum and Minimum. Add and Concatenate are in merge.h.
+// With masks, as Keras 3: the output has one when every input has one, the union of theirs; Multiply,
+// Maximum and Minimum leave their inputs' masked entries out of the result.
 #pragma once
 
 #include "cairn/layers/layer.h"
@@ -16,6 +18,13 @@ class ElementwiseMerge : public Layer {
   ElementwiseMerge(std::string class_name, std::string name, size_t arity = 0);
   Tensor call(const Tensor& x, bool training) override { return x; }
   Tensor call_multi(const std::vector<Tensor>& xs, bool training) override;
+  Tensor call_multi_with_masks(const std::vector<Tensor>& xs, const std::vector<Tensor>& masks, bool training) override;
+  Tensor compute_mask_multi(const std::vector<Tensor>& xs, const std::vector<Tensor>& masks) const override;
+  // What Keras 3 does with an input's masked entries: uses them as they are (Add, Subtract, Average),
+  // reads them as 1 (Multiply, whose output is then 0 where every input is masked), or as the result so
+  // far (Maximum, Minimum), so that they take no part.
+  enum class MaskedEntries { Used, One, ResultSoFar };
+  virtual MaskedEntries masked_entries() const { return MaskedEntries::Used; }
   void build_multi(const std::vector<Shape>& input_shapes) override;
   // Combines two tensors of the same shape.
   virtual Tensor combine(const Tensor& a, const Tensor& b) const = 0;
@@ -32,6 +41,7 @@ class Multiply : public ElementwiseMerge {
 
  protected:
   Tensor combine(const Tensor& a, const Tensor& b) const override;
+  MaskedEntries masked_entries() const override { return MaskedEntries::One; }
 };
 
 class Subtract : public ElementwiseMerge {
@@ -57,6 +67,7 @@ class Maximum : public ElementwiseMerge {
 
  protected:
   Tensor combine(const Tensor& a, const Tensor& b) const override;
+  MaskedEntries masked_entries() const override { return MaskedEntries::ResultSoFar; }
 };
 
 class Minimum : public ElementwiseMerge {
@@ -65,6 +76,7 @@ class Minimum : public ElementwiseMerge {
 
  protected:
   Tensor combine(const Tensor& a, const Tensor& b) const override;
+  MaskedEntries masked_entries() const override { return MaskedEntries::ResultSoFar; }
 };
 
 }  // namespace cairn

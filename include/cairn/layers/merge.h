@@ -1,4 +1,5 @@
-// Layers that merge several inputs in functional models: Concatenate (along an axis) and Add.
+// Layers that merge several inputs in functional models: Concatenate (along an axis) and Add. Their
+// output's mask comes from the inputs' masks as in Keras 3 (src/layers/merge_masks.h).
 #pragma once
 
 #include "cairn/layers/layer.h"
@@ -15,6 +16,7 @@ class Concatenate : public Layer {
  protected:
   Tensor call(const Tensor& x, bool training) override { return x; }
   Tensor call_multi(const std::vector<Tensor>& xs, bool training) override;
+  Tensor compute_mask_multi(const std::vector<Tensor>& xs, const std::vector<Tensor>& masks) const override;
   void build_multi(const std::vector<Shape>& input_shapes) override;
 
  private:
@@ -30,6 +32,7 @@ class Add : public Layer {
  protected:
   Tensor call(const Tensor& x, bool training) override { return x; }
   Tensor call_multi(const std::vector<Tensor>& xs, bool training) override;
+  Tensor compute_mask_multi(const std::vector<Tensor>& xs, const std::vector<Tensor>& masks) const override;
   void build_multi(const std::vector<Shape>& input_shapes) override;
 };
 

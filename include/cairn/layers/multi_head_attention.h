@@ -3,7 +3,9 @@
 // softmax(q k^T / sqrt(key_dim)) v, and the heads' outputs are projected back to the query's features.
 // Weights in Keras's order and shapes: query, key and value projections (kernel (features, num_heads,
 // key_dim or value_dim), bias (num_heads, dim)), then the output projection (kernel (num_heads,
-// value_dim, features), bias (features)). No masks, attention dropout or custom attention axes.
+// value_dim, features), bias (features)). Masks as Keras 3's: the query's, value's and key's masks
+// (batch, steps) keep the masked positions out of the attention, and the output carries the query's
+// mask. No attention_mask argument, causal mask, attention dropout or custom attention axes.
 #pragma once
 
 #include "cairn/layers/layer.h"
@@ -35,11 +37,16 @@ class MultiHeadAttention : public Layer {
  protected:
   Tensor call(const Tensor& x, bool training) override;
   Tensor call_multi(const std::vector<Tensor>& xs, bool training) override;
+  Tensor call_multi_with_masks(const std::vector<Tensor>& xs, const std::vector<Tensor>& masks, bool training) override;
+  Tensor compute_mask_multi(const std::vector<Tensor>& xs, const std::vector<Tensor>& masks) const override;
   void build_multi(const std::vector<Shape>& input_shapes) override;
   void build_impl(const Shape& input_shape) override;
 
  private:
   void check_inputs(const std::vector<Shape>& shapes) const;
+  // The attention of xs = [query, value(, key)]; `allowed` (batch, 1, T, S): 1 where a query step may
+  // attend to a value step, undefined for everywhere.
+  Tensor attend(const std::vector<Tensor>& xs, const Tensor& allowed);
   int64_t num_heads_, key_dim_;
   MultiHeadAttentionOptions options_;
   // query, key, value, output: kernel and bias of each.

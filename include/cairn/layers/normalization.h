@@ -31,6 +31,7 @@ class Normalization : public Layer {
   const VariablePtr& adapted_mean() const { return mean_; }          // null with a given mean
   const VariablePtr& adapted_variance() const { return variance_; }  // null with a given variance
   Shape compute_output_shape(const Shape& input_shape) const override { return input_shape; }
+  bool supports_masking() const override { return true; }  // the mask passes through, as Keras
 
  protected:
   void build_impl(const Shape& input_shape) override;

@@ -51,7 +51,8 @@ LayerClass batch_normalization_layer_class() {
     return std::make_shared<BatchNormalization>(o);
   };
   return {"BatchNormalization", write, read,
-          "the last axis; moving statistics as non-trainable weights; no renorm, no virtual batches"};
+          "the last axis; moving statistics as non-trainable weights; a mask: the moments of the unmasked steps; "
+          "no renorm, no virtual batches"};
 }
 
 }  // namespace cairn::config_detail

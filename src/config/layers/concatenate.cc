@@ -14,7 +14,7 @@ LayerClass concatenate_layer_class() {
     r.finish();
     return std::make_shared<Concatenate>(static_cast<int>(axis), name);
   };
-  return {"Concatenate", write, read, "any axis"};
+  return {"Concatenate", write, read, "any axis; the output's mask from the inputs' masks, as Keras 3"};
 }
 
 }  // namespace cairn::config_detail

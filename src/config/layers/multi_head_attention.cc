@@ -44,7 +44,7 @@ LayerClass multi_head_attention_layer_class() {
     r.require("sliding_window", {kNull}, "cairn's MultiHeadAttention attends over every step");
     r.ignore("flash_attention");  // a kernel choice: the same function
     // tf-keras records the shapes it was built with (cairn builds from the inputs) and how softmax treats
-    // masked steps (cairn has no masks here).
+    // masked scores (a numerical variant; cairn masks as Keras 3 does).
     for (const char* key : {"query_shape", "key_shape", "value_shape"}) r.ignore(key);
     r.ignore("softmax_robust_masking");
     o.kernel_initializer = r.initializer("kernel_initializer", o.kernel_initializer);
@@ -56,7 +56,8 @@ LayerClass multi_head_attention_layer_class() {
     return std::make_shared<MultiHeadAttention>(num_heads, key_dim, o);
   };
   return {"MultiHeadAttention", write, read,
-          "[query, value] or [query, value, key] inputs of rank 3; no masks, attention dropout, output_shape, "
+          "[query, value] or [query, value, key] inputs of rank 3; the query's, value's and key's masks (the output "
+          "carries the query's); no attention_mask argument, causal mask, attention dropout, output_shape, "
           "attention_axes, gate or sliding window"};
 }
 

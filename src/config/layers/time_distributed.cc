@@ -12,7 +12,7 @@ LayerClass time_distributed_layer_class() {
     r.finish();
     return std::make_shared<TimeDistributed>(inner, name);
   };
-  return {"TimeDistributed", write, read, "any registered layer of one input; masks pass through"};
+  return {"TimeDistributed", write, read, "any registered layer of one input; a mask passes through and reaches the wrapped layer with the steps"};
 }
 
 }  // namespace cairn::config_detail
