@@ -13,6 +13,7 @@
 #include "cairn/config.h"
 #include "cairn/keras_io.h"
 #include "cairn/layers/operation.h"
+#include "cairn/model.h"
 #include "cairn/npy.h"
 #include "cairn/optimizers.h"
 
@@ -190,6 +191,50 @@ TEST(Operations, UnknownOperationsAreRefusedByName) {
                {"inbound_nodes", {{{"args", {kDenseTensor}}, {"kwargs", Json::object()}}}}};
   testing::expect_error_mentioning<FormatError>([&] { model_from_config(config_with(mean, false)); },
                                                {"where"});
+}
+
+OperationValue slice_of(std::optional<int64_t> start, std::optional<int64_t> stop) {
+  OperationValue v;
+  v.kind = OperationValue::Kind::Slice;
+  v.items = {start ? OperationValue::of_int(*start) : OperationValue::none(),
+             stop ? OperationValue::of_int(*stop) : OperationValue::none(), OperationValue::none()};
+  return v;
+}
+
+// numpy's basic indexing: x[..., -1], x[:, None, 1:], x[0] (the batch axis too), on a (2, 3, 4) tensor.
+TEST(Operations, GetItemIndexesAsNumpy) {
+  const OperationSpec& get_item = *find_operation("keras.src.ops.numpy", "GetItem");
+  Tensor x = Tensor::zeros({2, 3, 4});
+  for (int64_t i = 0; i < x.numel(); ++i) x.data<float>()[i] = static_cast<float>(i);
+  OperationValue ellipsis;
+  ellipsis.kind = OperationValue::Kind::Ellipsis;
+  auto index = [&](OperationValue key) {
+    auto op = std::make_shared<Operation>(get_item, std::map<std::string, OperationValue>{
+                                                        {"x", OperationValue::of_tensor(0)}, {"key", std::move(key)}}, 1);
+    return (*op)(x);
+  };
+  const Tensor last = index(OperationValue::of_list({ellipsis, OperationValue::of_int(-1)}));
+  ASSERT_EQ(last.shape(), (Shape{2, 3}));
+  EXPECT_EQ(last.get({1, 2}), 23);
+  const Tensor widened = index(OperationValue::of_list({slice_of({}, {}), OperationValue::none(), slice_of(1, {})}));
+  ASSERT_EQ(widened.shape(), (Shape{2, 1, 2, 4}));
+  EXPECT_EQ(widened.get({1, 0, 0, 0}), 16);
+  const Tensor first = index(OperationValue::of_int(0));
+  ASSERT_EQ(first.shape(), (Shape{3, 4}));
+  EXPECT_EQ(first.get({2, 3}), 11);
+  EXPECT_THROW(index(OperationValue::of_list({slice_of({}, {}), OperationValue::of_int(3)})), InvalidArgument);
+}
+
+// squeeze(x) with no axis removes the axes of size 1 in the model's shape, never the batch axis, even
+// for a batch of one.
+TEST(Operations, SqueezeWithoutAxisKeepsTheBatchAxis) {
+  auto squeeze = std::make_shared<Operation>(*find_operation("keras.src.ops.numpy", "Squeeze"),
+                                             std::map<std::string, OperationValue>{{"x", OperationValue::of_tensor(0)}}, 1);
+  SymbolicTensor input = Input({1, 3});
+  SymbolicTensor output = (*squeeze)(input);
+  EXPECT_EQ(output.shape(), (Shape{-1, 3}));
+  Functional model(input, output);
+  EXPECT_EQ(model.predict(Tensor::zeros({1, 1, 3})).shape(), (Shape{1, 3}));
 }
 
 // Every tf-keras function maps onto an entry of the table, with parameters the entry has.
