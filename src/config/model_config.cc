@@ -292,8 +292,9 @@ TensorRef read_history(const Json& history, const std::string& context) {
   if (history.size() == 4) {
     if (!history[3].is_object()) throw FormatError(context + ": the call arguments must be an object, got " + show(history[3]));
     for (const auto& [key, value] : history[3].items())
-      // tf-keras records base(x, training=False), the transfer-learning call; cairn's callers say training.
-      if (!value.is_null() && !(key == "training" && value.is_boolean()))
+      // tf-keras records base(x, training=False), the transfer-learning call, which gives what cairn's
+      // inference gives; training=True (a Dropout kept on at inference) does not.
+      if (!value.is_null() && !(key == "training" && value == false))
         throw FormatError(context + ": the call argument " + config_detail::clipped(key) + " = " + show(value) +
                           " is not supported (cairn calls layers with their inputs only)");
   }
