@@ -233,7 +233,7 @@ Tensor max_pool2d(const Tensor& x, std::array<int, 2> pool_size, std::array<int,
   autodiff::record(
       {x}, {y},
       [shape = x.shape(), argmax, geometry](const std::vector<Tensor>& g, const std::vector<bool>&) {
-        Tensor dx(shape, DType::Float32);  // zeros: the backward pass adds into it
+        Tensor dx = Tensor::uninitialized(shape, DType::Float32);
         kernels::max_pool2d_backward(geometry, argmax.data<int32_t>(), g[0].data<float>(), dx.data<float>());
         return std::vector<Tensor>{dx};
       });

@@ -392,6 +392,7 @@ const std::vector<PoolCase> kPoolCases = {
     {{1, 6, 7, 2}, {3, 3}, {1, 1}, Padding::Valid},
     {{1, 7, 8, 5}, {3, 2}, {2, 3}, Padding::Same},
     {{1, 9, 9, 4}, {2, 2}, {3, 3}, Padding::Valid},     // strides larger than the window
+    {{2, 5, 6, 3}, {2, 2}, {1, 1}, Padding::Valid},     // overlapping 2x2 windows
     {{4, 28, 28, 16}, {2, 2}, {2, 2}, Padding::Valid},  // the seed CNN
 };
 

@@ -27,7 +27,8 @@ Pool2DGeometry pool2d_geometry(const Shape& input, std::array<int, 2> pool_size,
 // Writes every element of y and, when `argmax` is given (for the backward pass), the pixel h * in_w + w of
 // each output element's first maximum in window order.
 void max_pool2d_forward(const Pool2DGeometry& g, const float* x, float* y, int32_t* argmax = nullptr);
-// Adds each dy element to dx at the pixel that argmax names; dx must hold zeros (or a gradient to add to).
+// dx: each dy element at the pixel that argmax names (summed where windows overlap), 0 elsewhere; writes
+// every element of dx.
 void max_pool2d_backward(const Pool2DGeometry& g, const int32_t* argmax, const float* dy, float* dx);
 
 }  // namespace cairn::kernels
