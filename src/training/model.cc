@@ -132,8 +132,14 @@ void Model::summary(std::ostream& out) const {
   for (size_t i = 0; i < all.size(); ++i) {
     const Layer& layer = *all[i];
     const Shape& shape = layer.last_output_shape();
-    std::vector<std::string> cells{" " + layer.name() + " (" + layer.class_name() + ")",
-                                   shape.empty() ? "multiple" : shape_str(shape),
+    std::string shapes = shape.empty() ? "multiple" : shape_str(shape);
+    if (!shape.empty() && layer.output_count() > 1) {  // as Keras 3 lists them: [(None, 4), (None, 4)]
+      shapes.clear();
+      for (const Shape& output : layer.compute_output_shapes({layer.built_input_shape()}))
+        shapes += (shapes.empty() ? "[" : ", ") + shape_str(output);
+      shapes += "]";
+    }
+    std::vector<std::string> cells{" " + layer.name() + " (" + layer.class_name() + ")", shapes,
                                    layer.built() ? std::to_string(layer.count_params()) : "0 (unused)"};
     if (functional) {
       std::string links;
