@@ -368,7 +368,8 @@ std::vector<std::vector<TensorRef>> read_inbound_nodes(const Json& nodes, const 
         if (!kwargs->is_object()) r.fail("kwargs must be an object, got " + show(*kwargs));
         for (const auto& [key, value] : kwargs->items()) {
           // Keras 3 records the mask a layer was called with (cairn's models carry masks themselves) and
-          // training = false for the layers whose call it fixed (cairn's callers say training themselves).
+          // training = false for the layers whose call it fixed (what cairn's inference runs); training =
+          // true (a Dropout kept on at inference) is refused, as in tf-keras's form.
           if (key == "mask" && call_masks && value.is_object()) {
             mask_source = read_keras_tensor(value, context).layer;
           } else if (key == "initial_state" && !value.is_null()) {
@@ -376,7 +377,7 @@ std::vector<std::vector<TensorRef>> read_inbound_nodes(const Json& nodes, const 
             for (const TensorRef& state : read_initial_state(value, context,
                                                              [&](const Json& t) { return read_keras_tensor(t, context); }))
               inputs.push_back(state);
-          } else if (!value.is_null() && !(key == "training" && value.is_boolean())) {
+          } else if (!value.is_null() && !(key == "training" && value == false)) {
             r.fail("the call argument " + config_detail::clipped(key) + " = " + show(value) +
                    " is not supported (cairn calls layers with their inputs only)");
           }

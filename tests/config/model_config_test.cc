@@ -370,6 +370,11 @@ TEST_F(ModelConfig, ErrorsNameWhatCannotBeRead) {
       {functional(R"(, {"class_name": "Dropout", "name": "d", "config": {"rate": 0.5},
           "inbound_nodes": [[["in", 0, 0, {"training": true}]]]})", R"([["d", 0, 0]])"),
        {"training = true"}},
+      // Keras 3's form of the same call (a Dropout kept on at inference); training=False is read.
+      {functional(R"(, {"class_name": "Dropout", "name": "d", "config": {"rate": 0.5},
+          "inbound_nodes": [{"args": [{"class_name": "__keras_tensor__", "config": {"shape": [null, 2],
+          "dtype": "float32", "keras_history": ["in", 0, 0]}}], "kwargs": {"training": true}}]})", R"([["d", 0, 0]])"),
+       {"training = true"}},
       {functional(R"(, {"class_name": "Dense", "name": "d", "config": {"units": 1},
           "inbound_nodes": [[["d", 0, 0, {}]]]})", R"([["d", 0, 0]])"),
        {"call 0 of layer 'd'", "never makes"}},
