@@ -178,6 +178,7 @@ std::vector<std::pair<std::map<std::string, OperationValue>, std::vector<Json>>>
       arguments[parameter->second] = reader.read(value, key);
     }
     for (const auto& [parameter, value] : alias.defaults) arguments.emplace(parameter, value);
+    if (alias.adapt) alias.adapt(arguments);
     calls.emplace_back(std::move(arguments), std::move(reader.tensors()));
   }
   return calls;

@@ -2,6 +2,7 @@
 // models apply to symbolic tensors, each computed with cairn's differentiable ops, and the tf-keras 2
 // functions (TFOpLambda's "function") that are the same operations under TensorFlow's names.
 #include <algorithm>
+#include <cmath>
 #include <numeric>
 
 #include "cairn/error.h"
@@ -48,6 +49,9 @@ Tensor expm1(const Args& a) { return ops::add_scalar(ops::exp(a.tensor("x")), -1
 Tensor log1p(const Args& a) { return ops::log(ops::add_scalar(a.tensor("x"), 1.0)); }
 Tensor clip(const Args& a) { return ops::clip(a.tensor("x"), a.number("x_min"), a.number("x_max")); }
 
+// None: every axis.
+std::vector<int> reduction_axes(const Args& a) { return a.axes("axis").value_or(std::vector<int>{}); }
+
 // ---- activations (keras.src.ops.nn)
 
 Tensor relu(const Args& a) { return ops::relu(a.tensor("x")); }
@@ -73,8 +77,7 @@ Tensor normalize(const Args& a) {
   if (a.integer("order") != 2) a.unsupported("order", "must be 2 (cairn has the L2 normalization)");
   Tensor x = a.tensor("x");
   const double epsilon = a.value("epsilon").is_none() ? 1e-7 : a.number("epsilon");
-  const int axis = static_cast<int>(a.integer("axis"));
-  Tensor inverse_norm = ops::div(Tensor::scalar(1.0), ops::sqrt(ops::sum(ops::square(x), {axis}, true)));
+  Tensor inverse_norm = ops::div(Tensor::scalar(1.0), ops::sqrt(ops::sum(ops::square(x), reduction_axes(a), true)));
   inverse_norm = ops::neg(ops::maximum(ops::neg(inverse_norm), Tensor::scalar(-1.0 / epsilon)));
   return ops::mul(x, inverse_norm);
 }
@@ -85,7 +88,6 @@ Tensor log_softmax(const Args& a) { return ops::log_softmax(a.tensor("x"), softm
 
 // ---- reductions
 
-std::vector<int> reduction_axes(const Args& a) { return a.axes("axis").value_or(std::vector<int>{}); }
 void require_no_initial(const Args& a) {
   if (!a.value("initial").is_none()) a.unsupported("initial", "must be None");
 }
@@ -340,6 +342,13 @@ using Params = std::vector<OperationSpec::ConfigParameter>;
 const Params kReduction = {{"axis", none()}, {"keepdims", boolean(false)}};
 const Params kReductionWithInitial = {{"axis", none()}, {"keepdims", boolean(false)}, {"initial", none()}};
 
+// tf.math.l2_normalize's epsilon bounds the squared norm from below, Keras 3's the norm: the square root.
+void l2_normalize_epsilon(std::map<std::string, OperationValue>& arguments) {
+  OperationValue& epsilon = arguments["epsilon"];
+  if (epsilon.kind == Kind::Integer) epsilon = number(static_cast<double>(epsilon.integer));
+  if (epsilon.kind == Kind::Number) epsilon.number = std::sqrt(epsilon.number);
+}
+
 }  // namespace
 
 const std::vector<OperationSpec>& operation_specs() {
@@ -476,6 +485,8 @@ const std::vector<TfOperationAlias>& tf_operation_aliases() {
       {"math.softsign", "Softsign", features},
       {"math.log_sigmoid", "LogSigmoid", unary},
       {"nn.selu", "Selu", features},
+      {"math.l2_normalize", "Normalize", {{"x", "x"}, {"axis", "axis"}, {"epsilon", "epsilon"}, {"name", ""}, {"dim", ""}},
+       {{"axis", none()}, {"epsilon", number(1e-12)}}, l2_normalize_epsilon},
   };
   return aliases;
 }

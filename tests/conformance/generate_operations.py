@@ -136,9 +136,11 @@ def tf_keras_models():
     c = tf.concat([m, s, g, top, e], axis=-1)
     c = tf.math.sqrt(tf.math.square(c) + 1.0)
     c = tf.nn.softmax(c)
+    c = tf.math.l2_normalize(c, axis=1) + c
     stacked = tf.stack([c, c * 0.5], axis=1)
     gram = tf.matmul(stacked, tf.transpose(stacked, perm=[0, 2, 1]))
     flat = tf.reshape(gram, [-1, 4])
+    flat = tf.tile(flat, [1, 2]) * 0.5 + tf.math.reduce_std(flat, axis=1, keepdims=True)
     flat = tf.concat([flat, tf.cast(x_in, tf.float32)[:, -2:] * 0.5], axis=1)
     y = L.Dense(3, name="scores")(flat)
     y = tf.nn.gelu(y) + tf.math.exp(-tf.abs(y))

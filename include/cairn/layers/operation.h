@@ -70,6 +70,9 @@ struct TfOperationAlias {
   std::vector<std::pair<std::string, std::string>> parameters;  // {tf name, entry parameter}
   // The entry's parameters whose TensorFlow default differs from Keras 3's (tf.nn.gelu's approximate).
   std::vector<std::pair<std::string, OperationValue>> defaults = {};
+  // Turns the bound arguments into the entry's where TensorFlow means another value (tf.math.l2_normalize's
+  // epsilon bounds the squared norm, Keras 3's the norm); null when they mean the same.
+  void (*adapt)(std::map<std::string, OperationValue>& arguments) = nullptr;
 };
 
 // The table, in docs order; aliases of tf-keras's functions.
