@@ -65,7 +65,7 @@ LayerClass softmax_layer_class() {
     r.finish();
     return std::make_shared<Softmax>(value, name);
   };
-  return {"Softmax", write, read, "one axis; a mask (broadcast from the last axis, as Keras's mask argument) sends the masked entries to -1e9"};
+  return {"Softmax", write, read, "one axis; a mask (broadcast from the last axis, as Keras's mask argument) leaves the masked entries out: 0 in the output"};
 }
 
 LayerClass prelu_layer_class() {
