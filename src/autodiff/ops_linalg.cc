@@ -56,7 +56,9 @@ Tensor dense(const Tensor& x, const Tensor& kernel, const Tensor& bias) {
     throw ShapeError("dense: input of shape " + shape_str(x.shape()) + " does not match kernel of shape " +
                      shape_str(kernel.shape()) + " (last axis must be " + std::to_string(kernel.dim(0)) + ")");
   const int64_t in = kernel.dim(0), out = kernel.dim(1);
-  const int64_t rows = x.numel() / std::max<int64_t>(in, 1);
+  // Rows from the leading axes, not numel / in: an input without features (in = 0) still has rows.
+  int64_t rows = 1;
+  for (size_t axis = 0; axis + 1 < x.shape().size(); ++axis) rows *= x.shape()[axis];
   Shape out_shape = x.shape();
   out_shape.back() = out;
   Tensor y = Tensor::uninitialized(out_shape, DType::Float32);  // the bias rows or beta = 0 set every element

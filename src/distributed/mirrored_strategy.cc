@@ -66,7 +66,6 @@ class MirroredGradientReduction : public GradientReduction {
         has_gradient_(variables.size(), false) {
     if (context_.reducing_)
       throw InvalidArgument("MultiWorkerMirroredStrategy: a gradient reduction begun before the previous one ended");
-    context_.reducing_ = true;
     int64_t floats = 0;
     for (size_t v = variables_.size(); v-- > 0;) {
       offsets_[v] = floats;
@@ -78,6 +77,8 @@ class MirroredGradientReduction : public GradientReduction {
     gradients_left_.assign(static_cast<size_t>((floats + bucket - 1) / bucket), 0);
     for (size_t v = 0; v < variables_.size(); ++v)
       for_each_bucket(v, [&](size_t b) { ++gradients_left_[b]; });
+    // Set last: if an allocation above throws, no destructor runs, and the context must stay usable.
+    context_.reducing_ = true;
   }
 
   ~MirroredGradientReduction() override {

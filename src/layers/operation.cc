@@ -1,6 +1,7 @@
 // Operation: a node of a functional model that applies one entry of the operation table (operation_table.cc).
 #include "cairn/layers/operation.h"
 
+#include <climits>
 #include <functional>
 
 #include "cairn/error.h"
@@ -83,12 +84,17 @@ std::vector<Tensor> OperationArguments::tensors(const std::string& parameter) co
 std::optional<std::vector<int>> OperationArguments::axes(const std::string& parameter) const {
   const OperationValue& v = value(parameter);
   if (v.is_none()) return std::nullopt;
-  if (v.kind == OperationValue::Kind::Integer) return std::vector<int>{static_cast<int>(v.integer)};
+  // Axes and repeats from a file: out of int's range they would wrap into valid-looking small numbers.
+  auto small = [&](int64_t value) {
+    if (value < INT_MIN || value > INT_MAX) unsupported(parameter, "= " + std::to_string(value) + " is out of range");
+    return static_cast<int>(value);
+  };
+  if (v.kind == OperationValue::Kind::Integer) return std::vector<int>{small(v.integer)};
   if (v.kind != OperationValue::Kind::List) unsupported(parameter, "must be None, an axis or a list of axes");
   std::vector<int> out;
   for (const OperationValue& item : v.items) {
     if (item.kind != OperationValue::Kind::Integer) unsupported(parameter, "must be None, an axis or a list of axes");
-    out.push_back(static_cast<int>(item.integer));
+    out.push_back(small(item.integer));
   }
   return out;
 }

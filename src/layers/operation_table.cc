@@ -186,6 +186,8 @@ Tensor swapaxes(const Args& a) {
   return ops::permute(x, perm);
 }
 
+constexpr int64_t kMaxTileElements = int64_t{1} << 31;
+
 // numpy.tile: repeats for the last axes (missing leading ones are 1), by concatenating copies.
 Tensor tile(const Args& a) {
   Tensor x = a.tensor("x");
@@ -193,8 +195,14 @@ Tensor tile(const Args& a) {
   if (static_cast<int64_t>(repeats.size()) > x.rank())
     a.unsupported("repeats", "has more entries than the input has axes (cairn does not add axes here)");
   const size_t offset = static_cast<size_t>(x.rank()) - repeats.size();
+  // Checked before any copy is made: a file's repeats must not be able to exhaust memory while loading.
+  int64_t elements = std::max<int64_t>(x.numel(), 1);
+  for (int r : repeats) {
+    if (r < 1) a.unsupported("repeats", "must be positive");
+    if (r > kMaxTileElements / elements) a.unsupported("repeats", "would make more than 2^31 elements");
+    elements *= r;
+  }
   for (size_t i = 0; i < repeats.size(); ++i) {
-    if (repeats[i] < 1) a.unsupported("repeats", "must be positive");
     if (repeats[i] > 1) x = ops::concat(std::vector<Tensor>(static_cast<size_t>(repeats[i]), x), static_cast<int>(offset + i));
   }
   return x;
@@ -206,7 +214,12 @@ Tensor expand_dims(const Args& a) {
   if (axes.empty()) a.unsupported("axis", "must be an axis or a list of axes");
   const int64_t rank = x.rank() + static_cast<int64_t>(axes.size());
   std::vector<bool> inserted(static_cast<size_t>(rank), false);
-  for (int axis : axes) inserted[static_cast<size_t>(normalized_axis(a, "axis", axis, rank))] = true;
+  for (int axis : axes) {
+    const int d = normalized_axis(a, "axis", axis, rank);
+    // A repeated axis (numpy refuses it) would insert fewer axes than the rank counts.
+    if (inserted[static_cast<size_t>(d)]) a.unsupported("axis", "repeats axis " + std::to_string(axis));
+    inserted[static_cast<size_t>(d)] = true;
+  }
   Shape shape;
   size_t next = 0;
   for (int64_t d = 0; d < rank; ++d) shape.push_back(inserted[static_cast<size_t>(d)] ? 1 : x.shape()[next++]);
@@ -234,7 +247,10 @@ Tensor squeeze(const Args& a) {
   return ops::reshape(x, shape);
 }
 
-Tensor concatenate(const Args& a) { return ops::concat(a.tensors("xs"), static_cast<int>(a.integer("axis"))); }
+Tensor concatenate(const Args& a) {
+  std::vector<Tensor> xs = a.tensors("xs");
+  return ops::concat(xs, normalized_axis(a, "axis", a.integer("axis"), xs[0].rank()));
+}
 
 Tensor stack(const Args& a) {
   std::vector<Tensor> xs = a.tensors("x");

@@ -176,6 +176,18 @@ TEST(GradientTape, VariablesAreWatchedByThemselves) {
   EXPECT_EQ(grads[0].to_vector<float>(), (std::vector<float>{24, -50}));
 }
 
+// An input without features still has rows: each output row is the bias, and the bias's gradient
+// sums every row of the output's.
+TEST(Ops, DenseOfAnInputWithoutFeaturesGivesTheBias) {
+  Variable kernel("kernel", Tensor::zeros({0, 2})), bias("bias", Tensor::from_values({2}, {1.5f, -2}));
+  Tensor x = Tensor::zeros({3, 0});
+  GradientTape tape;
+  Tensor y = ops::dense(x, kernel.value(), bias.value());
+  EXPECT_EQ(y.to_vector<float>(), (std::vector<float>{1.5f, -2, 1.5f, -2, 1.5f, -2}));
+  auto grads = tape.gradient(ops::sum(y), std::vector<Variable*>{&bias});
+  EXPECT_EQ(grads[0].to_vector<float>(), (std::vector<float>{3, 3}));
+}
+
 TEST(GradientTape, UnrelatedSourceGetsZeros) {
   Variable w("w", Tensor::ones({2})), unused("u", Tensor::ones({3}));
   GradientTape tape;

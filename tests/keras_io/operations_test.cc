@@ -237,6 +237,29 @@ TEST(Operations, SqueezeWithoutAxisKeepsTheBatchAxis) {
   EXPECT_EQ(model.predict(Tensor::zeros({1, 1, 3})).shape(), (Shape{1, 3}));
 }
 
+// Arguments a hostile file could give: refused before anything is read out of range or allocated.
+TEST(Operations, OutOfRangeArgumentsAreRefusedBeforeTheyAct) {
+  auto call = [](const char* name, std::map<std::string, OperationValue> args) {
+    args.emplace("x", OperationValue::of_tensor(0));
+    auto op = std::make_shared<Operation>(*find_operation("keras.src.ops.numpy", name), std::move(args), 1);
+    return (*op)(Tensor::zeros({2, 3}));
+  };
+  EXPECT_EQ(call("ExpandDims", {{"axis", OperationValue::of_list({OperationValue::of_int(1), OperationValue::of_int(3)})}})
+                .shape(),
+            (Shape{2, 1, 3, 1}));
+  testing::expect_error_mentioning<InvalidArgument>(
+      [&] { call("ExpandDims", {{"axis", OperationValue::of_list({OperationValue::of_int(1), OperationValue::of_int(1)})}}); },
+      {"repeats axis 1"});
+  testing::expect_error_mentioning<InvalidArgument>(
+      [&] { call("ExpandDims", {{"axis", OperationValue::of_int((int64_t{1} << 32) + 1)}}); }, {"out of range"});
+  EXPECT_EQ(call("Tile", {{"repeats", OperationValue::of_list({OperationValue::of_int(2), OperationValue::of_int(1)})}})
+                .shape(),
+            (Shape{4, 3}));
+  testing::expect_error_mentioning<InvalidArgument>(
+      [&] { call("Tile", {{"repeats", OperationValue::of_list({OperationValue::of_int(1), OperationValue::of_int(2147483647)})}}); },
+      {"2^31 elements"});
+}
+
 // Every tf-keras function maps onto an entry of the table, with parameters the entry has.
 TEST(Operations, EveryTfAliasNamesAnEntry) {
   for (const TfOperationAlias& alias : tf_operation_aliases()) {
