@@ -163,7 +163,10 @@ std::vector<std::pair<std::map<std::string, OperationValue>, std::vector<Json>>>
     std::map<std::string, OperationValue> arguments;
     arguments[alias.parameters[0].second] = one ? first[0] : OperationValue::of_list(first);
     const Json kwargs = elements[0].size() == 4 ? elements[0][3] : Json::object();
-    for (const auto& [key, value] : kwargs.items()) {
+    for (const auto& item : kwargs.items()) {
+      // Named, not a structured binding: the lambda below captures the key (clang refuses bindings there).
+      const std::string key = item.key();
+      const Json& value = item.value();
       auto parameter = std::find_if(alias.parameters.begin() + 1, alias.parameters.end(),
                                     [&](const auto& p) { return p.first == key; });
       if (parameter == alias.parameters.end())
