@@ -53,6 +53,9 @@ int single(ConfigReader& reader, const std::string& key, std::optional<int> fall
 std::vector<int> axes(ConfigReader& reader, const std::string& key, std::vector<int> fallback);
 Json axes_config(const std::vector<int>& axes);
 
+// A layer's random seed as Keras writes it: the number, or null when the layer has none of its own.
+inline Json seed_config(std::optional<uint64_t> seed) { return seed ? Json(*seed) : Json(nullptr); }
+
 // Dense, Conv1D and Conv2D end their configs alike: the activation, the bias, the two initializers, and
 // the regularizers and constraints that cairn has only as null.
 template <class L>

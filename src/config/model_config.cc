@@ -262,13 +262,11 @@ std::shared_ptr<Model> read_sequential(const Json& config) {
   return model;
 }
 
-// Recurrent layers and Bidirectional take their initial states as inputs after the sequence, whose mask
-// they use.
-bool takes_initial_state(const Layer& layer) {
+}  // namespace
+
+bool config_detail::takes_initial_state(const Layer& layer) {
   return dynamic_cast<const Recurrent*>(&layer) || dynamic_cast<const Bidirectional*>(&layer);
 }
-
-}  // namespace
 
 bool config_detail::is_keras_mask_operation(const std::string& class_name) {
   return class_name == "NotEqual" || class_name == "Any";
@@ -538,7 +536,7 @@ std::shared_ptr<Model> read_functional(const Json& config) {
       if (position < 0 || position >= static_cast<int64_t>(p.calls.size())) return std::nullopt;
       const std::vector<TensorRef>& call = p.calls[static_cast<size_t>(position)];
       if (ref.tensor != 0) return std::nullopt;  // a recurrent layer's final states carry no mask
-      if (call.size() != 1 && !takes_initial_state(*p.layer)) return std::nullopt;
+      if (call.size() != 1 && !config_detail::takes_initial_state(*p.layer)) return std::nullopt;
       if (const auto* embedding = dynamic_cast<const Embedding*>(p.layer.get()))
         return embedding->options().mask_zero ? std::optional<MaskOrigin>(MaskOrigin{false, call[0], 0.0}) : std::nullopt;
       if (const auto* masking = dynamic_cast<const Masking*>(p.layer.get()))
@@ -556,7 +554,7 @@ std::shared_ptr<Model> read_functional(const Json& config) {
         throw FormatError(context + ": the mask argument of layer " + quote_name(p.name) + " comes from " + quote_name(source) +
                           ", which is not one of Keras's mask operations (NotEqual, Any): cairn computes masks itself");
       const std::optional<MaskOrigin> passed = operation_mask(source);
-      const bool one_sequence = p.calls[c].size() == 1 || takes_initial_state(*p.layer);
+      const bool one_sequence = p.calls[c].size() == 1 || config_detail::takes_initial_state(*p.layer);
       const std::optional<MaskOrigin> carried = one_sequence ? carried_mask(p.calls[c][0]) : std::nullopt;
       if (!passed || !carried || !(*passed == *carried))
         throw FormatError(context + ": layer " + quote_name(p.name) + " is called with an explicit mask (the output of " +

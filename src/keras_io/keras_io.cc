@@ -15,7 +15,6 @@
 #include "cairn/error.h"
 #include "cairn/internal/config/config_reader.h"
 #include "cairn/internal/keras_io/weights_files.h"
-#include "cairn/layers/bidirectional.h"
 #include "cairn/zip.h"
 #include "hdf5.h"
 #include "keras_archive.h"
@@ -276,8 +275,7 @@ void write_keras3_calls(Json& config, const Functional& model) {
   for (Json& entry : config["config"]["layers"]) {
     if (entry["inbound_nodes"].empty()) continue;  // an InputLayer
     const LayerPtr layer = model.get_layer(entry["name"].get<std::string>());
-    const bool takes_initial_state =
-        std::dynamic_pointer_cast<Recurrent>(layer) || std::dynamic_pointer_cast<Bidirectional>(layer);
+    const bool takes_initial_state = config_detail::takes_initial_state(*layer);
     if (!layer->takes_inputs_as_arguments() && !takes_initial_state) continue;
     Json calls = Json::array();
     for (const Json& node : entry["inbound_nodes"]) {

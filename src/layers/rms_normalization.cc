@@ -4,18 +4,9 @@
 
 #include "cairn/error.h"
 #include "cairn/ops.h"
+#include "axis_list.h"
 
 namespace cairn {
-
-namespace {
-
-std::string axes_str(const std::vector<int>& axes) {
-  std::string s = "[";
-  for (size_t i = 0; i < axes.size(); ++i) s += (i ? ", " : "") + std::to_string(axes[i]);
-  return s + "]";
-}
-
-}  // namespace
 
 RMSNormalization::RMSNormalization(RMSNormalizationOptions options)
     : Layer("RMSNormalization", options.name), options_(std::move(options)) {

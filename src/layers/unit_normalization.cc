@@ -2,6 +2,7 @@
 
 #include "cairn/error.h"
 #include "cairn/ops.h"
+#include "axis_list.h"
 
 namespace cairn {
 
@@ -9,12 +10,6 @@ namespace {
 
 // Keras clips 1 / norm at 1 / epsilon: the same as clipping the squared norm below at epsilon^2.
 constexpr double kEpsilon = 1e-12;
-
-std::string axes_str(const std::vector<int>& axes) {
-  std::string s = "[";
-  for (size_t i = 0; i < axes.size(); ++i) s += (i ? ", " : "") + std::to_string(axes[i]);
-  return s + "]";
-}
 
 }  // namespace
 

@@ -6,8 +6,6 @@ namespace cairn::config_detail {
 
 namespace {
 
-Json seed_json(std::optional<uint64_t> seed) { return seed ? Json(*seed) : Json(nullptr); }
-
 // Keras keeps use_causal_mask with each call in a model's config, not in the layer's.
 void require_no_causal_mask(const Attention& layer) {
   if (layer.use_causal_mask())
@@ -30,7 +28,7 @@ LayerClass attention_layer_class() {
     return {{"use_scale", a.use_scale()},
             {"score_mode", a.options().score_mode},
             {"dropout", a.dropout()},
-            {"seed", seed_json(a.options().seed)}};
+            {"seed", seed_config(a.options().seed)}};
   };
   auto read = [](const std::string& name, const Json& config) -> LayerPtr {
     ConfigReader r(config, describe("Attention", name));
@@ -54,7 +52,7 @@ LayerClass additive_attention_layer_class() {
   auto write = [](const Layer& layer) -> Json {
     const AdditiveAttention& a = as<AdditiveAttention>(layer);
     require_no_causal_mask(a);
-    return {{"use_scale", a.use_scale()}, {"dropout", a.dropout()}, {"seed", seed_json(a.options().seed)}};
+    return {{"use_scale", a.use_scale()}, {"dropout", a.dropout()}, {"seed", seed_config(a.options().seed)}};
   };
   auto read = [](const std::string& name, const Json& config) -> LayerPtr {
     ConfigReader r(config, describe("AdditiveAttention", name));

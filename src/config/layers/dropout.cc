@@ -9,7 +9,7 @@ LayerClass dropout_layer_class() {
     const Dropout& d = as<Dropout>(layer);
     return {{"rate", d.rate()},
             {"noise_shape", d.noise_shape().empty() ? Json(nullptr) : shape_config(d.noise_shape())},
-            {"seed", d.seed() ? Json(*d.seed()) : Json(nullptr)}};
+            {"seed", seed_config(d.seed())}};
   };
   auto read = [](const std::string& name, const Json& config) -> LayerPtr {
     ConfigReader r(config, describe("Dropout", name));

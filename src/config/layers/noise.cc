@@ -6,13 +6,11 @@ namespace cairn::config_detail {
 
 namespace {
 
-Json seed_json(std::optional<uint64_t> seed) { return seed ? Json(*seed) : Json(nullptr); }
-
 template <class L>
 LayerClass spatial_dropout_class(const std::string& class_name, bool has_data_format) {
   auto write = [has_data_format](const Layer& layer) -> Json {
     const L& d = as<L>(layer);
-    Json config = {{"rate", d.rate()}, {"seed", seed_json(d.seed())}};
+    Json config = {{"rate", d.rate()}, {"seed", seed_config(d.seed())}};
     if (has_data_format) config["data_format"] = "channels_last";
     return config;
   };
@@ -33,7 +31,7 @@ LayerClass spatial_dropout_class(const std::string& class_name, bool has_data_fo
 LayerClass gaussian_noise_layer_class() {
   auto write = [](const Layer& layer) -> Json {
     const GaussianNoise& g = as<GaussianNoise>(layer);
-    return {{"stddev", g.stddev()}, {"seed", seed_json(g.seed())}};
+    return {{"stddev", g.stddev()}, {"seed", seed_config(g.seed())}};
   };
   auto read = [](const std::string& name, const Json& config) -> LayerPtr {
     ConfigReader r(config, describe("GaussianNoise", name));
@@ -48,7 +46,7 @@ LayerClass gaussian_noise_layer_class() {
 LayerClass gaussian_dropout_layer_class() {
   auto write = [](const Layer& layer) -> Json {
     const GaussianDropout& g = as<GaussianDropout>(layer);
-    return {{"rate", g.rate()}, {"seed", seed_json(g.seed())}};
+    return {{"rate", g.rate()}, {"seed", seed_config(g.seed())}};
   };
   auto read = [](const std::string& name, const Json& config) -> LayerPtr {
     ConfigReader r(config, describe("GaussianDropout", name));
@@ -63,7 +61,7 @@ LayerClass gaussian_dropout_layer_class() {
 LayerClass alpha_dropout_layer_class() {
   auto write = [](const Layer& layer) -> Json {
     const AlphaDropout& d = as<AlphaDropout>(layer);
-    return {{"rate", d.rate()}, {"seed", seed_json(d.seed())}, {"noise_shape", nullptr}};
+    return {{"rate", d.rate()}, {"seed", seed_config(d.seed())}, {"noise_shape", nullptr}};
   };
   auto read = [](const std::string& name, const Json& config) -> LayerPtr {
     ConfigReader r(config, describe("AlphaDropout", name));

@@ -112,6 +112,9 @@ bool is_keras_mask_operation(const std::string& class_name);
 // keras.src.ops.*, tf-keras's TFOpLambda and its kin): read from cairn's table of operations
 // (cairn/layers/operation.h), which refuses the ones it lacks by name.
 bool is_operation_entry(const std::string& module, const std::string& class_name);
+// Whether a layer's call takes initial states as inputs after the sequence (the recurrent layers and
+// Bidirectional): their configs record those inputs as Keras's initial_state argument.
+bool takes_initial_state(const Layer& layer);
 
 // A layer read from a config, with the batch_input_shape its config carried (Keras 2 gives the first layer
 // of a Sequential one).
